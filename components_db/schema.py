@@ -1,0 +1,362 @@
+"""The component knowledge base's data contract: a Part and its Pins.
+
+Every curated entry and every user-added part is validated by these models before it reaches the
+database, so the rest of the studio (ERC, SPICE, layout, agents) can trust what it reads. Values
+are datasheet facts; a field left ``None`` means "not applicable / not known", never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PART_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+PIN_NAME_PATTERN = r"^[A-Za-z0-9_+\-/#~.]{1,24}$"
+
+
+class ElectricalType(StrEnum):
+    """KiCad pin electrical types (eeschema); drive the pin-conflict matrix of the ERC."""
+
+    INPUT = "input"
+    OUTPUT = "output"
+    BIDIRECTIONAL = "bidirectional"
+    TRI_STATE = "tri_state"
+    PASSIVE = "passive"
+    FREE = "free"
+    UNSPECIFIED = "unspecified"
+    POWER_IN = "power_in"
+    POWER_OUT = "power_out"
+    OPEN_COLLECTOR = "open_collector"
+    OPEN_EMITTER = "open_emitter"
+    NO_CONNECT = "no_connect"
+
+
+class PinRole(StrEnum):
+    """What a pin is for. A fixed vocabulary, so checks and the reference designer can rely on it."""
+
+    # digital / analog I/O
+    GPIO = "GPIO"
+    ADC = "ADC"
+    DAC = "DAC"
+    PWM = "PWM"
+    TOUCH = "TOUCH"
+    INTERRUPT = "INTERRUPT"
+    DIGITAL_IN = "DIGITAL_IN"
+    DIGITAL_OUT = "DIGITAL_OUT"
+    ANALOG_IN = "ANALOG_IN"
+    ANALOG_OUT = "ANALOG_OUT"
+    # buses
+    I2C_SDA = "I2C_SDA"
+    I2C_SCL = "I2C_SCL"
+    SPI_MOSI = "SPI_MOSI"
+    SPI_MISO = "SPI_MISO"
+    SPI_SCK = "SPI_SCK"
+    SPI_CS = "SPI_CS"
+    UART_TX = "UART_TX"
+    UART_RX = "UART_RX"
+    ONEWIRE = "ONEWIRE"
+    I2S_BCLK = "I2S_BCLK"
+    I2S_WS = "I2S_WS"
+    I2S_DOUT = "I2S_DOUT"
+    I2S_DIN = "I2S_DIN"
+    CAN_TX = "CAN_TX"
+    CAN_RX = "CAN_RX"
+    CAN_H = "CAN_H"
+    CAN_L = "CAN_L"
+    RS485_A = "RS485_A"
+    RS485_B = "RS485_B"
+    USB_DP = "USB_DP"
+    USB_DM = "USB_DM"
+    CLOCK = "CLOCK"
+    DATA = "DATA"
+    LATCH = "LATCH"
+    # control
+    ENABLE = "ENABLE"
+    RESET = "RESET"
+    BOOT = "BOOT"
+    OUTPUT_ENABLE = "OUTPUT_ENABLE"
+    DIRECTION = "DIRECTION"
+    STEP = "STEP"
+    # power
+    POWER_IN = "POWER_IN"
+    POWER_OUT = "POWER_OUT"
+    GROUND = "GROUND"
+    VREF = "VREF"
+    FEEDBACK = "FEEDBACK"
+    # discrete-part terminals
+    ANODE = "ANODE"
+    CATHODE = "CATHODE"
+    BASE = "BASE"
+    COLLECTOR = "COLLECTOR"
+    EMITTER = "EMITTER"
+    GATE = "GATE"
+    DRAIN = "DRAIN"
+    SOURCE = "SOURCE"
+    WIPER = "WIPER"
+    TERMINAL = "TERMINAL"
+    XTAL = "XTAL"
+    # loads and switching
+    COIL = "COIL"
+    CONTACT_COM = "CONTACT_COM"
+    CONTACT_NO = "CONTACT_NO"
+    CONTACT_NC = "CONTACT_NC"
+    MOTOR_OUT = "MOTOR_OUT"
+    LOAD = "LOAD"
+    # op-amp / comparator / timer
+    INVERTING_IN = "INVERTING_IN"
+    NONINVERTING_IN = "NONINVERTING_IN"
+    TRIGGER = "TRIGGER"
+    THRESHOLD = "THRESHOLD"
+    DISCHARGE = "DISCHARGE"
+    CONTROL = "CONTROL"
+
+
+class Category(StrEnum):
+    """One curated source file per category (components_db/data/<category>.yaml)."""
+
+    MCU_BOARD = "mcu_board"
+    SENSOR = "sensor"
+    DISPLAY = "display"
+    ACTUATOR = "actuator"
+    DRIVER = "driver"
+    COMMUNICATION = "communication"
+    POWER = "power"
+    PASSIVE = "passive"
+    DISCRETE = "discrete"
+    IC = "ic"
+
+
+class SymbolKind(StrEnum):
+    """How the schematic renderer draws a part; anything with named pins is a chip box."""
+
+    RESISTOR = "resistor"
+    CAPACITOR = "capacitor"
+    CAPACITOR_POLARIZED = "capacitor_polarized"
+    INDUCTOR = "inductor"
+    POTENTIOMETER = "potentiometer"
+    DIODE = "diode"
+    ZENER = "zener"
+    LED = "led"
+    NPN = "npn"
+    PNP = "pnp"
+    NMOS = "nmos"
+    PMOS = "pmos"
+    BUTTON = "button"
+    SWITCH = "switch"
+    BATTERY = "battery"
+    CRYSTAL = "crystal"
+    FUSE = "fuse"
+    BUZZER = "buzzer"
+    MOTOR = "motor"
+    CHIP = "chip"
+
+
+FType = Literal[
+    "simple_resistor",
+    "simple_capacitor",
+    "simple_inductor",
+    "simple_diode",
+    "simple_led",
+    "simple_transistor",
+    "simple_mosfet",
+    "simple_op_amp",
+    "simple_potentiometer",
+    "simple_push_button",
+    "simple_switch",
+    "simple_battery",
+    "simple_power_source",
+    "simple_crystal",
+    "simple_fuse",
+    "simple_pin_header",
+    "simple_chip",
+]
+
+SpiceKind = Literal[
+    "resistor",  # value from the design (ohm)
+    "capacitor",  # value (F)
+    "inductor",  # value (H)
+    "potentiometer",  # value (ohm); params: wiper (0..1, default 0.5)
+    "diode",  # params: is_a, n, rs_ohm, bv_v (breakdown, optional), cjo_f (optional)
+    "led",  # params: vf_v (forward voltage at if_ma), if_ma (rated current), max_ma
+    "bjt",  # params: polarity (+1 npn / -1 pnp), bf, is_a, vaf_v (optional)
+    "mosfet",  # params: polarity (+1 n / -1 p), vto_v, kp, rds_on_ohm (optional)
+    "source",  # battery / bench supply / USB: params: voltage_v, r_internal_ohm
+    "regulator",  # linear regulator: params: vout_v, dropout_v, iq_ma, max_ma
+    "switching_regulator",  # buck/boost module modelled as ideal: vout_v, efficiency, max_ma
+    "opamp",  # params: gain (open loop), gbw_hz, vos_v (optional), rail_drop_v
+    "timer555",  # NE555 behavioural model
+    "board",  # MCU board: power_out pins from Pin.voltage; GPIO = source with r_out_ohm
+    "module",  # anything else: a load of Part.current_draw_ma on its supply pins
+    "switch",  # button/switch: params: r_on_ohm (default state open)
+]
+
+
+class SupplyRange(BaseModel):
+    """Accepted supply voltage on the part's power_in pins (datasheet recommended range)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_v: float = Field(ge=0, le=1000)
+    max_v: float = Field(ge=0, le=1000)
+    nominal_v: float | None = Field(default=None, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> SupplyRange:
+        if self.min_v > self.max_v:
+            raise ValueError(f"supply min_v {self.min_v} is above max_v {self.max_v}")
+        if self.nominal_v is not None and not self.min_v <= self.nominal_v <= self.max_v:
+            raise ValueError(f"supply nominal_v {self.nominal_v} is outside {self.min_v}..{self.max_v}")
+        return self
+
+
+class Pin(BaseModel):
+    """One pin of a part.
+
+    Pin voltages: ``voltage`` is the rail a power_out pin provides (an ESP32 board's 3V3 pin: 3.3);
+    ``min_v``/``max_v`` override the part's supply range on a power_in pin (Uno VIN: 7..12) or give
+    the absolute maximum input on a signal pin. ``logic_level_v`` overrides the part's logic level.
+    ``domain`` names the power pin whose voltage sets this pin's logic level (level shifters).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(pattern=r"^[A-Za-z0-9_]{1,8}$")
+    name: str = Field(pattern=PIN_NAME_PATTERN)
+    aliases: list[str] = Field(default_factory=list)
+    type: ElectricalType
+    roles: list[PinRole] = Field(default_factory=list)
+    description: str = ""
+    voltage: float | None = Field(default=None, ge=-1000, le=1000)
+    min_v: float | None = Field(default=None, ge=-1000, le=1000)
+    max_v: float | None = Field(default=None, ge=-1000, le=1000)
+    logic_level_v: float | None = Field(default=None, ge=0, le=60)
+    max_current_ma: float | None = Field(default=None, ge=0)
+    domain: str | None = None
+
+    @field_validator("aliases")
+    @classmethod
+    def _alias_names(cls, aliases: list[str]) -> list[str]:
+        for alias in aliases:
+            if not re.fullmatch(PIN_NAME_PATTERN, alias):
+                raise ValueError(f"pin alias {alias!r} must match {PIN_NAME_PATTERN}")
+        return aliases
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Pin:
+        if self.min_v is not None and self.max_v is not None and self.min_v > self.max_v:
+            raise ValueError(f"pin {self.name}: min_v {self.min_v} is above max_v {self.max_v}")
+        if self.voltage is not None and self.type not in (ElectricalType.POWER_OUT, ElectricalType.POWER_IN):
+            raise ValueError(f"pin {self.name}: only power pins carry a rail voltage")
+        return self
+
+    def tokens(self) -> list[str]:
+        """Every string a design may use to name this pin: name, number, aliases."""
+        return [self.name, self.number, *self.aliases]
+
+
+class Usage(BaseModel):
+    """Usage facts the electrical-rule checks and the reference designer act on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pullup_required: list[str] = Field(default_factory=list)  # pin names needing a pull-up
+    onboard_pullups: bool = False  # the breakout carries its own I2C / data pull-ups
+    inductive: bool = False  # coil or motor: needs a flyback diode or a driver
+    flyback_included: bool = False  # module carries its own flyback diode / driver transistor
+    series_resistor_required: bool = False  # LED-like: needs a current-limiting resistor
+    decoupling_required: bool = False  # bare IC: wants a 100 nF capacitor at its supply pin
+    notes: list[str] = Field(default_factory=list)  # plain-language notes for people and agents
+
+
+class SpiceSpec(BaseModel):
+    """How the SPICE netlister models the part (see ``SpiceKind`` for each kind's params)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: SpiceKind
+    params: dict[str, float] = Field(default_factory=dict)
+
+
+class Part(BaseModel):
+    """A component of the knowledge base: datasheet facts plus what drawing and checks need."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=PART_ID_PATTERN, max_length=64)
+    name: str = Field(min_length=1, max_length=120)
+    aliases: list[str] = Field(default_factory=list)
+    category: Category
+    description: str = Field(min_length=1, max_length=2000)
+    manufacturer: str | None = None
+    datasheet: str | None = None  # where the pinout was taken from (document or board reference)
+    supply: SupplyRange | None = None
+    logic_level_v: float | None = Field(default=None, ge=0, le=60)  # None: follows its supply rail
+    io_max_v: float | None = Field(default=None, ge=0, le=60)  # highest voltage its inputs accept
+    current_draw_ma: float | None = Field(default=None, ge=0)  # typical supply current (load)
+    default_value: str | None = None  # passives: the usual value when a design gives none
+    pins: list[Pin] = Field(min_length=1)
+    specs: dict[str, str | float | int | bool] = Field(default_factory=dict)
+    usage: Usage = Field(default_factory=Usage)
+    spice: SpiceSpec | None = None
+    ftype: FType = "simple_chip"
+    symbol: SymbolKind = SymbolKind.CHIP
+    wokwi_type: str | None = None  # e.g. "wokwi-led"; None when Wokwi has no such part
+    wokwi_pins: dict[str, str] = Field(default_factory=dict)  # our pin name -> Wokwi's, where they differ
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("aliases", "tags")
+    @classmethod
+    def _clean_words(cls, words: list[str]) -> list[str]:
+        for word in words:
+            if not word.strip() or len(word) > 80 or "\n" in word:
+                raise ValueError(f"{word!r} must be a non-empty single line of at most 80 characters")
+        return words
+
+    @model_validator(mode="after")
+    def _pins_unique(self) -> Part:
+        numbers = [p.number for p in self.pins]
+        duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"pins: duplicate pin number(s) {duplicates}")
+        seen: dict[str, str] = {}
+        for pin in self.pins:
+            for token in {pin.name, *pin.aliases}:
+                key = token.upper()
+                if key in seen and seen[key] != pin.number:
+                    raise ValueError(f"pins: name or alias {token!r} is used by pins {seen[key]} and {pin.number}")
+                seen[key] = pin.number
+        lowered = [a.lower() for a in self.aliases]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError("aliases: an alias is listed twice")
+        names = {p.name for p in self.pins}
+        for name in self.usage.pullup_required:
+            if name not in names:
+                raise ValueError(f"usage.pullup_required: {name!r} is not a pin of this part")
+        for name in self.wokwi_pins:
+            if name not in names:
+                raise ValueError(f"wokwi_pins: {name!r} is not a pin of this part")
+        for pin in self.pins:
+            if pin.domain is not None and pin.domain not in names:
+                raise ValueError(f"pins: {pin.name}.domain {pin.domain!r} is not a pin of this part")
+        return self
+
+    def find_pin(self, token: str) -> Pin | None:
+        """The pin a design names by pin name, number or alias (names case-insensitive)."""
+        for pin in self.pins:
+            if token == pin.number or token == pin.name:
+                return pin
+        wanted = token.upper()
+        for pin in self.pins:
+            if any(t.upper() == wanted for t in pin.tokens()):
+                return pin
+        return None
+
+    def pins_with_role(self, role: PinRole) -> list[Pin]:
+        return [p for p in self.pins if role in p.roles]
+
+    @property
+    def is_two_terminal(self) -> bool:
+        return len(self.pins) == 2
