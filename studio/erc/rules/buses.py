@@ -1,0 +1,126 @@
+"""Buses and pull-ups: crossed I2C/UART/SPI lines, a UART TX that reaches no RX, I2C pull-ups
+missing or doubled, and pins whose datasheet asks for a pull-up (DHT22 DATA).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from components_db.schema import PinRole
+from studio.erc.context import ErcContext, Node
+from studio.erc.registry import violation
+from studio.erc.report import Violation
+
+R = PinRole
+# (a role, the role it must not meet on another part's pin, how the two should be wired)
+CROSSED = (
+    (R.I2C_SDA, R.I2C_SCL, "SDA goes to SDA and SCL to SCL"),
+    (R.UART_TX, R.UART_TX, "TX goes to the other side's RX"),
+    (R.UART_RX, R.UART_RX, "RX comes from the other side's TX"),
+    (R.SPI_MOSI, R.SPI_MISO, "MOSI goes to MOSI (SDI/DIN) and MISO to MISO (SDO/DOUT)"),
+)
+I2C = frozenset({R.I2C_SDA, R.I2C_SCL})
+UART = frozenset({R.UART_TX, R.UART_RX})
+
+
+def check(ctx: ErcContext) -> Iterator[Violation]:
+    for node in ctx.nodes:
+        if node.is_ground or node.is_power or len(node.pins) < 2:
+            continue
+        yield from _crossed(node)
+        yield from _uart_without_rx(node)
+        yield from _pullups(ctx, node)
+    yield from _required_pullups(ctx)
+
+
+def _crossed(node: Node) -> Iterator[Violation]:
+    for role_a, role_b, rule in CROSSED:
+        first = [bp for bp in node.pins if role_a in bp.pin.roles and (role_a == role_b or role_b not in bp.pin.roles)]
+        second = [bp for bp in node.pins if role_b in bp.pin.roles and (role_a == role_b or role_a not in bp.pin.roles)]
+        pairs = [(a, b) for a in first for b in second if a.ref != b.ref and (role_a != role_b or a.label < b.label)]
+        if pairs:
+            a, b = pairs[0]
+            yield violation(
+                "protocol-mismatch",
+                f"Net {node.name} joins {a.label} ({role_a.value}) with {b.label} ({role_b.value}): the bus lines are "
+                "crossed, so the parts cannot talk.",
+                f"Rewire so that {rule}.",
+                refs=[a.ref, b.ref],
+                pins=[a.label, b.label],
+                net=node.name,
+            )
+
+
+def _uart_without_rx(node: Node) -> Iterator[Violation]:
+    """A dedicated TX pin, or a TX pin used as a UART, whose net has no RX pin of another part."""
+    uart_parts = {bp.ref for bp in node.pins if UART.intersection(bp.pin.roles)}
+    for bp in node.pins:
+        if R.UART_TX not in bp.pin.roles:
+            continue
+        dedicated = R.GPIO not in bp.pin.roles
+        if not dedicated and len(uart_parts) < 2:
+            continue  # a GPIO that can also be TX, used as a plain GPIO
+        if any(R.UART_RX in o.pin.roles for o in node.pins if o.ref != bp.ref):
+            continue
+        if any(R.UART_TX in o.pin.roles for o in node.pins if o.ref != bp.ref):
+            continue  # TX to TX: reported as a protocol mismatch
+        others = [o.label for o in node.pins if o.ref != bp.ref]
+        yield violation(
+            "uart-tx-no-rx",
+            f"UART output {bp.label} goes to {', '.join(others)}, which is not a UART RX pin; the data will only be "
+            "read by a software serial port, if at all.",
+            f"Connect {bp.label} to the RX pin of the receiving UART (and its TX back to {bp.ref}'s RX).",
+            refs=[bp.ref, *(o.partition(".")[0] for o in others)],
+            pins=[bp.label, *others],
+            net=node.name,
+        )
+
+
+def _pullups(ctx: ErcContext, node: Node) -> Iterator[Violation]:
+    resistors = ctx.pull_ups(node)
+    onboard = ctx.onboard_pullups(node)
+    i2c = [bp for bp in node.pins if I2C.intersection(bp.pin.roles)]
+    if len({bp.ref for bp in i2c}) >= 2 and not resistors and not onboard:
+        yield violation(
+            "i2c-no-pullups",
+            f"I2C line {node.name} ({', '.join(bp.label for bp in i2c)}) has no pull-up resistor and no module on it "
+            "carries one; I2C pins only pull low, so the line never goes high.",
+            f"Add a 4.7k resistor from net {node.name} to the 3.3 V (or the bus's) supply.",
+            refs=[bp.ref for bp in i2c],
+            pins=[bp.label for bp in i2c],
+            net=node.name,
+        )
+    if len(resistors) + (1 if onboard else 0) >= 2:
+        names = [bp.ref for bp, _ in resistors] + [f"{bp.ref} (on-board)" for bp in onboard[:1]]
+        yield violation(
+            "redundant-pullups",
+            f"Net {node.name} has more than one pull-up ({', '.join(names)}); in parallel they make a stronger "
+            "pull-up than intended.",
+            f"Keep one pull-up on net {node.name}"
+            + (f"; {onboard[0].ref} already has one, so remove {resistors[0][0].ref}." if onboard else "."),
+            refs=[bp.ref for bp, _ in resistors] + [bp.ref for bp in onboard],
+            net=node.name,
+        )
+
+
+def _required_pullups(ctx: ErcContext) -> Iterator[Violation]:
+    for ref, part in ctx.parts():
+        if part.usage.onboard_pullups:
+            continue
+        for name in part.usage.pullup_required:
+            pin = part.find_pin(name)
+            node = ctx.node(ref, pin) if pin else None
+            if node is None or len(node.pins) < 2 or node.is_power or node.is_ground:
+                continue
+            if ctx.pull_ups(node) or ctx.onboard_pullups(node):
+                continue
+            label = f"{ref}.{name}"
+            yield violation(
+                "pullup-missing",
+                f"{label} needs a pull-up resistor (the datasheet asks for one) but net {node.name} has none; "
+                "without it the line never returns high and the part does not answer.",
+                f"Add a 4.7k-10k resistor from {label} (net {node.name}) to {ref}'s supply pin.",
+                refs=[ref],
+                pins=[label],
+                net=node.name,
+            )

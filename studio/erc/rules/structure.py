@@ -1,0 +1,117 @@
+"""References and wiring: unknown parts and pins, pins listed twice, parts or inputs left unwired."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from functools import cache
+
+from rapidfuzz import process
+
+from components_db.catalog import load_catalog
+from components_db.schema import ElectricalType, PinRole
+from studio.erc.context import ErcContext, is_board
+from studio.erc.registry import violation
+from studio.erc.report import Violation
+
+# inputs a module works without (reset, enable and reference pins usually have on-board defaults)
+OPTIONAL_INPUT_ROLES = frozenset({PinRole.RESET, PinRole.ENABLE, PinRole.VREF, PinRole.BOOT})
+
+
+def check(ctx: ErcContext) -> Iterator[Violation]:
+    yield from _unresolved(ctx)
+    yield from _duplicates(ctx)
+    yield from _unconnected(ctx)
+
+
+def _unresolved(ctx: ErcContext) -> Iterator[Violation]:
+    for item in ctx.resolved.unresolved:
+        if item.kind == "part":
+            near = _nearest(item.text, _catalog_ids())
+            yield violation(
+                "unknown-part",
+                f"{item.ref} uses part '{item.text}', which is not in the knowledge base, so it cannot be checked.",
+                f"Use a known part id{_did_you_mean(near)}, or add the part to the knowledge base.",
+                refs=[item.ref],
+            )
+        else:
+            part = ctx.resolved.parts[item.ref]
+            wanted = item.text.partition(".")[2]
+            near = _nearest(wanted, [t for pin in part.pins for t in pin.tokens()])
+            yield violation(
+                "unknown-pin",
+                f"{item.text}: {part.name} has no pin called '{wanted}'.",
+                f"Use one of its pin names{_did_you_mean(near)}.",
+                refs=[item.ref],
+                pins=[item.text],
+            )
+
+
+def _duplicates(ctx: ErcContext) -> Iterator[Violation]:
+    nets_of_pin: dict[str, list[str]] = {}
+    for net in ctx.resolved.nets:
+        counts = Counter(bp.label for bp in net.pins)
+        for label, count in counts.items():
+            nets_of_pin.setdefault(label, []).append(net.name)
+            if count > 1:
+                yield violation(
+                    "duplicate-connection",
+                    f"{label} is listed {count} times in net {net.name} (perhaps under another of its names).",
+                    f"List {label} once in net {net.name}.",
+                    refs=[label.partition(".")[0]],
+                    pins=[label],
+                    net=net.name,
+                )
+    for label, nets in nets_of_pin.items():
+        if len(nets) > 1:
+            joined = ", ".join(nets)
+            yield violation(
+                "pin-on-two-nets",
+                f"{label} appears in nets {joined}: a pin is one point, so these nets are really one connection.",
+                f"Keep {label} in the one net it belongs to, or merge nets {joined} if they are meant to be joined.",
+                refs=[label.partition(".")[0]],
+                pins=[label],
+                net=nets[0],
+            )
+
+
+def _unconnected(ctx: ErcContext) -> Iterator[Violation]:
+    for ref, part in ctx.parts():
+        if ref not in ctx.pins_of:
+            yield violation(
+                "unconnected-part",
+                f"{ref} ({part.name}) is not connected to anything.",
+                f"Wire {ref} into the circuit or remove it.",
+                refs=[ref],
+            )
+            continue
+        if is_board(part):
+            continue  # a board's spare inputs are simply unused
+        inputs = [p for p in part.pins if p.type is ElectricalType.INPUT and p.roles]
+        # an input whose role another wired input already covers is a spare channel (IN3/IN4 of an H-bridge)
+        in_use = {role for p in inputs if ctx.wired(ref, p) for role in p.roles}
+        for pin in inputs:
+            needed = not OPTIONAL_INPUT_ROLES.intersection(pin.roles) and not in_use.intersection(pin.roles)
+            if needed and not ctx.wired(ref, pin):
+                yield violation(
+                    "unconnected-input",
+                    f"Input {ref}.{pin.name} of {part.name} is not connected; a floating input reads random values.",
+                    f"Connect {ref}.{pin.name} to the pin that drives it (or tie it to GND or VCC if unused).",
+                    refs=[ref],
+                    pins=[f"{ref}.{pin.name}"],
+                )
+
+
+@cache
+def _catalog_ids() -> tuple[str, ...]:
+    """Curated part ids: the names a suggestion for an unknown part is chosen from."""
+    return tuple(p.id for p in load_catalog())
+
+
+def _nearest(text: str, choices: list[str] | tuple[str, ...]) -> list[str]:
+    matches = process.extract(text, list(dict.fromkeys(choices)), limit=3, score_cutoff=50)
+    return [choice for choice, _, _ in matches]
+
+
+def _did_you_mean(names: list[str]) -> str:
+    return f" (did you mean {', '.join(names)}?)" if names else ""
