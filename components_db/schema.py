@@ -189,7 +189,8 @@ SpiceKind = Literal[
     "opamp",  # params: gain (open loop), gbw_hz, vos_v (optional), rail_drop_v
     "timer555",  # NE555 behavioural model
     "board",  # MCU board: power_out pins from Pin.voltage; GPIO = source with r_out_ohm
-    "module",  # anything else: a load of Part.current_draw_ma on its supply pins
+    "module",  # anything else: a load of Part.current_draw_ma on its supply pins; a bare two-terminal
+    # load (motor, fan, pump, solenoid, relay coil): a resistor of params r_coil_ohm (or rated V / current)
     "switch",  # button/switch: params: r_on_ohm (default state open)
 ]
 

@@ -23,6 +23,10 @@ TIMER_HIGH_DROP_V = 1.7  # NE555 output high is about VCC - 1.7 V
 TIMER_DISCHARGE_OHM = 10.0
 _DRIVE_TYPES = (ElectricalType.BIDIRECTIONAL, ElectricalType.OUTPUT, ElectricalType.TRI_STATE)
 _NEGATIVE_SUPPLY_NAMES = {"V-", "VEE", "VSS", "-VS"}
+_LOAD_ROLES = {PinRole.LOAD, PinRole.COIL}
+_DRIVEN_ROLES = {PinRole.ANODE, PinRole.BASE, PinRole.GATE, *_LOAD_ROLES}
+_SUPPLY_ROLES = {PinRole.POWER_IN, PinRole.GROUND}
+_CONTACT_ROLES = {PinRole.CONTACT_COM, PinRole.CONTACT_NO, PinRole.CONTACT_NC}
 
 
 def board(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
@@ -30,7 +34,8 @@ def board(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
 
     A GPIO is simulated driven high when another part loads its net and nothing else sets the net's
     level (an LED and resistor to ground, a transistor base); a GPIO on a net a rail already sets
-    through a resistor (a divider tap, a pulled-up button) is taken as an input and left open.
+    through a resistor (a divider tap, a pulled-up button) or that reads a button or a pull-down
+    is taken as an input and left open.
     """
     gnd = b.ground(ref, part)
     for pin in part.pins:
@@ -46,7 +51,7 @@ def board(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
         b.owner = ref
         for pin in gpios:
             node = b.node(ref, pin)
-            if not b.loaded_by_others(node, ref) or b.set_elsewhere(node):
+            if not b.loaded_by_others(node, ref) or b.set_elsewhere(node) or _reads_input(b, ref, node):
                 continue
             volts = pin.logic_level_v or level
             name = b.source(ref, pin.name, node, gnd, volts, r_out)
@@ -56,14 +61,57 @@ def board(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
     b.defer(drive_loaded_gpios)
 
 
+def _reads_input(b: Builder, ref: str, node: str) -> bool:
+    """Whether ``ref``'s GPIO on ``node`` reads it: a switch or a pull resistor to a rail or ground is
+    there, and no load that needs driving (an LED, a base or gate, a coil) is, directly or through
+    one resistor (an LED or base resistor)."""
+    read = False
+    for other, pin in b.pins_on(node):
+        part = b.resolved.parts.get(other)
+        if other == ref or part is None:
+            continue
+        if _DRIVEN_ROLES & set(pin.roles):
+            return False
+        kind = part.spice.kind if part.spice else None
+        far = [p for p in part.pins if p is not pin and b.is_connected(other, p)]
+        if kind == "resistor" and far:
+            far_node = b.node(other, far[0])
+            if b.is_rail(far_node):
+                read = True
+            elif any(_DRIVEN_ROLES & set(p.roles) for r, p in b.pins_on(far_node) if r != other):
+                return False
+        read = read or kind == "switch"
+    return read
+
+
 def module(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
-    """A supply load of ``current_draw_ma``; a bare coil (``r_coil_ohm``) is its resistance."""
-    coil = part.pins_with_role(PinRole.COIL)
+    """A supply load of ``current_draw_ma`` on its power_in pins; a bare load is a resistor.
+
+    A part without supply pins whose terminals are two passive LOAD or COIL pins (a motor, fan,
+    pump, solenoid, buzzer, bare relay coil) is the load itself: ``r_coil_ohm`` between them, else
+    its rated voltage over ``current_draw_ma``. Relay contacts (COM/NO/NC) are left open, so what
+    they switch is simulated off whether or not the coil is energised.
+    """
+    gnd = b.ground(ref, part)
+    terminals = [pin for pin in part.pins if pin.type is ElectricalType.PASSIVE and _LOAD_ROLES & set(pin.roles)]
+    if terminals and not _SUPPLY_ROLES & {role for pin in part.pins for role in pin.roles}:
+        _bare_load(b, ref, part, terminals)
+    contacts = [pin.name for pin in part.pins if _CONTACT_ROLES & set(pin.roles) and b.is_connected(ref, pin)]
+    if contacts:
+        b.assumptions.append(f"Relay contacts open: {ref} {'/'.join(contacts)} switch nothing in the simulation")
+    _supply_load(b, ref, part, gnd)
+
+
+def _bare_load(b: Builder, ref: str, part: Part, terminals: list[Pin]) -> None:
     r_coil = part.spice.params.get("r_coil_ohm") if part.spice else None
-    if r_coil and len(coil) >= 2:
-        a, c = b.node(ref, coil[0]), b.node(ref, coil[1])
-        b.add(f"{b.element('R', ref, 'coil')} {a} {c} {spice_number(r_coil)}", dc=[(a, c)])
-    _supply_load(b, ref, part, b.ground(ref, part))
+    rated_v = part.supply.nominal_v if part.supply else None
+    if not r_coil and rated_v and part.current_draw_ma:
+        r_coil = rated_v / (part.current_draw_ma / 1000)
+    if len(terminals) != 2 or not r_coil:
+        b.notes.append(f"{ref}: {part.id} has no two-terminal load resistance; its windings are left open")
+        return
+    a, c = b.node(ref, terminals[0]), b.node(ref, terminals[1])
+    b.add(f"{b.element('R', ref, 'load')} {a} {c} {spice_number(r_coil)}", dc=[(a, c)])
 
 
 def regulator(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
@@ -114,6 +162,7 @@ def switching_regulator(b: Builder, ref: str, part: Part, dp: DesignPart) -> Non
     b.supply_pins(ref, part, gnd)
     inner = f"{spice_number(vout)} * min(1, max(V({vin},{gnd}), 0) / {spice_number(v_min)})"
     sense = _regulated_output(b, ref, out, gnd, inner)
+    b.highest_v = max(b.highest_v, abs(vout))  # a boost converter sets more than its input
     power = f"V({out},{gnd}) * I({sense}) / {spice_number(efficiency)}"
     b.add(f"{b.element('B', ref, 'in')} {vin} {gnd} I = {power} / max(V({vin},{gnd}), {spice_number(v_min / 2)})")
 

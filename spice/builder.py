@@ -2,8 +2,9 @@
 
 Device emitters (``spice.devices``, ``spice.behavioural``) write through a ``Builder`` so that
 every node and element name is sanitised and unique, every DC path is known (to find floating
-nodes) and every quantity the checks need (LED current, GPIO current, regulator state, supply
-voltage at a part) is recorded as a probe next to the card that creates it.
+nodes; a node reached only through junctions that may be off, such as a reverse-biased diode or
+an off MOSFET, counts as floating) and every quantity the checks need (LED current, GPIO current,
+regulator state, supply voltage at a part) is recorded as a probe next to the card that creates it.
 """
 
 from __future__ import annotations
@@ -83,11 +84,14 @@ class Builder:
         self.drivers: dict[str, str] = {}  # node -> independent voltage source behind it (AC / DC sweeps)
         self.source_volts: dict[str, float] = {}  # independent voltage source -> its DC value
         self.driven_nodes: set[str] = set()  # nodes a source or an output stage sets
+        self.highest_v = 0.0  # the largest |voltage| a source or a converter sets (a plausibility bound)
         self.two_terminals: list[TwoTerminal] = []
         self.notes: list[str] = []
         self.assumptions: list[str] = []
-        self._graph = nx.Graph()  # DC paths between nodes
+        self._graph = nx.Graph()  # DC paths between nodes, junctions included
         self._graph.add_node(GROUND)
+        self._resistive = nx.Graph()  # the DC paths that conduct at any bias (no junctions)
+        self._resistive.add_node(GROUND)
         self._deferred: list[Callable[[], None]] = []
         self.owner = ""  # the ref whose cards are being written
         self._owners: dict[str, set[str]] = {}  # node -> refs with an element on it
@@ -111,6 +115,14 @@ class Builder:
         if key not in self._pin_node:
             self._pin_node[key] = self.names.node(ref, pin.name)
         return self._pin_node[key]
+
+    def pins_on(self, node: str) -> list[tuple[str, Pin]]:
+        """The (ref, pin) of every connected pin on ``node``."""
+        return [(bp.ref, bp.pin) for net in self.resolved.nets for bp in net.pins if self.node(bp.ref, bp.pin) == node]
+
+    def is_rail(self, node: str) -> bool:
+        """Ground or a power net."""
+        return node == GROUND or any(self.node_of_net[net] == node for net in self.power_nets)
 
     def is_connected(self, ref: str, pin: Pin) -> bool:
         return (ref, pin.number) in self._connected
@@ -138,15 +150,25 @@ class Builder:
     def element(self, letter: str, ref: str, *suffix: str) -> str:
         return self.names.element(letter, ref, *suffix)
 
-    def add(self, card: str, dc: Iterable[tuple[str, str]] = (), reads: Iterable[str] = ()) -> None:
-        """One element card; ``dc`` are the node pairs it conducts between, ``reads`` nodes it only senses."""
+    def add(
+        self,
+        card: str,
+        dc: Iterable[tuple[str, str]] = (),
+        reads: Iterable[str] = (),
+        junctions: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """One element card; ``dc`` are the node pairs it conducts between, ``reads`` nodes it only senses,
+        ``junctions`` the pairs it joins through a pn junction or a channel, which may be off."""
         self.cards.append(card)
         _, *rest = card.split()
-        touched = set(rest[:2]) | {n for pair in dc for n in pair} | set(reads)
+        dc, junctions = list(dc), list(junctions)
+        touched = set(rest[:2]) | {n for pair in [*dc, *junctions] for n in pair} | set(reads)
         for node in touched:
             self._owners.setdefault(node, set()).add(self.owner)
         self._graph.add_nodes_from(touched)
-        self._graph.add_edges_from(dc)
+        self._graph.add_edges_from([*dc, *junctions])
+        self._resistive.add_nodes_from(touched)
+        self._resistive.add_edges_from(dc)
 
     def comment(self, text: str, number: float | None = None) -> None:
         suffix = f" {spice_number(number)}" if number is not None else ""
@@ -164,6 +186,7 @@ class Builder:
             f"{self.element('R', ref, label)} {inner} {plus} {spice_number(max(r_ohm, TIE_OHM))}", dc=[(inner, plus)]
         )
         self.drive(plus, name, volts)
+        self.highest_v = max(self.highest_v, abs(volts))
         return name
 
     def drive(self, node: str, source: str | None = None, volts: float = 0.0) -> None:
@@ -247,7 +270,10 @@ class Builder:
         for emit in self._deferred:
             emit()
         self._deferred.clear()
-        for component in list(nx.connected_components(self._graph)):
+        # A node held only by junctions has no conductance when they are off, and ngspice's Newton
+        # iteration can then settle on a non-physical point (a 12 V rail at 717 V behind an
+        # off 1N4007 whose anode only an IRLZ44N drain reaches); 1 GOhm to ground gives it one.
+        for component in list(nx.connected_components(self._resistive)):
             if GROUND in component:
                 continue
             for node in sorted(component):

@@ -12,6 +12,8 @@ from spice.report import Finding, OperatingPoint
 
 Vectors = dict[str, np.ndarray]
 SUPPLY_TOLERANCE = 0.01  # a rail 1 % outside a range is within the parts' and the model's accuracy
+PLAUSIBLE_V_FACTOR, PLAUSIBLE_V_MARGIN = 1.5, 1.0  # no node sits beyond 1.5 x the highest source + 1 V
+PLAUSIBLE_A = 1000.0  # no branch of a hobby circuit carries a kiloampere
 
 
 def voltage(vectors: Vectors, node: str) -> float:
@@ -24,6 +26,34 @@ def voltage(vectors: Vectors, node: str) -> float:
 def current_ma(vectors: Vectors, source: str, sign: float) -> float:
     values = vectors.get(f"{source.lower()}#branch")
     return sign * 1000 * float(np.real(values[0])) if values is not None and len(values) else math.nan
+
+
+def implausible(netlist: SpiceNetlist, vectors: Vectors) -> str | None:
+    """Why the solution cannot be physical, or None.
+
+    Passive parts cannot raise a pin above the highest source (or converter output), so a pin
+    well beyond it, or a kiloampere in a branch, means ngspice settled on a point that is not a
+    solution; no finding built on it would mean anything. Nodes inside behavioural models are
+    not pins (an op-amp's open-loop gain stage sits far beyond its rails when it saturates).
+    """
+    labels = {node: label for label, node in netlist.pin_nodes.items()}
+    labels |= {node: net for net, node in netlist.node_of_net.items()}
+    bound = PLAUSIBLE_V_FACTOR * netlist.highest_v + PLAUSIBLE_V_MARGIN
+    reasons = [
+        f"{label} at {volts:.4g} V"
+        for node, label in labels.items()
+        if not abs(volts := voltage(vectors, node)) <= bound and not math.isnan(volts)
+    ]
+    for name, values in vectors.items():
+        amps = float(np.real(values[0])) if len(values) else 0.0
+        if name.endswith("#branch") and not abs(amps) <= PLAUSIBLE_A:
+            reasons.append(f"{abs(amps):.3g} A through {name.removesuffix('#branch').upper()}")
+    if not reasons:
+        return None
+    return (
+        f"the operating point did not converge to a physical solution ({', '.join(reasons[:3])}, "
+        f"where no source sets more than {netlist.highest_v:g} V); its values are not reported"
+    )
 
 
 def operating_point(netlist: SpiceNetlist, vectors: Vectors) -> OperatingPoint:

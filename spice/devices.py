@@ -84,7 +84,7 @@ def diode(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
         fields["CJO"] = p["cjo_f"]
     model = _model(b, part, "D", fields)
     a, k = b.node(ref, anode), b.node(ref, cathode)
-    b.add(f"{b.element('D', ref)} {a} {k} {model}", dc=[(a, k)])
+    b.add(f"{b.element('D', ref)} {a} {k} {model}", junctions=[(a, k)])
 
 
 def led(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
@@ -100,7 +100,7 @@ def led(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
     a, k, inner = b.node(ref, anode), b.node(ref, cathode), b.internal(ref, "led")
     sense = b.element("V", ref, "sense")
     b.add(f"{sense} {a} {inner} DC 0", dc=[(a, inner)])
-    b.add(f"{b.element('D', ref)} {inner} {k} {model}", dc=[(inner, k)])
+    b.add(f"{b.element('D', ref)} {inner} {k} {model}", junctions=[(inner, k)])
     rated = part.specs.get("max_if_ma")
     max_ma = p.get("max_ma", float(rated) if isinstance(rated, int | float) else None)
     b.measure_current("led", ref, ref, sense, sign=1.0, max_ma=max_ma)
@@ -116,7 +116,7 @@ def bjt(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
         fields["VAF"] = p["vaf_v"]
     model = _model(b, part, "PNP" if p.get("polarity", 1) < 0 else "NPN", fields)
     nc, nb, ne = b.node(ref, c), b.node(ref, base), b.node(ref, e)
-    b.add(f"{b.element('Q', ref)} {nc} {nb} {ne} {model}", dc=[(nc, ne), (nb, ne)])
+    b.add(f"{b.element('Q', ref)} {nc} {nb} {ne} {model}", junctions=[(nc, ne), (nb, ne)])
 
 
 def mosfet(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
@@ -129,7 +129,7 @@ def mosfet(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:
     vto = abs(p.get("vto_v", 2.0)) * (-1 if p_channel else 1)
     model = _model(b, part, "PMOS" if p_channel else "NMOS", {"LEVEL": 1, "VTO": vto, "KP": p.get("kp", 0.1)})
     nd, ng, ns = b.node(ref, d), b.node(ref, g), b.node(ref, s)
-    b.add(f"{b.element('M', ref)} {nd} {ng} {ns} {ns} {model}", dc=[(nd, ns)], reads=[ng])
+    b.add(f"{b.element('M', ref)} {nd} {ng} {ns} {ns} {model}", junctions=[(nd, ns)], reads=[ng])
 
 
 def switch(b: Builder, ref: str, part: Part, dp: DesignPart) -> None:

@@ -58,6 +58,7 @@ class SpiceNetlist(BaseModel):
     node_owners: dict[str, list[str]]  # SPICE node -> refs with an element on it
     drivers: dict[str, str]  # node -> independent voltage source in the path that sets it
     source_volts: dict[str, float]  # independent voltage source -> DC value
+    highest_v: float  # the largest |voltage| a source or converter sets
     probes: Probes
     two_terminals: list[TwoTerminal]
     notes: list[str] = Field(default_factory=list)
@@ -103,6 +104,7 @@ def build_netlist(resolved: ResolvedDesign) -> SpiceNetlist:
         node_owners=b.node_owners(),
         drivers=b.drivers,
         source_volts=b.source_volts,
+        highest_v=b.highest_v,
         probes=b.probes,
         two_terminals=b.two_terminals,
         notes=b.notes,

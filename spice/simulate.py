@@ -1,14 +1,15 @@
 """Simulate a resolved design with ngspice: operating point, limit checks, topology analyses.
 
-``simulate`` never raises for a bad circuit: a netlist ngspice rejects or cannot solve becomes
-``ok=False`` with ngspice's reason, so a caller (CLI, UI, pipeline) can show it next to the ERC.
+``simulate`` never raises for a bad circuit: a netlist ngspice rejects or cannot solve, or a
+solution that cannot be physical, becomes ``ok=False`` with the reason, so a caller (CLI, UI,
+pipeline) can show it next to the ERC.
 """
 
 from __future__ import annotations
 
 from spice import engine
 from spice.analyses import run_analyses
-from spice.checks import check_limits, operating_point
+from spice.checks import check_limits, implausible, operating_point
 from spice.netlist import build_netlist
 from spice.report import SpiceReport
 from studio.resolve import ResolvedDesign
@@ -24,6 +25,9 @@ def simulate(resolved: ResolvedDesign, *, analyses: bool = True) -> SpiceReport:
         vectors = engine.run(deck)
     except engine.SimulationError as exc:
         return SpiceReport(ok=False, error=f"operating point failed: {exc}", **base)
+    unphysical = implausible(netlist, vectors)
+    if unphysical:
+        return SpiceReport(ok=False, error=unphysical, **base)
     done, notes = run_analyses(resolved, netlist, vectors) if analyses else ([], [])
     base["notes"] += notes
     return SpiceReport(
