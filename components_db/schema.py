@@ -306,6 +306,7 @@ class Part(BaseModel):
     symbol: SymbolKind = SymbolKind.CHIP
     wokwi_type: str | None = None  # e.g. "wokwi-led"; None when Wokwi has no such part
     wokwi_pins: dict[str, str] = Field(default_factory=dict)  # our pin name -> Wokwi's, where they differ
+    wokwi_attrs: dict[str, str] = Field(default_factory=dict)  # fixed Wokwi attributes, e.g. {"pins": "i2c"}
     tags: list[str] = Field(default_factory=list)
 
     @field_validator("aliases", "tags")

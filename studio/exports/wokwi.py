@@ -58,9 +58,9 @@ def wokwi_omissions(resolved: ResolvedDesign) -> list[str]:
 
 
 def _attrs(resolved: ResolvedDesign, ref: str) -> dict[str, str]:
-    """Wokwi attributes we know as facts: an LED's colour, a resistor's value in ohms."""
+    """Wokwi attributes we know as facts: the part's fixed ones, an LED's colour, a resistor's value in ohms."""
     part, dp = resolved.parts[ref], resolved.design_part(ref)
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str] = dict(part.wokwi_attrs)
     if part.ftype == "simple_led" and "color" in part.specs:
         attrs["color"] = str(part.specs["color"])
     value = dp.value or part.default_value

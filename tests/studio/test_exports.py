@@ -169,6 +169,17 @@ def test_wokwi_pin_names_follow_the_parts_mapping():
     assert diagram["parts"][1]["attrs"] == {"value": "10000"}  # the resistor's default value
 
 
+def test_wokwi_fixed_attributes_come_from_the_part():
+    data = {
+        "parts": [{"ref": "DS1", "part": "lcd1602-i2c"}, {"ref": "DS2", "part": "seven-segment-cc"}],
+        "nets": [],
+    }
+    resolved = resolved_design(data)
+    parts = {p["id"]: p for p in to_wokwi_diagram(resolved, layout_design(resolved))["parts"]}
+    assert parts["DS1"]["attrs"] == {"pins": "i2c"}
+    assert parts["DS2"]["attrs"] == {"common": "cathode"}
+
+
 def test_bom_groups_by_part_and_value():
     rows = list(csv.DictReader(io.StringIO(to_bom_csv(resolved_design()))))
     assert list(rows[0]) == ["refs", "value", "part_id", "name", "quantity"]
