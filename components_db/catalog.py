@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from components_db.schema import Part
 
 DATA_DIR = Path(__file__).parent / "data"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
 
 
 class CatalogError(ValueError):
@@ -44,7 +45,7 @@ def load_catalog(data_dir: Path = DATA_DIR) -> list[Part]:
     parts: list[Part] = []
     for path in sorted(data_dir.glob("*.yaml")):
         try:
-            entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+            entries = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or []
         except yaml.YAMLError as exc:
             raise CatalogError(f"{path.name}: not valid YAML: {exc}") from None
         parts.extend(parse_parts(entries, path.name))

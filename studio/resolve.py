@@ -7,7 +7,7 @@ violations, with the nearest known names), so one bad reference never hides the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from components_db.schema import Part, Pin
 from studio.design import Design, DesignPart, Net, PinRef
@@ -17,6 +17,19 @@ class PartLookup(Protocol):
     """Anything that finds a part by id: the KnowledgeBase, or a plain dict in a unit test."""
 
     def get(self, part_id: str, /) -> Part | None: ...
+
+
+class _Hit(Protocol):
+    part_id: str
+
+
+@runtime_checkable
+class SuggestingLookup(Protocol):
+    """A lookup that can also name the known parts nearest to an unknown one (the KnowledgeBase)."""
+
+    def get(self, part_id: str, /) -> Part | None: ...
+
+    def nearest(self, text: str, n: int = 3) -> list[_Hit]: ...
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class Unresolved:
     ref: str
     text: str
     message: str
+    suggestions: tuple[str, ...] = ()  # nearest known part ids, when the lookup can tell
 
 
 @dataclass
@@ -71,8 +85,9 @@ def resolve(design: Design, lookup: PartLookup) -> ResolvedDesign:
     for dp in design.parts:
         part = lookup.get(dp.part)
         if part is None:
+            near = tuple(h.part_id for h in lookup.nearest(dp.part)) if isinstance(lookup, SuggestingLookup) else ()
             resolved.unresolved.append(
-                Unresolved("part", dp.ref, dp.part, f"{dp.ref}: part {dp.part!r} is not in the knowledge base")
+                Unresolved("part", dp.ref, dp.part, f"{dp.ref}: part {dp.part!r} is not in the knowledge base", near)
             )
         else:
             resolved.parts[dp.ref] = part

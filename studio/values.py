@@ -45,7 +45,9 @@ def parse_value(text: str) -> float:
     if not token:
         raise InvalidValueError("value is empty")
     if len(token) > VALUE_MAX_LENGTH or not _ALLOWED.fullmatch(token):
-        raise InvalidValueError(f"value {_preview(text)} is not a number in engineering notation (e.g. 220, 4k7, 100nF)")
+        raise InvalidValueError(
+            f"value {_preview(text)} is not a number in engineering notation (e.g. 220, 4k7, 100nF)"
+        )
     match = _PLAIN.fullmatch(token)
     if match:
         number = float(match["num"])

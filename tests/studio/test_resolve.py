@@ -36,3 +36,20 @@ def test_unknown_part_and_pin_are_findings_not_crashes(lookup):
     assert kinds == [("part", "flux-capacitor"), ("pin", "D1.Q")]
     assert "D1.Q" in next(u.message for u in resolved.unresolved if u.kind == "pin")
     assert [bp.label for bp in resolved.nets[1].pins] == ["D1.A"]
+
+
+class _SuggestingCatalog(dict):
+    """A dict lookup that also answers "nearest", as the KnowledgeBase does."""
+
+    def nearest(self, text, n=3):
+        from rapidfuzz import process
+
+        return [type("Hit", (), {"part_id": pid}) for pid, _, _ in process.extract(text, list(self), limit=n)]
+
+
+def test_unknown_part_carries_the_lookups_suggestions(lookup):
+    design = Design.model_validate({"parts": [{"ref": "S1", "part": "dht-22"}], "nets": []})
+    plain = resolve(design, lookup).unresolved[0]
+    suggesting = resolve(design, _SuggestingCatalog(lookup)).unresolved[0]
+    assert plain.suggestions == ()
+    assert "dht22" in suggesting.suggestions

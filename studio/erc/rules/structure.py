@@ -27,7 +27,7 @@ def check(ctx: ErcContext) -> Iterator[Violation]:
 def _unresolved(ctx: ErcContext) -> Iterator[Violation]:
     for item in ctx.resolved.unresolved:
         if item.kind == "part":
-            near = _nearest(item.text, _catalog_ids())
+            near = list(item.suggestions) or _nearest(item.text, _catalog_ids())
             yield violation(
                 "unknown-part",
                 f"{item.ref} uses part '{item.text}', which is not in the knowledge base, so it cannot be checked.",

@@ -1,0 +1,99 @@
+"""`circuit-studio check` and `circuit-studio export`: the design toolkit from the command line.
+
+Exit codes of `check`: 0 the design passes (no fatal, no major violation), 1 it fails, 2 the input
+cannot be read. `export` writes nothing unless every part and pin is known.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from components_db import KnowledgeBase
+from spice.report import SpiceReport
+from studio.check import CheckReport, check_design, read_design
+from studio.design import DesignError
+from studio.exports import ExportError, write_exports
+from studio.resolve import resolve
+
+EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    check = sub.add_parser("check", help="electrical rule check and SPICE simulation of a design JSON")
+    check.add_argument("design", type=Path, help="design JSON file")
+    check.add_argument("--json", action="store_true", help="print the full report as JSON")
+    check.add_argument("--no-spice", action="store_true", help="skip the SPICE simulation")
+    check.set_defaults(handler=run_check)
+    export = sub.add_parser("export", help="write Circuit JSON, Wokwi, SPICE, KiCad, BOM and SVG files")
+    export.add_argument("design", type=Path, help="design JSON file")
+    export.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
+    export.set_defaults(handler=run_export)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    try:
+        design = read_design(args.design)
+    except DesignError as exc:
+        return _invalid(exc.problems)
+    report = check_design(design, KnowledgeBase.open(), run_spice=not args.no_spice)
+    print(report.model_dump_json(indent=2) if args.json else format_check(report))
+    return EXIT_PASS if report.passed else EXIT_FAIL
+
+
+def run_export(args: argparse.Namespace) -> int:
+    try:
+        design = read_design(args.design)
+        written = write_exports(resolve(design, KnowledgeBase.open()), args.out)
+    except DesignError as exc:
+        return _invalid(exc.problems)
+    except ExportError as exc:
+        return _invalid([str(exc)])
+    for name, path in written.items():
+        print(f"{name:<12} {path}")
+    return EXIT_PASS
+
+
+def format_check(report: CheckReport) -> str:
+    erc = report.erc
+    lines = [
+        f"ERC: {'PASS' if erc.passed else 'FAIL'} - {len(erc.violations)} finding(s), "
+        f"structural {erc.structural_score:.2f}, electrical {erc.electrical_score:.2f}"
+    ]
+    for v in erc.violations:
+        where = ", ".join(v.pins or v.refs) + (f" on net {v.net}" if v.net else "")
+        lines.append(f"  [{v.severity.value}] {v.rule}: {v.message}" + (f" ({where})" if where else ""))
+        lines.append(f"      fix: {v.fix}")
+    if report.spice is not None:
+        lines += format_spice(report.spice)
+    return "\n".join(lines)
+
+
+def format_spice(spice: SpiceReport) -> list[str]:
+    if not spice.ok:
+        return [f"SPICE: not simulated - {spice.error}"]
+    lines = [f"SPICE operating point: {len(spice.findings)} finding(s)"]
+    op = spice.operating_point
+    if op is not None:
+        if op.rail_voltages:
+            lines.append("  rails: " + ", ".join(f"{net} {v:.3g} V" for net, v in op.rail_voltages.items()))
+        if op.led_currents_ma:
+            lines.append("  LED currents: " + ", ".join(f"{ref} {i:.3g} mA" for ref, i in op.led_currents_ma.items()))
+    lines += [f"  [{f.severity}] {f.message}" for f in spice.findings]
+    for analysis in spice.analyses:
+        lines.append(f"  {analysis.title}:")
+        lines += [
+            f"    {row.quantity}: {row.simulated}" + (f" (expected {row.expected})" if row.expected else "")
+            for row in analysis.rows
+        ]
+    lines += [f"  assumed: {text}" for text in spice.assumptions]
+    lines += [f"  note: {text}" for text in spice.notes]
+    return lines
+
+
+def _invalid(problems: list[str]) -> int:
+    print("error: the design cannot be used:", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return EXIT_INVALID

@@ -1,0 +1,99 @@
+"""`circuit-studio check` and `export` end to end: exit codes, reports, files, hostile input."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from studio.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "studio" / "examples"
+DESIGNS = ROOT / "tests" / "data" / "designs"
+EXPORTS = {"circuit.json", "diagram.json", "circuit.cir", "netlist.net", "bom.csv", "schematic.svg"}
+
+
+@pytest.fixture(autouse=True)
+def studio_home(tmp_path, built_home, monkeypatch):
+    home = tmp_path / "home"
+    shutil.copytree(built_home, home)
+    monkeypatch.setenv("CIRCUIT_STUDIO_HOME", str(home))
+    return home
+
+
+def test_check_passes_a_good_design(capsys):
+    assert main(["check", str(EXAMPLES / "ne555-blinker.json")]) == 0
+    out = capsys.readouterr().out
+    assert "ERC: PASS" in out and "555 astable" in out
+
+
+def test_check_fails_a_bad_design_and_says_why(capsys):
+    assert main(["check", str(DESIGNS / "uno-led-no-resistor.json"), "--no-spice"]) == 1
+    out = capsys.readouterr().out
+    assert "ERC: FAIL" in out and "led-no-resistor" in out and "fix:" in out
+
+
+def test_check_json_report(capsys):
+    assert main(["check", str(DESIGNS / "esp32-dht22-no-pullup.json"), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["erc"]["passed"] is False
+    assert "pullup-missing" in {v["rule"] for v in report["erc"]["violations"]}
+    assert report["spice"]["ok"] is True
+
+
+def test_unknown_part_fails_with_suggestions(capsys):
+    assert main(["check", str(DESIGNS / "unknown-part.json")]) == 1
+    out = capsys.readouterr().out
+    assert "unknown-part" in out and "did you mean esp32-devkit-v1" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"parts": [', "not valid JSON"),
+        ('{"parts": [{"ref": "R1", "part": "resistor"}, {"ref": "R1", "part": "led-red"}]}', "duplicate part ref"),
+        ('{"parts": [{"ref": "R1", "part": "resistor", "value": "1k\\n.control\\nshell touch /tmp/x"}]}', "value"),
+        ("", "not valid JSON"),
+    ],
+)
+def test_invalid_input_exits_2_with_a_clear_message(tmp_path, capsys, text, says):
+    path = tmp_path / "design.json"
+    path.write_text(text)
+    out_dir = tmp_path / "out"
+    assert main(["check", str(path)]) == 2
+    assert says in capsys.readouterr().err
+    assert main(["export", str(path), "--out", str(out_dir)]) == 2
+    assert not out_dir.exists()
+
+
+def test_missing_file(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nope.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_injection_through_a_net_name_executes_nothing(tmp_path, capsys):
+    target = tmp_path / "pwned"
+    design = {
+        "parts": [{"ref": "R1", "part": "resistor"}, {"ref": "BT1", "part": "battery-9v"}],
+        "nets": [{"name": f".control\nshell touch {target}", "pins": ["R1.1", "BT1.+"]}],
+    }
+    path = tmp_path / "design.json"
+    path.write_text(json.dumps(design))
+    assert main(["check", str(path)]) == 2
+    assert not target.exists()
+
+
+def test_export_writes_every_format(tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    assert main(["export", str(EXAMPLES / "esp32-dht22-fan.json"), "--out", str(out_dir)]) == 0
+    assert {p.name for p in out_dir.iterdir()} == EXPORTS
+    assert json.loads((out_dir / "circuit.json").read_text())[0]["type"].startswith("source_")
+    assert ".control" not in (out_dir / "circuit.cir").read_text()
+
+
+def test_export_refuses_unknown_parts_and_writes_nothing(tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    assert main(["export", str(DESIGNS / "unknown-part.json"), "--out", str(out_dir)]) == 2
+    assert "esp32-wroom-board" in capsys.readouterr().err
+    assert not out_dir.exists() or not any(out_dir.iterdir())
