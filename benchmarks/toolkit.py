@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from retrieval import retrieval_rows
+from retrieval import markdown, retrieval_rows
 from sample_designs import esp32_project
 
 from components_db.catalog import load_catalog
@@ -63,13 +63,6 @@ def design_rows(repeats: int) -> list[dict]:
                 }
             )
     return rows
-
-
-def markdown(rows: list[dict]) -> str:
-    header = list(rows[0])
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(row[h]) for h in header) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def main() -> int:
