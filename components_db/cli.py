@@ -60,6 +60,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("file", type=Path)
     add.set_defaults(handler=run_add)
 
+    edit = commands.add_parser("edit", help="replace your parts with the new versions in a YAML or JSON file")
+    edit.add_argument("file", type=Path)
+    edit.set_defaults(handler=run_edit)
+
     remove = commands.add_parser("remove", help="remove one of your parts")
     remove.add_argument("id")
     remove.set_defaults(handler=run_remove)
@@ -98,19 +102,35 @@ def run_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_parts(path: Path) -> list[Part]:
+    """Parts from a YAML or JSON file, validated; every failure is a KnowledgeBaseError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeBaseError(f"cannot read {path}: {exc}") from None
+    is_json = path.suffix.lower() == ".json"
+    try:
+        entries = json.loads(text) if is_json else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise KnowledgeBaseError(f"{path.name}: not valid {'JSON' if is_json else 'YAML'}: {exc}") from None
+    return parse_parts(entries, path.name)
+
+
 @_reports_errors
 def run_add(args: argparse.Namespace) -> int:
-    try:
-        text = args.file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return _error(f"cannot read {args.file}: {exc}")
-    try:
-        entries = json.loads(text) if args.file.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        return _error(f"{args.file.name}: not valid {'JSON' if args.file.suffix.lower() == '.json' else 'YAML'}: {exc}")
-    parts = parse_parts(entries, args.file.name)
+    parts = _read_parts(args.file)
     KnowledgeBase.open().add_all(parts)
     print(f"added {len(parts)} part(s): {', '.join(p.id for p in parts)}")
+    return EXIT_OK
+
+
+@_reports_errors
+def run_edit(args: argparse.Namespace) -> int:
+    parts = _read_parts(args.file)
+    kb = KnowledgeBase.open()
+    for part in parts:
+        kb.update(part)
+    print(f"updated {len(parts)} part(s): {', '.join(p.id for p in parts)}")
     return EXIT_OK
 
 

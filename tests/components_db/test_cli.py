@@ -97,6 +97,20 @@ def test_add_then_remove_a_user_part(studio_home, capsys, tmp_path):
     assert [r["id"] for r in json.loads(out) if r["source"] == "user"] == ["garden-soil-fork-2"]
 
 
+def test_edit_replaces_a_user_part_and_refuses_shipped_ones(studio_home, capsys, tmp_path):
+    file = tmp_path / "mine.yaml"
+    file.write_text(yaml.safe_dump(GOOD))
+    assert run(capsys, "add", str(file))[0] == 0
+    file.write_text(yaml.safe_dump({**GOOD, "name": "Garden soil fork v2"}))
+    code, out, _ = run(capsys, "edit", str(file))
+    assert code == 0 and out.strip() == "updated 1 part(s): garden-soil-fork"
+    _, out, _ = run(capsys, "show", "garden-soil-fork", "--json")
+    assert json.loads(out)["part"]["name"] == "Garden soil fork v2"
+    file.write_text(yaml.safe_dump({**GOOD, "id": "dht22", "aliases": []}))
+    code, _, err = run(capsys, "edit", str(file))
+    assert code == 2 and "shipped part" in err
+
+
 def test_add_a_single_part_from_yaml(studio_home, capsys, tmp_path):
     file = tmp_path / "mine.yaml"
     file.write_text(yaml.safe_dump(GOOD))
