@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from components_db import cli as parts_cli
 from studio import commands as design_commands
+from studio.moe import cli as moe_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parts_cli.register(sub)
     design_commands.register(sub)
+    moe_cli.register(sub)
     return parser
 
 

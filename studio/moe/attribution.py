@@ -1,0 +1,264 @@
+"""Expert attribution: which experts does a behaviour use?
+
+Two prompt sets go through the model - A shows the behaviour, B is the contrast - and every (MoE layer,
+expert) gets a score from their routing. Three scores from the literature, all computed from the same
+per-set counts (``SetCounts``), so the methods differ only in the last formula:
+
+- ``risk-diff`` (SteerMoE): p_A(e selected) - p_B(e selected) over the target tokens of each set.
+- ``ftri`` (MoTE): the expert's routing weight summed over a prompt's target tokens, averaged over the
+  prompts of each set, A minus B. It sees how much an expert contributes, not only whether it was picked.
+- ``npmi`` (RICE): normalised pointwise mutual information between "e selected" and "the token is one of
+  A's target tokens", over every token of both sets: log(p(e,t) / (p(e) p(t))) / -log p(e,t), in [-1, 1];
+  an expert never selected on A's target tokens (p(e,t) = 0) scores -1.
+
+Target tokens are every token unless ``targets`` narrows them: a token-id predicate, or strings whose
+tokens count. The table ranks experts by signed score: the experts behaviour A leans on come first, B's
+last. It feeds ``suggest_profile``: the top experts turned off (to suppress the behaviour) or forced on
+(to provoke it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import torch
+from pydantic import BaseModel
+
+from studio.moe.profile import LayerSteering, ModelIdentity, Stage, StageSteering, SteeringProfile
+from studio.moe.trace import RoutingTrace
+
+if TYPE_CHECKING:
+    from studio.moe.engine import MoEEngine, Prompt
+
+Method = Literal["risk-diff", "ftri", "npmi"]
+METHODS: tuple[Method, ...] = ("risk-diff", "ftri", "npmi")
+TokenPredicate = Callable[[int], bool]
+
+
+class AttributionError(ValueError):
+    """Prompt sets that cannot be compared (empty, or without target tokens where the method needs them)."""
+
+
+@dataclass
+class SetCounts:
+    """Sufficient statistics of one prompt set's routing (L MoE layers, E experts): every method is a
+    function of two of these, and they add up batch after batch."""
+
+    prompts: int
+    tokens: int
+    targets: int
+    selected: torch.Tensor  # [L, E] tokens that selected the expert
+    selected_targets: torch.Tensor  # [L, E] target tokens that selected the expert
+    weight_targets: torch.Tensor  # [L, E] float64: routing weight the expert got, summed over target tokens
+
+    @classmethod
+    def empty(cls, num_layers: int, num_experts: int) -> SetCounts:
+        zeros = torch.zeros(num_layers, num_experts, dtype=torch.long)
+        return cls(0, 0, 0, zeros, zeros.clone(), torch.zeros(num_layers, num_experts, dtype=torch.float64))
+
+    def add(self, trace: RoutingTrace, is_target: torch.Tensor) -> None:
+        """Count one traced batch; ``is_target`` is [T] bool over the trace's tokens."""
+        num_experts = self.selected.shape[1]
+        selected = trace.selected_mask(num_experts)  # [L, T, E]
+        weights = trace.expert_weights(num_experts).double()  # [L, T, E]
+        self.prompts += int(trace.sequence.unique().numel())
+        self.tokens += trace.num_tokens
+        self.targets += int(is_target.sum())
+        self.selected += selected.sum(dim=1)
+        self.selected_targets += selected[:, is_target].sum(dim=1)
+        self.weight_targets += weights[:, is_target].sum(dim=1)
+
+    @property
+    def frequency(self) -> torch.Tensor:
+        """[L, E] share of the target tokens that selected the expert."""
+        return self.selected_targets.double() / max(self.targets, 1)
+
+
+class ExpertScore(BaseModel):
+    layer: int  # MoE-layer index
+    decoder_layer: int
+    expert: int
+    score: float
+    method: Method
+    p_a: float  # share of A's target tokens that selected the expert
+    p_b: float
+    count_a: int  # A's target tokens that selected the expert
+    count_b: int
+
+
+class AttributionResult(BaseModel):
+    method: Method
+    model: ModelIdentity
+    prompts_a: int
+    prompts_b: int
+    target_tokens_a: int
+    target_tokens_b: int
+    rows: list[ExpertScore]  # every (layer, expert), most tied to A first (score descending; ties: layer, expert)
+
+    def top(self, n: int) -> list[ExpertScore]:
+        return self.rows[:n]
+
+    def best_per_layer(self) -> dict[int, ExpertScore]:
+        """The highest-ranked expert of each MoE layer."""
+        best: dict[int, ExpertScore] = {}
+        for row in self.rows:
+            best.setdefault(row.layer, row)
+        return best
+
+    def format_table(self, n: int) -> str:
+        lines = [
+            f"{self.method} attribution, {self.model.name}: A {self.prompts_a} prompts / {self.target_tokens_a} "
+            f"target tokens, B {self.prompts_b} prompts / {self.target_tokens_b} target tokens",
+            f"{'rank':>4} {'layer':>5} {'decoder':>7} {'expert':>6} {'score':>8} {'p_A':>6} {'p_B':>6} "
+            f"{'n_A':>5} {'n_B':>5}",
+        ]
+        lines += [
+            f"{i:>4} {r.layer:>5} {r.decoder_layer:>7} {r.expert:>6} {r.score:>8.4f} {r.p_a:>6.3f} {r.p_b:>6.3f} "
+            f"{r.count_a:>5} {r.count_b:>5}"
+            for i, r in enumerate(self.top(n), start=1)
+        ]
+        return "\n".join(lines)
+
+
+def risk_difference(a: SetCounts, b: SetCounts) -> torch.Tensor:
+    """[L, E] p_A(e selected) - p_B(e selected) over each set's target tokens."""
+    return a.frequency - b.frequency
+
+
+def ftri(a: SetCounts, b: SetCounts) -> torch.Tensor:
+    """[L, E] mean over A's prompts of the expert's summed routing weight, minus the same over B's."""
+    return a.weight_targets / a.prompts - b.weight_targets / b.prompts
+
+
+def npmi(a: SetCounts, b: SetCounts) -> torch.Tensor:
+    """[L, E] nPMI of "e selected" and "token is an A target" over all tokens of A and B.
+
+    p(e,t) < 1 always (B has tokens), so the denominator is positive wherever p(e,t) > 0."""
+    n = a.tokens + b.tokens
+    p_et = a.selected_targets.double() / n
+    p_e = (a.selected + b.selected).double() / n
+    p_t = a.targets / n
+    score = torch.log(p_et / (p_e * p_t)) / -torch.log(p_et)
+    return torch.where(p_et > 0, score, torch.full_like(score, -1.0))
+
+
+SCORES: dict[Method, Callable[[SetCounts, SetCounts], torch.Tensor]] = {
+    "risk-diff": risk_difference,
+    "ftri": ftri,
+    "npmi": npmi,
+}
+
+
+def score_sets(a: SetCounts, b: SetCounts, method: Method, model: ModelIdentity) -> AttributionResult:
+    """Score and rank every (MoE layer, expert) of two counted prompt sets."""
+    if a.prompts == 0 or b.prompts == 0:
+        raise AttributionError("both prompt sets need at least one prompt")
+    if a.targets == 0:
+        raise AttributionError("set A has no target tokens: nothing to attribute")
+    if method == "risk-diff" and b.targets == 0:
+        raise AttributionError("set B has no target tokens: risk difference needs target tokens in both sets")
+    scores = SCORES[method](a, b)  # [L, E]
+    p_a, p_b = a.frequency, b.frequency
+    rows = [
+        ExpertScore(
+            layer=layer,
+            decoder_layer=model.moe_layers[layer],
+            expert=expert,
+            score=float(scores[layer, expert]),
+            method=method,
+            p_a=float(p_a[layer, expert]),
+            p_b=float(p_b[layer, expert]),
+            count_a=int(a.selected_targets[layer, expert]),
+            count_b=int(b.selected_targets[layer, expert]),
+        )
+        for layer in range(scores.shape[0])
+        for expert in range(scores.shape[1])
+    ]
+    rows.sort(key=lambda r: (-r.score, r.layer, r.expert))
+    return AttributionResult(
+        method=method,
+        model=model,
+        prompts_a=a.prompts,
+        prompts_b=b.prompts,
+        target_tokens_a=a.targets,
+        target_tokens_b=b.targets,
+        rows=rows,
+    )
+
+
+def target_predicate(targets: TokenPredicate | Sequence[str] | None, engine: MoEEngine) -> TokenPredicate:
+    """Which token ids count: all (None), those of ``targets``' strings, or a caller's predicate."""
+    if targets is None:
+        return lambda _: True
+    if callable(targets):
+        return targets
+    if engine.tokenizer is None:
+        raise AttributionError("target strings need a tokenizer; pass a token-id predicate instead")
+    ids = {i for text in targets for i in engine.tokenizer(text, add_special_tokens=False)["input_ids"]}
+    return ids.__contains__
+
+
+def count_set(
+    engine: MoEEngine, prompts: Sequence[Prompt], is_target: TokenPredicate, *, batch_size: int = 8
+) -> SetCounts:
+    """Run ``prompts`` through the model in batches (padding excluded) and count their routing."""
+    counts = SetCounts.empty(len(engine.info.moe_layers), engine.info.num_experts)
+    for start in range(0, len(prompts), batch_size):
+        trace = engine.forward_trace(list(prompts[start : start + batch_size]))
+        mask = torch.tensor([bool(is_target(int(t))) for t in trace.token_ids], dtype=torch.bool)  # [T]
+        counts.add(trace, mask)
+    return counts
+
+
+def attribute(
+    engine: MoEEngine,
+    set_a: Sequence[Prompt],
+    set_b: Sequence[Prompt],
+    method: Method,
+    *,
+    targets: TokenPredicate | Sequence[str] | None = None,
+    batch_size: int = 8,
+) -> AttributionResult:
+    """Rank the experts by how much more behaviour A (``set_a``) uses them than contrast B (``set_b``).
+
+    Runs under whatever steering is in force, so call it inside ``engine.steer(...)`` to attribute a
+    steered model."""
+    if not set_a or not set_b:
+        raise AttributionError(f"set {'A' if not set_a else 'B'} is empty: both prompt sets need prompts")
+    is_target = target_predicate(targets, engine)
+    a = count_set(engine, set_a, is_target, batch_size=batch_size)
+    b = count_set(engine, set_b, is_target, batch_size=batch_size)
+    return score_sets(a, b, method, engine.info.identity())
+
+
+def suggest_profile(
+    result: AttributionResult, n: int, action: Literal["off", "force"] = "off", stage: Stage = "*"
+) -> SteeringProfile:
+    """A profile acting on the ``n`` experts most tied to behaviour A (highest positive scores): turned
+    off to suppress the behaviour, forced on to provoke it. (Swap the sets to act on B's experts.)
+
+    Experts that would leave a layer unable to route are passed over for the next candidates: at most
+    top-k experts forced per layer, at least top-k left enabled."""
+    top_k = result.model.top_k or 1
+    cap = top_k if action == "force" else result.model.experts_per_layer - top_k
+    chosen: dict[int, list[int]] = {}
+    for row in (r for r in result.rows if r.score > 0):
+        if sum(map(len, chosen.values())) == n:
+            break
+        experts = chosen.setdefault(row.layer, [])
+        if len(experts) < cap:
+            experts.append(row.expert)
+    layers = {
+        layer: LayerSteering(off=sorted(experts)) if action == "off" else LayerSteering(force=sorted(experts))
+        for layer, experts in sorted(chosen.items())
+        if experts
+    }
+    return SteeringProfile(
+        name=f"{result.method}-{action}-{n}",
+        description=f"the top {n} experts of behaviour A by {result.method}, "
+        f"{'turned off' if action == 'off' else 'forced on'}",
+        model=result.model,
+        stages={stage: StageSteering(layers=layers)},
+    )

@@ -1,0 +1,177 @@
+"""Routing math: a steering section compiled to per-layer tensors once, and the re-computation of a
+router's choice under it, written per scoring family from ``RoutingSpec``.
+
+Steering semantics (the same on every architecture):
+- selection runs on the architecture's own selection scores - logits for softmax routers (softmax is
+  monotone), sigmoid + correction bias for sigmoid routers - plus the user's additive bias; off experts
+  are excluded (re-route), forced experts always make the cut, group limits hold where possible;
+- the weights of whatever was selected come from the UNBIASED scores with the architecture's own
+  normalisation, so forcing or biasing an expert never inflates its weight;
+- ``scale`` then multiplies an expert's weight; in drop mode an off expert stays selectable but its
+  weight is zeroed, with no replacement and no renormalisation.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from studio.moe.profile import LayerSteering, Mode, StageSteering
+from studio.moe.specs import MoEInfo, MoELayer, RoutingSpec
+
+FORCED = 1e4  # added to a forced expert's selection score: above any real score
+OUT_OF_GROUP = 1e3  # taken from experts outside the chosen groups: below any in-group expert
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """One MoE layer's steering as tensors (E = experts)."""
+
+    top_k: int  # experts chosen per token
+    reroute: bool  # selection must be recomputed (bias, force, off in re-route mode, or a new k)
+    offset: Tensor  # [E] float32: bias, +FORCED for forced, -inf for off (re-route mode)
+    multiplier: Tensor | None  # [E] float32: scale, and 0 for off experts in drop mode; None if all 1
+    shared_off: bool
+
+
+def compile_plans(
+    steering: StageSteering, mode: Mode, info: MoEInfo, layers: Sequence[MoELayer]
+) -> dict[int, LayerPlan]:
+    """Plans for the steered MoE layers (unsteered layers are absent: their hooks do nothing)."""
+    return {
+        index: _plan(index, steer, mode, info, layers[index].router)
+        for index, steer in steering.layers.items()
+        if not steer.is_empty
+    }
+
+
+def _plan(index: int, steer: LayerSteering, mode: Mode, info: MoEInfo, router: nn.Module) -> LayerPlan:
+    n = info.num_experts
+    if info.fixed_top_k and steer.top_k not in (None, info.top_k):
+        raise ValueError(
+            f"MoE layer {index}: {info.architecture} always routes to {info.top_k} experts; top_k {steer.top_k} "
+            "cannot be applied"
+        )
+    native_k = info.top_k if info.fixed_top_k else int(router.top_k)
+    top_k = steer.top_k or native_k
+    enabled = n - len(steer.off) if mode == "reroute" else n
+    if enabled == 0:
+        raise ValueError(f"MoE layer {index}: every expert is off; leave at least one on")
+    if top_k > enabled:
+        warnings.warn(
+            f"MoE layer {index}: top_k {top_k} > the {enabled} experts left enabled; clamped to {enabled}",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        top_k = enabled
+    if len(steer.force) > top_k:
+        raise ValueError(f"MoE layer {index}: {len(steer.force)} experts forced on but only {top_k} chosen per token")
+
+    offset = torch.zeros(n)
+    for expert, bias in steer.bias.items():
+        offset[expert] += bias
+    offset[steer.force] += FORCED
+    if mode == "reroute":
+        offset[steer.off] = float("-inf")
+
+    multiplier = torch.ones(n)
+    for expert, scale in steer.scale.items():
+        multiplier[expert] = scale
+    if mode == "drop":
+        multiplier[steer.off] = 0.0
+    return LayerPlan(
+        top_k=top_k,
+        reroute=bool(offset.any()) or top_k != native_k,
+        offset=offset,
+        multiplier=None if bool((multiplier == 1).all()) else multiplier,
+        shared_off=steer.shared_off,
+    )
+
+
+def distribution(spec: RoutingSpec, logits: Tensor) -> Tensor:
+    """[N, E] float32: the full router distribution (what traces report as ``probs``)."""
+    logits = logits.float()
+    return logits.softmax(dim=-1) if spec.scoring == "softmax" else logits.sigmoid()
+
+
+def route(
+    spec: RoutingSpec, router: nn.Module, args: tuple, logits: Tensor, plan: LayerPlan, weights_dtype: torch.dtype
+) -> tuple[Tensor, Tensor]:
+    """The router's choice recomputed under ``plan``: (indices [N, k] long, weights [N, k])."""
+    logits = logits.float()  # [N, E]
+    choice = (logits if spec.selects_on_logits else logits.sigmoid()) + plan.offset
+    correction = _correction_bias(spec, router, args)
+    if correction is not None:
+        choice = choice + correction
+    if spec.grouped:
+        choice = _limit_to_groups(choice, int(router.num_group), int(router.topk_group))
+    indices = choice.topk(plan.top_k, dim=-1).indices  # [N, k]
+    weights = expert_weights(spec, router, logits, indices)
+    return indices, weights.to(weights_dtype)
+
+
+def expert_weights(spec: RoutingSpec, router: nn.Module, logits: Tensor, indices: Tensor) -> Tensor:
+    """[N, k] float32 weights of the experts in ``indices``, from the unbiased fp32 ``logits``.
+
+    Runs on every decode step of every steered layer, so it takes the fewest ops: a softmax
+    renormalised over the chosen experts is a softmax of their logits, and sigmoids are only taken
+    of the chosen ones."""
+    if spec.weighting == "sparsemixer":
+        return _sparsemixer_weights(logits, indices, float(router.router_jitter_noise))
+    if spec.weighting == "sigmoid":
+        weights = logits.gather(1, indices).sigmoid()
+        if getattr(router, "norm_topk_prob", False):
+            weights = weights / (weights.sum(dim=-1, keepdim=True) + spec.renormalise_eps)
+        scaling = float(getattr(router, "routed_scaling_factor", 1.0))
+        return weights * scaling if scaling != 1.0 else weights
+    renormalised = spec.weighting == "softmax_of_topk" or spec.always_renormalise or router.norm_topk_prob
+    if renormalised:
+        return logits.gather(1, indices).softmax(dim=-1)
+    return logits.softmax(dim=-1).gather(1, indices)
+
+
+def rescale(weights: Tensor, indices: Tensor, multiplier: Tensor) -> Tensor:
+    """Each chosen expert's weight times its multiplier (scale; 0 for an off expert in drop mode)."""
+    return weights * multiplier[indices].to(weights.dtype)
+
+
+def _correction_bias(spec: RoutingSpec, router: nn.Module, args: tuple) -> Tensor | None:
+    if spec.correction_bias_attr is not None:
+        return getattr(router, spec.correction_bias_attr)
+    if spec.correction_bias_arg is not None and len(args) > spec.correction_bias_arg:
+        return args[spec.correction_bias_arg]
+    return None
+
+
+def _limit_to_groups(choice: Tensor, n_group: int, topk_group: int) -> Tensor:
+    """DeepSeek-V3's group-limited routing: groups ranked by the sum of their two best scores, experts
+    outside the ``topk_group`` best pushed below every in-group expert (not removed, so k can always be
+    met by enabled experts; a forced expert stays above all)."""
+    tokens, n_experts = choice.shape
+    grouped = choice.view(tokens, n_group, n_experts // n_group)  # [N, G, E/G]
+    group_scores = grouped.topk(2, dim=-1).values.sum(dim=-1)  # [N, G]
+    chosen = torch.zeros_like(group_scores, dtype=torch.bool)
+    chosen.scatter_(1, group_scores.topk(topk_group, dim=-1).indices, True)
+    outside = ~chosen.repeat_interleave(n_experts // n_group, dim=1)  # [N, E]
+    return choice - outside * OUT_OF_GROUP
+
+
+def _sparsemixer_weights(logits: Tensor, indices: Tensor, jitter_eps: float) -> Tensor:
+    """PhiMoE's inference-time ``sparsemixer`` weights for any chosen experts: for the r-th choice, a
+    softmax over the experts not yet chosen whose logits are within ``2 * jitter_eps`` (relative) of the
+    chosen one's. With the router's own choice this is exactly transformers' computation."""
+    remaining = logits
+    weights = []
+    for rank in range(indices.shape[1]):
+        chosen = indices[:, rank : rank + 1]  # [N, 1]
+        reference = logits.gather(1, chosen)
+        factor = logits.abs().clamp(min=reference)
+        too_far = (reference - logits) / factor > 2 * jitter_eps
+        gates = remaining.masked_fill(too_far, float("-inf")).softmax(dim=-1)
+        weights.append(gates.gather(1, chosen))
+        remaining = remaining.scatter(1, chosen, float("-inf"))
+    return torch.cat(weights, dim=1)

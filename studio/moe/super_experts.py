@@ -1,0 +1,161 @@
+"""Super experts: the few experts whose down-projection output dwarfs every other's.
+
+A handful of experts produce activation outliers (max |down_proj output| orders of magnitude above the
+rest) that the model leans on; switching one off can wreck it. Profiling finds them before a steering
+profile turns them off by accident: per (MoE layer, expert), the largest |down_proj output| over a set of
+prompts, flagged when above both the 99.5th percentile of all experts' peaks and a tenth of the largest.
+
+The peaks are measured inside the experts forward itself: ``PROBE`` is registered with transformers'
+``ExpertsInterface`` as the eager forward plus a recorder, switched on with
+``model.set_experts_implementation`` for the profiling run and switched back afterwards. Every
+architecture the engine supports (Mixtral, Qwen2/3-MoE, OLMoE, DeepSeek-V3, GPT-OSS, GraniteMoE, PhiMoE,
+LFM2-MoE) declares its experts with ``@use_experts_implementation``, so all of them go through it;
+layout differences (GPT-OSS's transposed, biased, interleaved experts) are read from the flags that
+decorator sets.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+from pydantic import BaseModel
+from torch import nn
+from transformers.integrations.moe import ExpertsInterface
+
+if TYPE_CHECKING:
+    from studio.moe.engine import MoEEngine, Prompt
+
+PROBE = "studio_peak_probe"
+PERCENTILE = 99.5
+MAX_FRACTION = 0.1
+
+
+@dataclass
+class _Peaks:
+    """What one experts module saw during a profiling run (E = its experts)."""
+
+    max_abs: torch.Tensor  # [E] float32: largest |down_proj output| so far
+    tokens: torch.Tensor  # [E] long: tokens the expert processed
+
+
+_recording: ContextVar[dict[nn.Module, _Peaks] | None] = ContextVar("studio_moe_peaks", default=None)
+_switching = threading.Lock()  # one profiling run per process at a time: the switch is model-wide
+
+
+def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, transposed: bool) -> torch.Tensor:
+    """One expert's projection, written as each layout's eager forward writes it (bit-identical output)."""
+    if transposed:  # weight [in, out]
+        return x @ weight + bias if bias is not None else x @ weight
+    return nn.functional.linear(x, weight, bias)  # weight [out, in]
+
+
+def probe_experts_forward(
+    self: nn.Module, hidden_states: torch.Tensor, top_k_index: torch.Tensor, top_k_weights: torch.Tensor
+) -> torch.Tensor:
+    """The eager experts forward (hidden [T, H], index and weights [T, k] -> [T, H]), recording each
+    expert's max |down_proj output| and token count when called inside a profiling run."""
+    peaks = _recording.get()
+    seen = peaks.get(self) if peaks is not None else None
+    final = torch.zeros_like(hidden_states)  # [T, H]
+    with torch.no_grad():
+        expert_mask = nn.functional.one_hot(top_k_index, num_classes=self.num_experts).permute(2, 1, 0)  # [E, k, T]
+        hit = torch.greater(expert_mask.sum(dim=(-1, -2)), 0).nonzero()
+    for expert in hit[:, 0].tolist():
+        top_k_pos, token_idx = torch.where(expert_mask[expert])
+        x = hidden_states[token_idx]  # [t, H]
+        up_bias = (self.gate_up_proj_bias if self.has_gate else self.up_proj_bias)[expert] if self.has_bias else None
+        up = _linear(x, (self.gate_up_proj if self.has_gate else self.up_proj)[expert], up_bias, self.is_transposed)
+        h = self._apply_gate(up) if self.has_gate else self.act_fn(up)  # [t, I]
+        down_bias = self.down_proj_bias[expert] if self.has_bias else None
+        out = _linear(h, self.down_proj[expert], down_bias, self.is_transposed)  # [t, H]
+        if seen is not None:
+            seen.max_abs[expert] = torch.maximum(seen.max_abs[expert], out.detach().abs().max().float())
+            seen.tokens[expert] += token_idx.numel()
+        if self.has_post_expert_norm:
+            out = self.post_expert_norm(out)
+        out = out * top_k_weights[token_idx, top_k_pos, None]
+        final.index_add_(0, token_idx, out.to(final.dtype))
+    return final
+
+
+ExpertsInterface.register(PROBE, probe_experts_forward)
+
+
+class ExpertPeak(BaseModel):
+    layer: int  # MoE-layer index
+    decoder_layer: int
+    expert: int
+    max_abs: float  # largest |down_proj output| over the profiled tokens (0 if never selected)
+    tokens: int  # tokens routed to the expert
+    is_super: bool
+
+
+class SuperExpertReport(BaseModel):
+    model: str
+    prompts: int
+    threshold: float  # flagged above this: max(99.5th percentile, largest peak / 10)
+    rows: list[ExpertPeak]  # by layer, then expert
+
+    @property
+    def super_experts(self) -> list[ExpertPeak]:
+        return sorted((r for r in self.rows if r.is_super), key=lambda r: -r.max_abs)
+
+
+def experts_modules(engine: MoEEngine) -> list[nn.Module]:
+    """The routed-experts module (``<block>.experts`` in every supported architecture) of each MoE layer."""
+    return [getattr(engine.model.base_model.layers[d], engine.spec.block).experts for d in engine.info.moe_layers]
+
+
+def flag_outliers(peaks: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """[N] peaks -> ([N] bool super, threshold): above the 99.5th percentile and above max/10.
+
+    Below 200 experts in all the percentile sits under the largest peak, which is then always flagged;
+    on such small models read ``max_abs`` rather than the flag alone."""
+    threshold = max(float(torch.quantile(peaks, PERCENTILE / 100)), float(peaks.max()) * MAX_FRACTION)
+    return peaks > threshold, threshold
+
+
+def profile_super_experts(engine: MoEEngine, prompts: Sequence[Prompt]) -> SuperExpertReport:
+    """Run each prompt alone (no padding to pollute the peaks) and report every expert's peak.
+
+    Steered as the enclosing ``engine.steer`` block says. Other threads using the model meanwhile run
+    the probe too: it computes exactly what eager does and records only for this call's context."""
+    if not prompts:
+        raise ValueError("super-expert profiling needs at least one prompt")
+    modules = experts_modules(engine)
+    peaks = {
+        m: _Peaks(torch.zeros(m.num_experts, dtype=torch.float32), torch.zeros(m.num_experts, dtype=torch.long))
+        for m in modules
+    }
+    model = engine.model
+    with _switching:
+        previous = model.get_experts_implementation()
+        model.set_experts_implementation(PROBE)
+        token = _recording.set(peaks)
+        try:
+            for prompt in prompts:
+                engine.forward_trace([prompt])
+        finally:
+            _recording.reset(token)
+            model.set_experts_implementation(previous)
+    table = torch.stack([peaks[m].max_abs for m in modules])  # [L, E]
+    flags, threshold = flag_outliers(table.flatten())
+    flags = flags.view_as(table)
+    rows = [
+        ExpertPeak(
+            layer=layer,
+            decoder_layer=engine.info.moe_layers[layer],
+            expert=expert,
+            max_abs=float(table[layer, expert]),
+            tokens=int(peaks[m].tokens[expert]),
+            is_super=bool(flags[layer, expert]),
+        )
+        for layer, m in enumerate(modules)
+        for expert in range(m.num_experts)
+    ]
+    return SuperExpertReport(model=engine.info.name, prompts=len(prompts), threshold=threshold, rows=rows)

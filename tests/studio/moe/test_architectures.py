@@ -1,0 +1,200 @@
+"""The acceptance suite, run unchanged on a tiny random model of every MoE architecture transformers 5
+ships (the ``arch`` fixture): capture matches transformers' own router logits, and every steering
+control does what it says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import torch
+
+from studio.moe.engine import MoEEngine
+from studio.moe.profile import LayerSteering, ModelIdentity, ProfileError, StageSteering, SteeringProfile
+from studio.moe.trace import RoutingTrace
+
+PROMPT = [5, 17, 42, 9, 77, 23, 61, 8, 100, 3]
+BATCH = [PROMPT, [11, 12, 13, 14], [90, 91, 92, 93, 94, 95, 96]]
+NEW_TOKENS = 6
+
+
+@pytest.fixture
+def engine(arch: str, tiny_model) -> Iterator[MoEEngine]:
+    with MoEEngine.from_model(tiny_model(arch), name=f"tiny-{arch}") as engine:
+        yield engine
+
+
+def every_layer(engine: MoEEngine, **steer) -> StageSteering:
+    return StageSteering(layers={i: LayerSteering(**steer) for i in range(len(engine.layers))})
+
+
+def most_used(trace: RoutingTrace, layer: int, n: int) -> list[int]:
+    return trace.layers[layer].usage().argsort(descending=True, stable=True)[:n].tolist()
+
+
+def reference_choice(engine: MoEEngine, layer: int, logits: torch.Tensor) -> torch.Tensor:
+    """[N, k] sorted: the experts each architecture's router picks from transformers' reported logits."""
+    router = engine.layers[layer].router
+    if engine.spec.scoring == "softmax":
+        return logits.topk(engine.info.top_k, dim=-1).indices.sort(dim=-1).values
+    scores = logits.sigmoid()
+    if engine.spec.correction_bias_attr:
+        scores = scores + getattr(router, engine.spec.correction_bias_attr)
+    else:
+        decoder_layer = engine.model.base_model.layers[engine.layers[layer].decoder_layer]
+        scores = scores + decoder_layer.feed_forward.expert_bias
+    if engine.spec.grouped:  # DeepSeek-V3: keep the topk_group groups with the best two-expert sums
+        grouped = scores.view(scores.shape[0], router.num_group, -1)
+        keep = grouped.topk(2, dim=-1).values.sum(-1).topk(router.topk_group, dim=-1).indices
+        in_group = torch.zeros_like(grouped[..., 0], dtype=torch.bool).scatter_(1, keep, True)
+        scores = grouped.masked_fill(~in_group[..., None], float("-inf")).view_as(scores)
+    return scores.topk(engine.info.top_k, dim=-1).indices.sort(dim=-1).values
+
+
+def test_capture_equals_transformers_router_logits(engine: MoEEngine):
+    with torch.inference_mode():
+        reported = engine.model(torch.tensor([PROMPT]), output_router_logits=True).router_logits
+    trace = engine.forward_trace([PROMPT])
+    assert len(trace.layers) == len(reported) == len(engine.info.moe_layers)
+    for layer, logits in zip(trace.layers, reported, strict=True):
+        expected = logits.float().softmax(-1) if engine.spec.scoring == "softmax" else logits.float().sigmoid()
+        torch.testing.assert_close(layer.probs, expected, rtol=0, atol=1e-6)
+        assert torch.equal(layer.selected.sort(dim=-1).values, reference_choice(engine, layer.moe_layer, logits))
+        assert layer.weights.shape == (len(PROMPT), engine.info.top_k)
+
+
+def test_steered_capture_leaves_transformers_logits_raw(engine: MoEEngine):
+    """Our hook runs before transformers' recorder and never edits the logits it reports."""
+    with torch.inference_mode():
+        vanilla = engine.model(torch.tensor([PROMPT]), output_router_logits=True).router_logits[0]
+        with engine.steer(every_layer(engine, off=[0])):
+            steered = engine.model(torch.tensor([PROMPT]), output_router_logits=True).router_logits[0]
+    assert torch.equal(vanilla, steered)
+
+
+def test_generate_trace_covers_prompt_and_generated_tokens(engine: MoEEngine):
+    with engine.steer() as run:
+        gen = engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+    trace = gen.trace
+    assert len(gen.token_ids) == NEW_TOKENS
+    assert trace.token_ids.tolist() == PROMPT + gen.token_ids[:-1]
+    assert trace.is_prompt.tolist() == [True] * len(PROMPT) + [False] * (NEW_TOKENS - 1)
+    assert run.trace.num_tokens == trace.num_tokens
+    # the prompt part of the trace is what a plain forward over the prompt routes
+    forward = engine.forward_trace([PROMPT])
+    for during, alone in zip(trace.layers, forward.layers, strict=True):
+        assert torch.equal(during.selected[: len(PROMPT)], alone.selected)
+        torch.testing.assert_close(during.probs[: len(PROMPT)], alone.probs, rtol=0, atol=1e-6)
+
+
+def test_off_expert_is_never_selected(engine: MoEEngine):
+    unsteered = engine.forward_trace(BATCH)
+    off = {i: most_used(unsteered, i, 2) for i in range(len(engine.layers))}
+    steering = StageSteering(layers={i: LayerSteering(off=experts) for i, experts in off.items()})
+    with engine.steer(steering) as run:
+        engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+        engine.forward_trace(BATCH)
+    for layer in run.trace.layers:
+        assert layer.selected.shape[1] == engine.info.top_k
+        assert not torch.isin(layer.selected, torch.tensor(off[layer.moe_layer])).any()
+        assert torch.isfinite(layer.weights).all() and (layer.weights > 0).all()
+
+
+def test_forced_expert_is_always_selected(engine: MoEEngine):
+    unsteered = engine.forward_trace(BATCH)
+    rare = {i: int(unsteered.layers[i].usage().argmin()) for i in range(len(engine.layers))}
+    steering = StageSteering(layers={i: LayerSteering(force=[e]) for i, e in rare.items()})
+    with engine.steer(steering) as run:
+        engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+        engine.forward_trace(BATCH)
+    for layer in run.trace.layers:
+        assert (layer.selected == rare[layer.moe_layer]).any(dim=-1).all()
+        assert torch.isfinite(layer.weights).all()
+
+
+def test_per_layer_top_k_is_obeyed(engine: MoEEngine):
+    steering = StageSteering(layers={0: LayerSteering(top_k=3), len(engine.layers) - 1: LayerSteering(top_k=1)})
+    if engine.info.fixed_top_k:
+        with pytest.raises(ValueError, match="always routes to 2 experts"):
+            engine.steer(steering).__enter__()
+        return
+    with engine.steer(steering) as run:
+        engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+    first, last = run.trace.layers[0], run.trace.layers[-1]
+    assert first.selected.shape[1] == 3 and last.selected.shape[1] == 1
+    assert all(len(set(row)) == 3 for row in first.selected.tolist())
+
+
+def test_drop_mode_zeroes_the_weight_without_replacement(engine: MoEEngine):
+    unsteered = engine.forward_trace([PROMPT]).layers[0]
+    expert = most_used(engine.forward_trace([PROMPT]), 0, 1)[0]
+    with engine.steer(StageSteering(layers={0: LayerSteering(off=[expert])}), mode="drop"):
+        dropped = engine.forward_trace([PROMPT]).layers[0]
+    assert torch.equal(dropped.selected, unsteered.selected)  # no replacement
+    hit = dropped.selected == expert
+    assert hit.any()
+    assert (dropped.weights[hit] == 0).all()
+    torch.testing.assert_close(dropped.weights[~hit], unsteered.weights[~hit])  # others untouched
+
+
+def test_mask_changes_output_and_clearing_restores_it(engine: MoEEngine):
+    with engine.steer() as run:
+        vanilla = engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+    half = engine.info.num_experts // 2
+    mask = StageSteering(
+        layers={i: LayerSteering(off=most_used(run.trace, i, half)) for i in range(len(engine.layers))}
+    )
+    with engine.steer(mask):
+        steered = engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+    restored = engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+    assert steered.token_ids != vanilla.token_ids
+    assert restored.token_ids == vanilla.token_ids
+
+
+def test_shared_expert_off(engine: MoEEngine):
+    if not engine.info.shared_experts:
+        assert all(not layer.shared for layer in engine.layers)
+        return
+    vanilla = engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+    with engine.steer(every_layer(engine, shared_off=True)) as run:
+        without = engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+    assert without.token_ids != vanilla.token_ids
+    first = run.trace.layers[0]  # routing of the first MoE layer is upstream of any shared expert
+    assert torch.equal(first.selected[: len(PROMPT)], engine.forward_trace([PROMPT]).layers[0].selected)
+
+
+def test_profile_for_another_shape_is_refused(engine: MoEEngine):
+    mine = engine.info.identity()
+    other = ModelIdentity(name="other", moe_layers=[*mine.moe_layers, 99], experts_per_layer=mine.experts_per_layer)
+    profile = SteeringProfile(model=other, stages={"*": StageSteering(layers={0: LayerSteering(off=[0])})})
+    with pytest.raises(ProfileError, match="was made for other"):
+        engine.steer(profile).__enter__()
+    with pytest.raises(ValueError, match="out of range"):
+        engine.steer(StageSteering(layers={0: LayerSteering(off=[engine.info.num_experts])})).__enter__()
+
+
+def test_profile_round_trip_steers_the_same(engine: MoEEngine, tmp_path):
+    profile = SteeringProfile(
+        name="roundtrip",
+        model=engine.info.identity(),
+        stages={"*": StageSteering(layers={0: LayerSteering(off=[0], scale={1: 0.5})})},
+    )
+    profile.save(tmp_path / "p.json")
+    loaded = SteeringProfile.load(tmp_path / "p.json")
+    assert loaded == profile
+    with engine.steer(profile):
+        first = engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+    with engine.steer(loaded):
+        again = engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+    assert first.token_ids == again.token_ids
+    assert first.trace.layers[0].selected.ne(0).all()
+
+
+def test_batch_trace_excludes_padding(engine: MoEEngine):
+    batched = engine.forward_trace(BATCH)
+    alone = [engine.forward_trace([prompt]) for prompt in BATCH]
+    assert batched.token_ids.tolist() == [t for prompt in BATCH for t in prompt]
+    assert batched.sequence.tolist() == [i for i, prompt in enumerate(BATCH) for _ in prompt]
+    for layer_index, layer in enumerate(batched.layers):
+        joined_probs = torch.cat([trace.layers[layer_index].probs for trace in alone])
+        torch.testing.assert_close(layer.probs, joined_probs, rtol=1e-4, atol=1e-5)

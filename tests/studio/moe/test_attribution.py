@@ -1,0 +1,173 @@
+"""Expert attribution: the three scores on hand-made routing traces, then on real tiny MoE models where
+one expert is wired to fire only on a marker token."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from studio.moe.attribution import AttributionError, SetCounts, attribute, score_sets, suggest_profile
+from studio.moe.profile import ModelIdentity
+from studio.moe.trace import LayerTrace, RoutingTrace
+
+MODEL = ModelIdentity(name="hand-made", moe_layers=[1], experts_per_layer=4, top_k=1)
+
+
+def trace(prompts: list[list[int]]) -> RoutingTrace:
+    """One MoE layer, top-1, weight 1: ``prompts`` lists each prompt's selected expert per token."""
+    chosen = torch.tensor([e for p in prompts for e in p])  # [T]
+    sequence = torch.tensor([i for i, p in enumerate(prompts) for _ in p])
+    layer = LayerTrace(
+        moe_layer=0,
+        decoder_layer=1,
+        selected=chosen[:, None],
+        weights=torch.ones(len(chosen), 1),
+        probs=torch.full((len(chosen), 4), 0.25),
+    )
+    return RoutingTrace(
+        token_ids=chosen + 10, sequence=sequence, is_prompt=torch.ones_like(chosen, dtype=torch.bool), layers=[layer]
+    )
+
+
+def counts(prompts: list[list[int]], is_target: list[bool] | None = None) -> SetCounts:
+    c = SetCounts.empty(1, 4)
+    t = trace(prompts)
+    c.add(t, torch.tensor(is_target) if is_target is not None else torch.ones(t.num_tokens, dtype=torch.bool))
+    return c
+
+
+# A selects expert 0 half the time; B never does; nobody selects expert 3.
+A = [[0, 0, 1], [2]]
+B = [[1, 1], [2, 2]]
+
+
+def scores(method):
+    result = score_sets(counts(A), counts(B), method, MODEL)
+    return {r.expert: r.score for r in result.rows}, result
+
+
+def test_risk_difference_is_the_gap_in_selection_frequency():
+    by_expert, result = scores("risk-diff")
+    assert by_expert == pytest.approx({0: 0.5, 1: 0.25 - 0.5, 2: 0.25 - 0.5, 3: 0.0})
+    assert [r.expert for r in result.rows] == [0, 3, 1, 2]  # A's experts first, B's last; ties by expert
+    top = result.rows[0]
+    assert (top.p_a, top.p_b, top.count_a, top.count_b, top.decoder_layer) == (0.5, 0.0, 2, 0, 1)
+
+
+def test_ftri_contrasts_the_summed_weight_per_prompt():
+    by_expert, _ = scores("ftri")
+    # A's prompts give expert 0 weights 2 and 0 (mean 1); B's give 0.
+    assert by_expert == pytest.approx({0: 1.0, 1: 0.5 - 1.0, 2: 0.5 - 1.0, 3: 0.0})
+
+
+def test_npmi_of_expert_and_a_tokens_with_minus_one_when_never_together():
+    by_expert, result = scores("npmi")
+    n, p_t = 8, 4 / 8
+    assert by_expert[0] == pytest.approx(math.log((2 / n) / ((2 / n) * p_t)) / -math.log(2 / n))
+    assert by_expert[1] == pytest.approx(math.log((1 / n) / ((3 / n) * p_t)) / -math.log(1 / n))
+    assert by_expert[3] == -1.0
+    assert all(-1.0 <= r.score <= 1.0 for r in result.rows)
+
+
+def test_target_tokens_narrow_what_is_counted():
+    a = counts(A, [True, False, False, True])  # A's targets: expert 0 once, expert 2 once
+    result = score_sets(a, counts(B), "risk-diff", MODEL)
+    assert result.target_tokens_a == 2
+    assert {r.expert: r.p_a for r in result.rows} == {0: 0.5, 1: 0.0, 2: 0.5, 3: 0.0}
+
+
+def test_sets_without_targets_are_refused():
+    nothing = counts(A, [False] * 4)
+    with pytest.raises(AttributionError, match="set A has no target tokens"):
+        score_sets(nothing, counts(B), "npmi", MODEL)
+    with pytest.raises(AttributionError, match="set B has no target tokens"):
+        score_sets(counts(A), counts(B, [False] * 4), "risk-diff", MODEL)
+    score_sets(counts(A), counts(B, [False] * 4), "npmi", MODEL)  # nPMI only needs A's targets
+
+
+def test_suggested_profile_acts_on_a_experts_and_leaves_layers_routable():
+    # Scores 0.5, 0.25, 0.25 for experts 0-2 (A's), -1 for expert 3 (B's).
+    result = score_sets(counts(A), counts([[3, 3], [3, 3]]), "risk-diff", MODEL)
+
+    off = suggest_profile(result, 1, "off")
+    assert off.model == MODEL
+    assert off.for_stage("reason").layers[0].off == [0]
+    assert suggest_profile(result, 4, "off").stages["*"].layers[0].off == [0, 1, 2]  # B's expert is not A's
+    # Top-1: at most one expert forced per layer. Top-2: at least two of four left enabled.
+    assert suggest_profile(result, 2, "force", "synthesize").stages["synthesize"].layers[0].force == [0]
+    top_2 = result.model_copy(update={"model": MODEL.model_copy(update={"top_k": 2})})
+    assert suggest_profile(top_2, 3, "off").stages["*"].layers[0].off == [0, 1]
+
+
+# --- real models: one expert wired to fire on a marker token only -------------------------------------
+
+MARKER, EXPERT = 77, 3
+FLAG, ONE = 0, 1  # residual-stream coordinates reserved for the wiring
+
+
+@torch.no_grad()
+def wire_marker_expert(model) -> None:
+    """Make expert ``EXPERT`` of every MoE layer fire on ``MARKER`` tokens and on nothing else.
+
+    Two residual coordinates are reserved: FLAG is 10 for the marker and 0 otherwise, ONE is 1 for
+    every other token. No attention or MLP output writes to them (their output rows are zeroed), so
+    each layer's router sees them as the embedding set them. The router row of EXPERT reads
+    100 * FLAG - 100 * ONE: a huge logit on the marker, a hugely negative one elsewhere."""
+    embeddings = model.get_input_embeddings().weight  # [V, H]
+    embeddings[:, FLAG], embeddings[:, ONE] = 0.0, 1.0
+    embeddings[MARKER, FLAG], embeddings[MARKER, ONE] = 10.0, 0.0
+    for name, weight in model.named_parameters():
+        if name.endswith(("o_proj.weight", "down_proj.weight")):  # [H, in]: attention and dense-MLP outputs
+            weight[[FLAG, ONE]] = 0.0
+        elif name.endswith("experts.down_proj"):  # [E, H, I]
+            weight[:, [FLAG, ONE]] = 0.0
+    for name, router in model.named_modules():
+        if name.endswith("mlp.gate"):
+            router.weight[:, [FLAG, ONE]] = 0.0  # [E, H]
+            router.weight[EXPERT, FLAG], router.weight[EXPERT, ONE] = 100.0, -100.0
+
+
+def contrast_sets(n: int = 6, length: int = 8) -> tuple[list[list[int]], list[list[int]]]:
+    """A: random prompts whose every other token is the marker; B: the same prompts without it."""
+    generator = torch.Generator().manual_seed(3)
+    b = torch.randint(2, 128, (n, length), generator=generator)
+    b[b == MARKER] = 5
+    a = b.clone()
+    a[:, ::2] = MARKER
+    return a.tolist(), b.tolist()
+
+
+@pytest.mark.parametrize("arch", ["qwen3_moe", "mixtral"])
+def test_every_method_ranks_the_marker_expert_first(arch, tiny_model):
+    from studio.moe.engine import MoEEngine
+
+    model = tiny_model(arch)
+    wire_marker_expert(model)
+    set_a, set_b = contrast_sets()
+    with MoEEngine.from_model(model, name=f"tiny-{arch}") as engine:
+        # The wiring holds: the expert is selected on every marker token and on no other token.
+        trace = engine.forward_trace(set_a + set_b)
+        is_marker = trace.token_ids == MARKER
+        for layer in trace.layers:
+            fired = (layer.selected == EXPERT).any(dim=-1)
+            assert torch.equal(fired, is_marker)
+
+        results = [
+            attribute(engine, set_a, set_b, "risk-diff"),
+            attribute(engine, set_a, set_b, "ftri", batch_size=4),
+            attribute(engine, set_a, set_b, "npmi", targets=lambda t: t == MARKER),
+        ]
+    n_layers = len(engine.info.moe_layers)
+    for result in results:
+        # First in every MoE layer, so the top n_layers rows overall are that expert, layer by layer.
+        assert {r.expert for r in result.best_per_layer().values()} == {EXPERT}
+        assert [(r.layer, r.expert) for r in result.top(n_layers)] == [(i, EXPERT) for i in range(n_layers)]
+        assert result.rows[n_layers].score < min(r.score for r in result.top(n_layers))
+    risk, _, nmi = results
+    assert risk.rows[0].p_a == pytest.approx(0.5) and risk.rows[0].p_b == 0.0  # half of A's tokens are markers
+    assert nmi.rows[0].score == pytest.approx(1.0)  # the expert and A's marker tokens always co-occur
+
+    profile = suggest_profile(risk, n_layers, "off")
+    assert all(layer.off == [EXPERT] for layer in profile.stages["*"].layers.values())

@@ -1,0 +1,220 @@
+"""The engine around the routers: loading, refusing what it cannot steer, hook lifetime, steering
+semantics in detail (weights from unbiased scores, bias, scale, clamping, stages), traces."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+import transformers
+
+from studio.moe.engine import MoEEngine
+from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
+from studio.moe.specs import SPECS, UnsupportedModel
+
+PROMPT = [5, 17, 42, 9, 77, 23, 61, 8, 100, 3]
+
+
+@pytest.fixture
+def qwen2(tiny_model):
+    """Qwen2-MoE: softmax routing without renormalisation, a shared expert, a dense layer."""
+    with MoEEngine.from_model(tiny_model("qwen2_moe"), name="tiny-qwen2") as engine:
+        yield engine
+
+
+def word_tokenizer() -> transformers.PreTrainedTokenizerFast:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    vocab = {w: i for i, w in enumerate(["<pad>", "<s>", "a", "resistor", "led", "5", "V", "driver"])}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="<pad>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    return transformers.PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", bos_token="<s>")
+
+
+def tiny_llama() -> transformers.PreTrainedModel:
+    config = transformers.LlamaConfig(
+        vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2
+    )
+    return transformers.LlamaForCausalLM(config)
+
+
+def test_info_maps_moe_layers_to_decoder_layers(qwen2: MoEEngine):
+    info = qwen2.info
+    assert info.moe_layers == [0, 2]  # decoder layer 1 is dense
+    assert (info.num_layers, info.num_experts, info.top_k, info.shared_experts) == (3, 6, 2, 1)
+    identity = info.identity()
+    assert (identity.name, identity.moe_layers, identity.experts_per_layer) == ("tiny-qwen2", [0, 2], 6)
+
+
+def test_load_from_a_local_checkpoint(tiny_model, tmp_path):
+    tiny_model("qwen3_moe").save_pretrained(tmp_path / "bare")
+    word_tokenizer().save_pretrained(tmp_path / "full")
+    tiny_model("qwen3_moe").save_pretrained(tmp_path / "full")
+    with MoEEngine.load(tmp_path / "full") as engine:
+        assert engine.encode("a led driver") == [2, 4, 7]
+    with MoEEngine.load(tmp_path / "bare") as engine:
+        assert engine.info.architecture == "qwen3_moe" and engine.info.moe_layers == [1, 2]
+        assert engine.model.config._experts_implementation == "eager"
+        assert not engine.model.config.output_router_logits
+        assert engine.tokenizer is None
+        with engine.steer() as run:
+            gen = engine.generate(PROMPT, max_new_tokens=3)
+        assert len(gen.token_ids) == 3 and run.trace.num_tokens == len(PROMPT) + 2
+
+
+def test_unsupported_architecture_is_refused_naming_the_supported_ones(tmp_path):
+    model = tiny_llama()
+    with pytest.raises(UnsupportedModel, match=r"'llama'.*deepseek_v3.*mixtral.*qwen3_moe"):
+        MoEEngine.from_model(model)
+    model.save_pretrained(tmp_path)
+    with pytest.raises(UnsupportedModel, match="supported: " + ", ".join(sorted(SPECS))):
+        MoEEngine.load(tmp_path)
+
+
+def test_close_removes_every_hook(tiny_model):
+    model = tiny_model("deepseek_v3")
+    model.set_experts_implementation("eager")
+    hooks_before = {name: len(m._forward_hooks) for name, m in model.named_modules()}
+    vanilla = model.generate(torch.tensor([PROMPT]), max_new_tokens=4, do_sample=False)
+    engine = MoEEngine.from_model(model)
+    with pytest.raises(RuntimeError, match="already has an open MoEEngine"):
+        MoEEngine.from_model(model)
+    outside_block = model.generate(torch.tensor([PROMPT]), max_new_tokens=4, do_sample=False)
+    engine.close()
+    assert {name: len(m._forward_hooks) for name, m in model.named_modules()} == hooks_before
+    after = model.generate(torch.tensor([PROMPT]), max_new_tokens=4, do_sample=False)
+    assert torch.equal(outside_block, vanilla) and torch.equal(after, vanilla)
+    MoEEngine.from_model(model).close()  # the model can be wrapped again
+
+
+def test_forced_weight_comes_from_unbiased_scores(qwen2: MoEEngine):
+    rare = int(qwen2.forward_trace([PROMPT]).layers[0].usage().argmin())
+    with qwen2.steer(StageSteering(layers={0: LayerSteering(force=[rare])})):
+        layer = qwen2.forward_trace([PROMPT]).layers[0]
+    hit = layer.selected == rare
+    assert hit.any(dim=-1).all()
+    # no renormalisation in this model: each weight is the expert's plain softmax probability
+    torch.testing.assert_close(layer.weights, layer.probs.gather(1, layer.selected))
+    assert (layer.weights[hit] < 0.5).all()
+
+
+def test_bias_steers_selection_only(qwen2: MoEEngine):
+    favourite = int(qwen2.forward_trace([PROMPT]).layers[0].usage().argmax())
+    with qwen2.steer(StageSteering(layers={0: LayerSteering(bias={favourite: -50.0})})):
+        pushed_out = qwen2.forward_trace([PROMPT]).layers[0]
+    assert not (pushed_out.selected == favourite).any()
+    rare = int(qwen2.forward_trace([PROMPT]).layers[0].usage().argmin())
+    with qwen2.steer(StageSteering(layers={0: LayerSteering(bias={rare: 50.0})})):
+        pulled_in = qwen2.forward_trace([PROMPT]).layers[0]
+    assert (pulled_in.selected == rare).any(dim=-1).all()
+    torch.testing.assert_close(pulled_in.weights, pulled_in.probs.gather(1, pulled_in.selected))
+
+
+def test_scale_multiplies_the_weight(qwen2: MoEEngine):
+    unsteered = qwen2.forward_trace([PROMPT]).layers[0]
+    expert = int(unsteered.usage().argmax())
+    with qwen2.steer(StageSteering(layers={0: LayerSteering(scale={expert: 0.25})})):
+        scaled = qwen2.forward_trace([PROMPT]).layers[0]
+    assert torch.equal(scaled.selected, unsteered.selected)
+    factor = torch.where(unsteered.selected == expert, 0.25, 1.0)
+    torch.testing.assert_close(scaled.weights, unsteered.weights * factor)
+
+
+def test_top_k_beyond_the_enabled_experts_is_clamped_with_a_warning(qwen2: MoEEngine):
+    steering = StageSteering(layers={0: LayerSteering(off=[0, 1, 2, 3, 4], top_k=3)})
+    with pytest.warns(RuntimeWarning, match="top_k 3 > the 1 experts left enabled; clamped to 1"):
+        block = qwen2.steer(steering)
+        run = block.__enter__()
+    try:
+        qwen2.generate(PROMPT, max_new_tokens=3)
+    finally:
+        block.__exit__(None, None, None)
+    layer = run.trace.layers[0]
+    assert layer.selected.shape[1] == 1 and (layer.selected == 5).all()
+    assert torch.isfinite(layer.weights).all()
+
+
+def test_impossible_steering_is_refused(qwen2: MoEEngine):
+    with pytest.raises(ValueError, match="every expert is off"):
+        qwen2.steer(StageSteering(layers={1: LayerSteering(off=list(range(6)))})).__enter__()
+    with pytest.raises(ValueError, match="3 experts forced on but only 2 chosen"):
+        qwen2.steer(StageSteering(layers={0: LayerSteering(force=[0, 1, 2])})).__enter__()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with qwen2.steer(StageSteering(layers={0: LayerSteering(off=list(range(6)))}), mode="drop") as run:
+            qwen2.forward_trace([PROMPT])  # drop mode: every weight zeroed, nothing re-routed
+    assert (run.trace.layers[0].weights == 0).all()
+
+
+def test_profile_stage_sections_and_mode(qwen2: MoEEngine):
+    profile = SteeringProfile(
+        model=qwen2.info.identity(),
+        mode="drop",
+        stages={
+            "*": StageSteering(layers={0: LayerSteering(off=[1])}),
+            "reason": StageSteering(layers={0: LayerSteering(off=[2])}),
+        },
+    )
+    unsteered = qwen2.forward_trace([PROMPT]).layers[0]
+    with qwen2.steer(profile, stage="reason", mode="reroute") as run:
+        layer = qwen2.forward_trace([PROMPT]).layers[0]
+    assert run.mode == "drop" and run.steering.layers[0].off == [1, 2]
+    assert torch.equal(layer.selected, unsteered.selected)
+    assert (layer.weights[torch.isin(layer.selected, torch.tensor([1, 2]))] == 0).all()
+    with qwen2.steer(profile, stage="identify") as run:
+        assert run.steering.layers[0].off == [1]
+
+
+def test_blocks_nest_and_restore(qwen2: MoEEngine):
+    outer = StageSteering(layers={0: LayerSteering(off=[0])})
+    inner = StageSteering(layers={0: LayerSteering(force=[0])})
+    with qwen2.steer(outer) as outer_run:
+        qwen2.forward_trace([PROMPT])
+        with qwen2.steer(inner) as inner_run:
+            qwen2.forward_trace([PROMPT])
+        qwen2.forward_trace([PROMPT])
+    assert outer_run.trace.num_tokens == 2 * len(PROMPT)
+    assert not (outer_run.trace.layers[0].selected == 0).any()
+    assert (inner_run.trace.layers[0].selected == 0).any(dim=-1).all()
+    assert outer_run.trace.sequence.tolist() == [0] * len(PROMPT) + [1] * len(PROMPT)
+
+
+def test_no_capture_means_no_trace(qwen2: MoEEngine):
+    assert qwen2.generate(PROMPT, max_new_tokens=2).trace is None
+    with qwen2.steer(capture=False) as run:
+        assert qwen2.generate(PROMPT, max_new_tokens=2).trace is None
+    assert run.trace is None
+
+
+def test_usage_and_entropy_of_a_generation(qwen2: MoEEngine):
+    with qwen2.steer() as run:
+        qwen2.generate(PROMPT, max_new_tokens=5)
+    layer = run.trace.layers[1]
+    assert layer.decoder_layer == 2
+    assert int(layer.usage().sum()) == run.trace.num_tokens * 2
+    assert 0 < layer.entropy() <= torch.log(torch.tensor(6.0)).item() + 1e-6
+    assert torch.allclose(layer.probs.sum(-1), torch.ones(run.trace.num_tokens))
+
+
+def test_text_prompts_go_through_the_tokenizer(tiny_model):
+    with MoEEngine.from_model(tiny_model("olmoe"), word_tokenizer()) as engine:
+        with engine.steer() as run:
+            gen = engine.generate("a 5 V led driver", max_new_tokens=3)
+        assert gen.prompt_ids == [2, 5, 6, 4, 7]
+        assert isinstance(gen.text, str)
+        assert run.trace.token_ids[:5].tolist() == [2, 5, 6, 4, 7]
+        engine.tokenizer.chat_template = (
+            "<s>{% for m in messages %}{{ m['content'] }}{% endfor %}{% if add_generation_prompt %} a{% endif %}"
+        )
+        assert engine.encode("led driver", chat=True) == [1, 4, 7, 2]
+
+
+def test_group_limited_routing_still_meets_k_from_enabled_experts(tiny_model):
+    """DeepSeek-V3 picks 1 of 2 groups of 4; with one expert left per group, k=2 takes one from each."""
+    with MoEEngine.from_model(tiny_model("deepseek_v3")) as engine:
+        steering = StageSteering(layers={0: LayerSteering(off=[0, 1, 2, 4, 5, 6])})
+        with engine.steer(steering):
+            layer = engine.forward_trace([PROMPT]).layers[0]
+    assert (layer.selected.sort(dim=-1).values == torch.tensor([3, 7])).all()
+    assert torch.isfinite(layer.weights).all() and (layer.weights > 0).all()
