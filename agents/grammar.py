@@ -1,0 +1,154 @@
+"""The grammar the synthesis stage decodes under: the design JSON of DESIGN.md, restricted to the
+identified parts.
+
+The grammar (Lark syntax, as llguidance reads it) admits compact JSON only, of this exact shape::
+
+    {"parts":[{"ref":"U1","part":"esp32-devkit-v1"},{"ref":"R1","part":"resistor","value":"220"}],
+     "nets":[{"name":"LED_A","pins":["U1.GPIO2","R1.1"]}]}
+
+- the parts array lists every given ref exactly once, in the given order, with its KB part id, so it
+  is forced text; only a part that takes a value (it has a ``default_value`` in the KB) may add one,
+  and only in engineering notation with that part's unit;
+- a pin reference is one of the given refs followed by one of that part's real pin names;
+- net names use a safe charset and a bounded length; nets and pins per net are bounded, so every
+  admitted text is finite (``max_bytes``) and generation always terminates.
+
+Two things a context-free grammar cannot say are left to the decoder (``agents.constrained``): net
+names must be unique, and the text must stop once complete.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict
+
+from components_db.schema import PIN_NAME_PATTERN, Part
+from studio.design import REF_PATTERN
+from studio.values import UNITS
+
+NET_NAME_CHARS = "A-Za-z0-9_+.-"
+MAX_NET_NAME_LENGTH = 24
+# plain "220", "4.7k", "100nF", "16MHz" or infix "4k7": the ASCII subset of studio.values' notation
+_PLAIN_NUMBER = r"(0|[1-9][0-9]{0,3})(\.[0-9]{1,3})?[pnumkMG]?"
+_INFIX_NUMBER = r"[1-9][0-9]{0,2}[pnumkMG][0-9]{1,2}"
+_INFIX_UNITS = ("F", "H")  # the units studio.values accepts after an infix number
+_MAX_VALUE_LENGTH = 8 + 2  # "9999.999G" minus one + the longest unit we admit ("Hz")
+
+
+class DesignGrammar(BaseModel):
+    """A compiled-once description of what the synthesis stage may write for one set of parts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lark: str  # the grammar, in llguidance's Lark syntax
+    refs: tuple[str, ...]
+    pin_refs: tuple[str, ...]  # every admitted "REF.PIN"
+    max_nets: int
+    max_pins_per_net: int
+    max_net_name: int
+    max_bytes: int  # the longest admitted text: a token budget that always suffices
+
+
+class GrammarInputError(ValueError):
+    """Parts the grammar cannot be built from (no parts, a duplicate or unsafe ref, an unsafe pin name)."""
+
+
+def design_grammar(
+    parts: list[tuple[str, Part]], *, max_nets: int = 16, max_pins_per_net: int = 8, max_net_name: int = 16
+) -> DesignGrammar:
+    """The grammar of designs over ``parts`` (a list of (ref, Part)); cached by what it depends on."""
+    if not 1 <= max_nets <= 64:
+        raise GrammarInputError(f"max_nets must be 1..64, not {max_nets}")  # 64: unique names never run out
+    if not 1 <= max_pins_per_net <= 200:
+        raise GrammarInputError(f"max_pins_per_net must be 1..200, not {max_pins_per_net}")
+    if not 2 <= max_net_name <= MAX_NET_NAME_LENGTH:
+        raise GrammarInputError(f"max_net_name must be 2..{MAX_NET_NAME_LENGTH}, not {max_net_name}")
+    key = tuple((ref, part.id, tuple(p.name for p in part.pins), _value_unit(part)) for ref, part in parts)
+    return _build(key, max_nets, max_pins_per_net, max_net_name)
+
+
+PartKey = tuple[str, str, tuple[str, ...], str | None]  # ref, part id, pin names, value unit (None: no value)
+
+
+@lru_cache(maxsize=256)
+def _build(parts: tuple[PartKey, ...], max_nets: int, max_pins_per_net: int, max_net_name: int) -> DesignGrammar:
+    _check(parts)
+    entries = [_part_entry(ref, part_id, unit) for ref, part_id, _, unit in parts]
+    pin_refs = tuple(f"{ref}.{name}" for ref, _, names, _ in parts for name in names)
+    lark = "\n".join(
+        [
+            'start: "{\\"parts\\":[" ' + ' "," '.join(entries) + ' "],\\"nets\\":[" nets? "]}"',
+            f'nets: net ("," net){{0,{max_nets - 1}}}',
+            f'net: "{{\\"name\\":" NET_NAME ",\\"pins\\":[" PIN_REF ("," PIN_REF){{0,{max_pins_per_net - 1}}} "]}}"',
+            f'NET_NAME: /"[{NET_NAME_CHARS}]{{1,{max_net_name}}}"/',
+            "PIN_REF: " + " | ".join(_lark_string(json.dumps(p)) for p in pin_refs),
+            *(_value_rule(unit) for unit in sorted({u for *_, u in parts if u is not None})),
+        ]
+    )
+    return DesignGrammar(
+        lark=lark,
+        refs=tuple(ref for ref, *_ in parts),
+        pin_refs=pin_refs,
+        max_nets=max_nets,
+        max_pins_per_net=max_pins_per_net,
+        max_net_name=max_net_name,
+        max_bytes=_max_bytes(parts, pin_refs, max_nets, max_pins_per_net, max_net_name),
+    )
+
+
+def _check(parts: tuple[PartKey, ...]) -> None:
+    if not parts:
+        raise GrammarInputError("synthesis needs at least one identified part; the part list is empty")
+    refs = [ref for ref, *_ in parts]
+    duplicates = sorted({r for r in refs if refs.count(r) > 1})
+    if duplicates:
+        raise GrammarInputError(f"duplicate ref(s) {', '.join(duplicates)}: every part needs its own ref")
+    for ref, part_id, names, _ in parts:
+        if not re.fullmatch(REF_PATTERN, ref):
+            raise GrammarInputError(f"ref {ref!r} is not a valid design ref (e.g. U1, R2)")
+        unsafe = [n for n in names if not re.fullmatch(PIN_NAME_PATTERN, n)]
+        if unsafe:
+            raise GrammarInputError(f"{ref} ({part_id}): pin name(s) {unsafe!r} are not safe pin names")
+
+
+def _value_unit(part: Part) -> str | None:
+    """The unit a part's value carries ("" for none), or None when the part takes no value."""
+    if part.default_value is None:
+        return None
+    ascii_units = sorted((u for u in UNITS if u.isascii()), key=len, reverse=True)
+    return next((u for u in ascii_units if part.default_value.endswith(u)), "")
+
+
+def _part_entry(ref: str, part_id: str, unit: str | None) -> str:
+    head = _lark_string(json.dumps({"ref": ref, "part": part_id}, separators=(",", ":"))[:-1])
+    value = f' ("," VALUE_{_unit_name(unit)})?' if unit is not None else ""
+    return f'{head}{value} "}}"'
+
+
+def _value_rule(unit: str) -> str:
+    suffix = f"({re.escape(unit)})?" if unit else ""
+    infix = f"|{_INFIX_NUMBER}{suffix if unit in _INFIX_UNITS else ''}"
+    return f'VALUE_{_unit_name(unit)}: /"value":"({_PLAIN_NUMBER}{suffix}{infix})"/'
+
+
+def _unit_name(unit: str) -> str:
+    """A Lark terminal name for a unit: "" -> BARE, "Hz" -> HZ, "%" -> PERCENT."""
+    return {"": "BARE", "%": "PERCENT"}.get(unit, unit.upper())
+
+
+def _lark_string(text: str) -> str:
+    """A Lark string literal for ``text`` (JSON string escaping is what llguidance's Lark reads)."""
+    return json.dumps(text)
+
+
+def _max_bytes(
+    parts: tuple[PartKey, ...], pin_refs: tuple[str, ...], max_nets: int, max_pins: int, max_name: int
+) -> int:
+    value = len(',"value":""') + _MAX_VALUE_LENGTH
+    part_list = sum(len(f'{{"ref":"{r}","part":"{p}"}},') + (value if u is not None else 0) for r, p, _, u in parts)
+    longest_pin = max(len(p) for p in pin_refs) + len('"",')
+    net = len('{"name":"","pins":[]},') + max_name + max_pins * longest_pin
+    return len('{"parts":[],"nets":[]}') + part_list + max_nets * net

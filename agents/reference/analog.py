@@ -1,0 +1,134 @@
+"""Circuits without a program: a 555 astable, an op-amp as a non-inverting amplifier, a comparator
+with a threshold pot, an LM317 set by two resistors, and LEDs or loads on a rail through a switch."""
+
+from __future__ import annotations
+
+from agents.reference.builder import Placed
+from agents.reference.context import PULLUP_OHMS, Wiring
+from agents.reference.loads import flyback, led_ohms, load_range, load_terminals, wire_resistive_sensor
+from agents.reference.power import GND
+from components_db.schema import ElectricalType, Part, PinRole
+from studio.erc.context import supply_pins
+
+R = PinRole
+T = ElectricalType
+LM317_R1, LM317_R2 = 240.0, 750.0  # Vout = 1.25 V x (1 + R2 / R1) = 5.16 V
+
+
+def is_timer(part: Part) -> bool:
+    return bool(part.pins_with_role(R.DISCHARGE)) and bool(part.pins_with_role(R.THRESHOLD))
+
+
+def is_amplifier(part: Part) -> bool:
+    """An op-amp (push-pull analog output) or a comparator (open-collector output)."""
+    return bool(part.pins_with_role(R.NONINVERTING_IN)) and bool(part.pins_with_role(R.INVERTING_IN))
+
+
+def is_adjustable_regulator(part: Part) -> bool:
+    return bool(part.pins_with_role(R.FEEDBACK))
+
+
+def wire_timer(w: Wiring, timer: Placed) -> tuple[str, float]:
+    """NE555 astable (1k, 10k, 10 uF: about 0.7 Hz); returns its output pin and level."""
+    volts = w.power.supply(timer, logic=False) or 0.0
+    vcc = w.b.net_of[timer.label(supply_pins(timer.part)[0])]
+    w.b.connect(vcc, timer.pin("RESET"))
+    ra = w.b.supporting("resistor", f"RA of the {timer.ref} astable", "1k", _is_resistor)
+    rb = w.b.supporting("resistor", f"RB of the {timer.ref} astable", "10k", _is_resistor)
+    ct = w.b.supporting(
+        "capacitor-electrolytic", f"timing capacitor of {timer.ref}", "10uF", lambda p: p.id == "capacitor-electrolytic"
+    )
+    cc = w.b.supporting(
+        "capacitor-ceramic", f"stabilises {timer.ref} CONT", "10nF", lambda p: p.id == "capacitor-ceramic"
+    )
+    w.b.connect(vcc, ra.pin("1"))
+    w.b.connect(f"{timer.ref}_DISCH", ra.pin("2"), timer.pin("DISCH"), rb.pin("1"))
+    w.b.connect(f"{timer.ref}_TIMING", rb.pin("2"), timer.pin("THRES"), timer.pin("TRIG"), ct.pin("+"))
+    w.b.connect(GND, ct.pin("-"), cc.pin("2"))
+    w.b.connect(f"{timer.ref}_CONT", timer.pin("CONT"), cc.pin("1"))
+    return timer.pin("OUT"), volts
+
+
+def wire_amplifier(w: Wiring, amp: Placed, signal: str | None) -> tuple[str, float, bool]:
+    """Channel 1: IN+ from ``signal`` (else mid-rail), gain 2 for an op-amp, a threshold pot for a comparator.
+
+    Returns the output pin, the rail voltage and whether the output only sinks (open collector).
+    """
+    volts = w.power.supply(amp, logic=w.mcu is not None) or 0.0
+    vcc = w.b.net_of[amp.label(supply_pins(amp.part)[0])]
+    plus = amp.label(amp.part.pins_with_role(R.NONINVERTING_IN)[0])
+    minus = amp.label(amp.part.pins_with_role(R.INVERTING_IN)[0])
+    out_pin = next(p for p in amp.part.pins if p.type in (T.OUTPUT, T.OPEN_COLLECTOR))
+    out = amp.label(out_pin)
+    if signal is None:
+        signal = _divider(w, vcc, f"{amp.ref}_REF", "sets the input of {ref} at mid-rail", amp.ref)
+    w.b.link(signal, plus)
+    if out_pin.type is T.OPEN_COLLECTOR:
+        pot = w.b.supporting(
+            "potentiometer", f"threshold of comparator {amp.ref}", "10k", lambda p: p.id == "potentiometer"
+        )
+        w.b.connect(vcc, pot.pin("1"))
+        w.b.connect(GND, pot.pin("3"))
+        w.b.link(pot.pin("W"), minus, f"{amp.ref}_THRESHOLD")
+        w.pull_up(out, vcc, PULLUP_OHMS, f"pull-up on the open-collector output {out}")
+        return out, volts, True
+    rf = w.b.supporting("resistor", f"feedback resistor of {amp.ref} (gain 2)", "10k", _is_resistor)
+    rg = w.b.supporting("resistor", f"gain resistor of {amp.ref} (gain 2)", "10k", _is_resistor)
+    w.b.link(out, rf.pin("1"), f"{amp.ref}_OUT")
+    w.b.connect(f"{amp.ref}_FB", rf.pin("2"), minus, rg.pin("1"))
+    w.b.connect(GND, rg.pin("2"))
+    return out, volts, False
+
+
+def wire_adjustable(w: Wiring, reg: Placed) -> tuple[str, float]:
+    """LM317: 240 ohm from OUT to ADJ and 750 ohm from ADJ to GND set about 5.2 V."""
+    r1 = w.b.supporting("resistor", f"R1 of {reg.ref} (OUT to ADJ)", "240", _is_resistor)
+    r2 = w.b.supporting("resistor", f"R2 of {reg.ref} (ADJ to GND)", "750", _is_resistor)
+    out = reg.pin("OUT")
+    w.b.link(out, r1.pin("1"), f"{reg.ref}_VOUT")
+    w.b.connect(f"{reg.ref}_ADJ", r1.pin("2"), reg.pin("ADJ"), r2.pin("1"))
+    w.b.connect(GND, r2.pin("2"))
+    return out, 1.25 * (1 + LM317_R2 / LM317_R1)
+
+
+def led_from(w: Wiring, led: Placed, source_net: str, volts: float, *, sinking: bool, rail_net: str) -> None:
+    """An LED fed from a net (an output's or a rail's); an open-collector output sinks it from the rail instead."""
+    for pin in led.part.pins_with_role(R.ANODE):
+        ohms = led_ohms(volts, led.part, None)
+        resistor = w.b.supporting("resistor", f"series resistor of {led.label(pin)}", f"{ohms:g}", _is_resistor)
+        w.b.link(resistor.pin("2"), led.label(pin))
+        w.b.connect(rail_net if sinking else source_net, resistor.pin("1"))
+    for pin in led.part.pins_with_role(R.CATHODE):
+        w.b.connect(source_net if sinking else GND, led.label(pin))
+
+
+def load_on_rail(w: Wiring, load: Placed, feed_net: str) -> None:
+    """A load from ``feed_net`` (a rail, or a switch after it) to GND, flyback diode across."""
+    plus, minus = load_terminals(load.part)
+    w.b.connect(feed_net, load.pin(plus))
+    w.b.connect(GND, load.pin(minus))
+    flyback(w, load, load.pin(plus), load.pin(minus))
+
+
+def load_rail(w: Wiring, load: Placed) -> str:
+    low, high = load_range(load.part)
+    rail = w.power.rail_for(low, high, load_ma=load.part.current_draw_ma or 0.0, prefer_logic=False)
+    rail.load_ma += load.part.current_draw_ma or 0.0
+    return rail.net
+
+
+def sensor_signal(w: Wiring, sensor: Placed, rail_net: str) -> str:
+    return wire_resistive_sensor(w, sensor, rail_net, None)
+
+
+def _divider(w: Wiring, top_net: str, name: str, why: str, ref: str) -> str:
+    upper = w.b.supporting("resistor", why.format(ref=ref), "10k", _is_resistor)
+    lower = w.b.supporting("resistor", why.format(ref=ref), "10k", _is_resistor)
+    w.b.connect(top_net, upper.pin("1"))
+    w.b.connect(name, upper.pin("2"), lower.pin("1"))
+    w.b.connect(GND, lower.pin("2"))
+    return upper.pin("2")
+
+
+def _is_resistor(part: Part) -> bool:
+    return part.id == "resistor"

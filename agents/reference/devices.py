@@ -1,0 +1,187 @@
+"""Modules that talk to the MCU: I2C on one shared bus, SPI with a chip select each, UART crossed,
+and every other module pin by its role (inputs driven by a GPIO, outputs read by a GPIO or ADC)."""
+
+from __future__ import annotations
+
+import re
+
+from agents.reference.builder import Placed
+from agents.reference.context import I2C_PULLUP_OHMS, Wiring
+from agents.reference.levels import input_limit, output_level
+from agents.reference.pins import McuPins
+from agents.reference.power import GND
+from components_db.schema import Category, ElectricalType, Part, Pin, PinRole
+from studio.erc.context import supply_pins
+
+R = PinRole
+T = ElectricalType
+OUTPUTS = frozenset({T.OUTPUT, T.OPEN_COLLECTOR, T.TRI_STATE})
+SLEEP_NAMES = re.compile(r"SLEEP|SLP|STBY", re.IGNORECASE)  # active-low sleep/standby: tied high to run
+
+
+def is_i2c(part: Part) -> bool:
+    return bool(part.pins_with_role(R.I2C_SDA)) and bool(part.pins_with_role(R.I2C_SCL))
+
+
+def is_spi(part: Part) -> bool:
+    inputs = {role for p in part.pins if p.type is T.INPUT for role in p.roles}
+    return not is_i2c(part) and {R.SPI_SCK, R.SPI_MOSI, R.SPI_CS} <= inputs
+
+
+def is_uart(part: Part) -> bool:
+    return _uart_pin(part, R.UART_TX) is not None and _uart_pin(part, R.UART_RX) is not None
+
+
+def wire_i2c(w: Wiring, devices: list[Placed]) -> None:
+    """One bus: devices at the MCU's level share its SDA/SCL; 5 V modules with 5 V pull-ups sit behind a shifter."""
+    assert w.pins is not None
+    sda, scl = w.pins.take_bus(R.I2C_SDA), w.pins.take_bus(R.I2C_SCL)
+    limit = w.mcu_limit(sda) or 0.0
+    low_side, low_side_pullups = 0, False
+    for dev in devices:
+        volts = w.power.supply(dev) or w.logic_v
+        dev_sda, dev_scl = dev.part.pins_with_role(R.I2C_SDA)[0], dev.part.pins_with_role(R.I2C_SCL)[0]
+        if dev.part.usage.onboard_pullups and volts is not None and volts > limit + 0.05:
+            _behind_shifter(w, dev.label(dev_sda), sda, volts, limit)
+            _behind_shifter(w, dev.label(dev_scl), scl, volts, limit)
+        else:
+            w.b.link(sda, dev.label(dev_sda), "SDA")
+            w.b.link(scl, dev.label(dev_scl), "SCL")
+            low_side += 1
+            low_side_pullups |= dev.part.usage.onboard_pullups
+        _control_pins(w, dev, volts, bus=True)
+    if low_side and not low_side_pullups:
+        for line in (sda, scl):
+            w.pull_up(line, w.mcu_rail(), I2C_PULLUP_OHMS, f"I2C pull-up on {line} (no module on the bus has one)")
+
+
+def _behind_shifter(w: Wiring, module_pin: str, mcu_pin: str, volts: float, limit: float) -> None:
+    """All 5 V modules share one shifted line: the first makes it, the rest join its high side."""
+    high_net = f"{mcu_pin.replace('.', '_')}_HV"
+    if high_net not in w.b.nets:
+        w.levels.shift(module_pin, volts, mcu_pin, limit)
+    w.b.connect(high_net, module_pin)
+
+
+def wire_spi(w: Wiring, devices: list[Placed]) -> None:
+    assert w.pins is not None
+    bus = {role: w.pins.take_bus(role) for role in (R.SPI_MOSI, R.SPI_MISO, R.SPI_SCK)}
+    for dev in devices:
+        volts = w.power.supply(dev) or w.logic_v
+        if _needs_shifter(w, dev, volts):
+            _spi_shifted(w, dev, volts or 0.0, bus)
+            continue
+        for role in (R.SPI_MOSI, R.SPI_SCK):
+            pin = next(p for p in dev.part.pins_with_role(role) if p.type is T.INPUT)
+            _shared(w, bus[role], w.logic_v, dev.label(pin), input_limit(dev.part, pin, volts))
+        miso = [p for p in dev.part.pins_with_role(R.SPI_MISO) if p.type in OUTPUTS]
+        if miso:
+            level = output_level(dev.part, miso[0], volts)
+            _shared(w, dev.label(miso[0]), level, bus[R.SPI_MISO], w.mcu_limit(bus[R.SPI_MISO]))
+        cs = next(p for p in dev.part.pins_with_role(R.SPI_CS) if p.type is T.INPUT)
+        label = w.pins.take_first(R.SPI_CS, R.GPIO)
+        w.levels.join(label, w.logic_v, dev.label(cs), input_limit(dev.part, cs, volts), bidirectional=False)
+        _control_pins(w, dev, volts, bus=True)
+
+
+def _needs_shifter(w: Wiring, dev: Placed, volts: float | None) -> bool:
+    """A 3.3 V-only SPI device on a 5 V MCU: every line goes through a shifter (MISO too, since the MCU's
+    MISO pin is a GPIO the ERC sees driving)."""
+    mosi = next(p for p in dev.part.pins_with_role(R.SPI_MOSI) if p.type is T.INPUT)
+    limit = input_limit(dev.part, mosi, volts)
+    return w.logic_v is not None and limit is not None and w.logic_v > limit + 0.05
+
+
+def _spi_shifted(w: Wiring, dev: Placed, volts: float, bus: dict[PinRole, str]) -> None:
+    assert w.pins is not None and w.logic_v is not None
+    cs = w.pins.take_first(R.SPI_CS, R.GPIO)
+    for role, mcu_pin in (
+        (R.SPI_MOSI, bus[R.SPI_MOSI]),
+        (R.SPI_SCK, bus[R.SPI_SCK]),
+        (R.SPI_CS, cs),
+        (R.SPI_MISO, bus[R.SPI_MISO]),
+    ):
+        pin = next(p for p in dev.part.pins_with_role(role) if p.type in (T.INPUT, *OUTPUTS))
+        w.levels.shift(mcu_pin, w.logic_v, dev.label(pin), volts)
+    _control_pins(w, dev, volts, bus=True)
+
+
+def _shared(w: Wiring, source: str, volts: float | None, target: str, limit: float | None) -> None:
+    """A bus line: the shared end keeps its net name (MOSI, SCK, MISO), a shifted branch hangs off it."""
+    w.levels.join(source, volts, target, limit, bidirectional=False)
+
+
+def wire_uart(w: Wiring, dev: Placed) -> None:
+    """TX to RX and RX to TX; a second board is a UART peer on its own USB power."""
+    assert w.pins is not None
+    if dev.part.category is Category.MCU_BOARD:
+        w.power.ground(dev, first_only=True)
+        volts = dev.part.logic_level_v
+        dev_tx, dev_rx = (dev.part.find_pin(x.partition(".")[2]) for x in McuPins(dev).take_uart())
+    else:
+        volts = w.power.supply(dev) or w.logic_v
+        dev_tx, dev_rx = _uart_pin(dev.part, R.UART_TX), _uart_pin(dev.part, R.UART_RX)
+    assert dev_tx is not None and dev_rx is not None
+    tx, rx = w.pins.take_uart()
+    w.levels.join(dev.label(dev_tx), output_level(dev.part, dev_tx, volts), rx, w.mcu_limit(rx), bidirectional=False)
+    w.levels.join(tx, w.logic_v, dev.label(dev_rx), input_limit(dev.part, dev_rx, volts), bidirectional=False)
+    if dev.part.category is not Category.MCU_BOARD:
+        _control_pins(w, dev, volts, bus=True)
+
+
+def wire_module(w: Wiring, dev: Placed) -> None:
+    """Any other module: supply, then each signal pin by its role."""
+    volts = w.power.supply(dev) or w.logic_v
+    _control_pins(w, dev, volts, bus=False)
+
+
+def _control_pins(w: Wiring, dev: Placed, volts: float | None, *, bus: bool) -> None:
+    """Inputs a GPIO drives, outputs a GPIO or ADC reads, pins tied to a level; bus devices skip their extras."""
+    assert w.pins is not None
+    for pin in dev.part.pins:
+        label = dev.label(pin)
+        if w.b.wired(label) or label in w.b.spare or not pin.roles or pin.type in (T.POWER_IN, T.POWER_OUT):
+            continue
+        roles = set(pin.roles)
+        if pin.type is T.INPUT:
+            if R.OUTPUT_ENABLE in roles:
+                w.b.connect(GND, label)  # active-low output enable
+            elif R.RESET in roles or (R.ENABLE in roles and SLEEP_NAMES.search(pin.name)):
+                _tie_high(w, dev, pin, volts)  # active-low reset / sleep: held high to run
+            elif R.ENABLE in roles and R.PWM in roles:
+                w.drive(R.PWM, dev, pin, volts)
+            elif R.ENABLE in roles:
+                if dev.part.category is Category.COMMUNICATION:
+                    w.drive(R.GPIO, dev, pin, volts)
+            elif R.PWM in roles:
+                w.drive(R.PWM, dev, pin, volts)
+            elif roles & {R.DIGITAL_IN, R.TRIGGER, R.CLOCK, R.DATA, R.STEP, R.DIRECTION, R.LATCH}:
+                w.drive(R.GPIO, dev, pin, volts)
+        elif pin.type in OUTPUTS and not bus:
+            if R.ANALOG_OUT in roles:
+                w.read(R.ADC, dev, pin, volts)
+            elif roles & {R.DIGITAL_OUT, R.DATA, R.ONEWIRE}:
+                w.read(R.GPIO, dev, pin, volts)
+            else:
+                continue
+            if pin.name in dev.part.usage.pullup_required and not dev.part.usage.onboard_pullups:
+                w.pull_up(label, w.mcu_rail(), why=f"pull-up on {label} (datasheet asks for one)")
+
+
+def _tie_high(w: Wiring, dev: Placed, pin: Pin, volts: float | None) -> None:
+    """To the logic rail (the MCU's, else the part's lowest supply) when the pin accepts it; else left to the
+    module's own pull-up."""
+    nets = [w.b.net_of[dev.label(p)] for p in supply_pins(dev.part) if dev.label(p) in w.b.net_of]
+    rails = {r.net: r.voltage for r in w.power.rails}
+    if w.logic_v is not None:
+        nets.insert(0, w.mcu_rail())
+    limit = input_limit(dev.part, pin, volts)
+    for net in sorted(nets, key=lambda n: rails.get(n, 99.0)):
+        if limit is None or rails.get(net, 99.0) <= limit + 0.05:
+            w.b.connect(net, dev.label(pin))
+            return
+
+
+def _uart_pin(part: Part, role: PinRole) -> Pin | None:
+    wanted = T.INPUT if role is R.UART_RX else T.OUTPUT
+    return next((p for p in part.pins_with_role(role) if p.type in (wanted, T.BIDIRECTIONAL)), None)
