@@ -1,13 +1,15 @@
-"""Decoding under a ``DesignGrammar`` on transformers logits, with llguidance as the grammar engine.
+"""Decoding on transformers logits under a grammar (llguidance), with a deadline, a cancel switch,
+stop strings and token streaming.
 
-``DesignLogitsProcessor`` is a transformers ``LogitsProcessor``: before each token it asks the
+``GrammarLogitsProcessor`` is a transformers ``LogitsProcessor``: before each token it asks the
 llguidance matcher which tokens keep the text inside the grammar and sets every other logit to
--inf, so whatever the model (or a steering profile) prefers, the output parses and names only the
-identified parts' real pins. On top of the grammar it keeps net names unique, which a context-free
-grammar cannot express (``Design`` rejects a repeated net name).
+-inf, so whatever the model (or a steering profile) prefers, the output parses. Under a
+``DesignGrammar`` it also keeps net names unique, which a context-free grammar cannot express
+(``Design`` rejects a repeated net name).
 
-``constrained_generate`` runs ``model.generate`` (greedy, so deterministic) with that processor and
-stops when the design is complete, at ``max_new_tokens``, at a wall-clock limit or on cancel.
+``GenerationControl`` is the stopping criterion every stage uses (with or without a grammar): it stops
+when the grammar is complete, at a stop string, at a deadline or on cancel, and streams new text.
+``constrained_generate`` runs plain ``model.generate`` (greedy, so deterministic) with both.
 Compiling is cached: the llguidance tokenizer per HF tokenizer, the matcher per (tokenizer, grammar).
 """
 
@@ -19,7 +21,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import llguidance
 import llguidance.hf
@@ -36,7 +38,18 @@ from transformers import (
 
 from agents.grammar import DesignGrammar
 
-FinishReason = Literal["complete", "max_new_tokens", "timeout", "cancelled"]
+FinishReason = Literal["complete", "stop", "max_new_tokens", "timeout", "cancelled"]
+
+
+class Grammar(Protocol):
+    """What decoding needs of a grammar: its Lark text and the longest text it admits (bytes)."""
+
+    @property
+    def lark(self) -> str: ...
+
+    @property
+    def max_bytes(self) -> int: ...
+
 
 _OPENER = b'{"name":"'
 _CLOSED_NAME = re.compile(rb'\{"name":"([^"]*)"')
@@ -89,7 +102,7 @@ def _vocabulary(tokenizer: PreTrainedTokenizerFast) -> _Vocabulary:
         return cached
 
 
-def compile_grammar(grammar: DesignGrammar, tokenizer: PreTrainedTokenizerFast) -> llguidance.LLMatcher:
+def compile_grammar(grammar: Grammar, tokenizer: PreTrainedTokenizerFast) -> llguidance.LLMatcher:
     """A fresh matcher for ``grammar``; the compiled one is cached per tokenizer and copied."""
     vocab = _vocabulary(tokenizer)
     with _lock:
@@ -97,25 +110,25 @@ def compile_grammar(grammar: DesignGrammar, tokenizer: PreTrainedTokenizerFast) 
         if matcher is None:
             matcher = llguidance.LLMatcher(vocab.ll, llguidance.LLMatcher.grammar_from_lark(grammar.lark), log_level=0)
             if matcher.is_error():
-                raise GrammarDecodingError(f"the design grammar does not compile: {matcher.get_error()}")
+                raise GrammarDecodingError(f"the grammar does not compile: {matcher.get_error()}")
             if len(vocab.matchers) >= _MAX_COMPILED:
                 vocab.matchers.pop(next(iter(vocab.matchers)))
             vocab.matchers[grammar.lark] = matcher
         return matcher.deep_copy()
 
 
-class DesignLogitsProcessor(LogitsProcessor):
-    """Masks logits to the grammar and to unique net names; batch size 1.
+class GrammarLogitsProcessor(LogitsProcessor):
+    """Masks logits to the grammar (and, for a design, to unique net names); batch size 1.
 
     Use in ``model.generate(logits_processor=[...])`` as the last processor. Each call first feeds
     the matcher the tokens generated since the previous call, so it follows ``input_ids`` whatever
     produced them; ``sync`` does the same for a stopping criterion.
     """
 
-    def __init__(self, grammar: DesignGrammar, tokenizer: PreTrainedTokenizerFast, prompt_length: int) -> None:
+    def __init__(self, grammar: Grammar, tokenizer: PreTrainedTokenizerFast, prompt_length: int) -> None:
         self._vocab = _vocabulary(tokenizer)
         self._matcher = compile_grammar(grammar, tokenizer)
-        self._max_name = grammar.max_net_name
+        self._max_name = grammar.max_net_name if isinstance(grammar, DesignGrammar) else None
         self._consumed = prompt_length
         self._text = b""
         self.seconds = 0.0
@@ -160,6 +173,8 @@ class DesignLogitsProcessor(LogitsProcessor):
         Only tokens containing a quote can close a name; a name at full length can only close, so a
         token that writes a used full-length name is a dead end and is forbidden too.
         """
+        if self._max_name is None:
+            return
         used = set(_CLOSED_NAME.findall(self._text))
         if not used:
             return
@@ -186,46 +201,80 @@ def _repeats_name(tail: bytes, piece: bytes, used: set[bytes], max_name: int) ->
     return open_name is not None and len(open_name[1]) == max_name and open_name[1] in seen
 
 
-class _Finished(StoppingCriteria):
-    """Stops on a complete design, a passed deadline or a cancel; remembers which."""
+class GenerationControl(StoppingCriteria):
+    """Stops a batch-1 generation when its grammar is complete, at a stop string, at the deadline or on
+    cancel (remembering which), and reports each new piece of text to ``on_token``.
 
-    def __init__(self, processor: DesignLogitsProcessor, deadline: float | None, cancel: threading.Event | None):
-        self._processor = processor
+    Text is decoded incrementally from all generated ids, so a character split over two tokens is
+    reported once, whole."""
+
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerFast,
+        prompt_length: int,
+        *,
+        grammar: GrammarLogitsProcessor | None = None,
+        stop_strings: Sequence[str] = (),
+        deadline: float | None = None,
+        cancel: threading.Event | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> None:
+        self._tokenizer = tokenizer
+        self._prompt_length = prompt_length
+        self._grammar = grammar
+        self._stop_strings = tuple(stop_strings)
         self._deadline = deadline
         self._cancel = cancel
+        self._on_token = on_token
+        self._text = ""
+        self._reported = 0
         self.reason: FinishReason | None = None
 
+    @property
+    def text(self) -> str:
+        """The text generated so far, cut before a stop string if one was written."""
+        return self._text
+
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: object) -> torch.BoolTensor:
-        self._processor.sync(input_ids)
-        if self._processor.complete:
-            self.reason = "complete"
-        elif self._cancel is not None and self._cancel.is_set():
-            self.reason = "cancelled"
-        elif self._deadline is not None and time.monotonic() >= self._deadline:
-            self.reason = "timeout"
+        if self._grammar is not None:
+            self._grammar.sync(input_ids)
+        generated = input_ids[0, self._prompt_length :].tolist()
+        text = self._tokenizer.decode(generated, skip_special_tokens=True)
+        if self._stop_strings:
+            cut = min((i for i in (text.find(s) for s in self._stop_strings) if i >= 0), default=-1)
+            if cut >= 0:
+                text, self.reason = text[:cut], "stop"
+        self._text = text
+        if self._on_token is not None and not text.endswith("\ufffd") and len(text) > self._reported:
+            self._on_token(text[self._reported :])
+            self._reported = len(text)
+        if self.reason is None:
+            if self._grammar is not None and self._grammar.complete:
+                self.reason = "complete"
+            elif self._cancel is not None and self._cancel.is_set():
+                self.reason = "cancelled"
+            elif self._deadline is not None and time.monotonic() >= self._deadline:
+                self.reason = "timeout"
         return torch.tensor([self.reason is not None])
 
-
-class _TokenCallback(StoppingCriteria):
-    """Reports each new token's text to ``on_token`` (never stops generation)."""
-
-    def __init__(self, tokenizer: PreTrainedTokenizerFast, prompt_length: int, on_token: Callable[[str], None]):
-        self._tokenizer = tokenizer
-        self._seen = prompt_length
-        self._on_token = on_token
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: object) -> torch.BoolTensor:
-        for token in input_ids[0, self._seen :].tolist():
-            self._on_token(self._tokenizer.decode([token]))
-        self._seen = input_ids.shape[1]
-        return torch.tensor([False])
+    def finish(self, output: torch.LongTensor, max_new_tokens: int) -> FinishReason:
+        """Why the generation that produced ``output`` ended (after ``model.generate`` returned)."""
+        self(output, torch.empty(0))
+        if self._on_token is not None and len(self._text) > self._reported:
+            self._on_token(self._text[self._reported :])
+            self._reported = len(self._text)
+        if self.reason is not None:
+            return self.reason
+        if output.shape[1] - self._prompt_length >= max_new_tokens:
+            return "max_new_tokens"
+        return "complete"  # the model ended its answer (end of sequence)
 
 
 def constrained_generate(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerFast,
     prompt_ids: Sequence[int] | torch.Tensor,
-    grammar: DesignGrammar,
+    grammar: Grammar,
     max_new_tokens: int,
     *,
     time_limit_s: float | None = None,
@@ -233,17 +282,18 @@ def constrained_generate(
     on_token: Callable[[str], None] | None = None,
     logits_processors: Sequence[LogitsProcessor] = (),
 ) -> ConstrainedResult:
-    """Greedy generation of a design under ``grammar``.
+    """Greedy generation under ``grammar``, on a plain transformers model.
 
-    ``max_new_tokens >= grammar.max_bytes`` guarantees a complete design (a token is at least one
+    ``max_new_tokens >= grammar.max_bytes`` guarantees a complete text (a token is at least one
     byte). ``logits_processors`` run before the grammar mask (e.g. a steering or contrast rule).
     """
     ids = torch.as_tensor(prompt_ids, dtype=torch.long).reshape(1, -1)
-    processor = DesignLogitsProcessor(grammar, tokenizer, prompt_length=ids.shape[1])
+    processor = GrammarLogitsProcessor(grammar, tokenizer, prompt_length=ids.shape[1])
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
-    finished = _Finished(processor, deadline, cancel)
-    criteria = [finished] if on_token is None else [_TokenCallback(tokenizer, ids.shape[1], on_token), finished]
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else _vocabulary(tokenizer).ll.eos_token
+    control = GenerationControl(
+        tokenizer, ids.shape[1], grammar=processor, deadline=deadline, cancel=cancel, on_token=on_token
+    )
+    pad = pad_token_id(tokenizer)
     start = time.perf_counter()
     with torch.inference_mode():
         output = model.generate(
@@ -252,15 +302,20 @@ def constrained_generate(
             max_new_tokens=max_new_tokens,
             do_sample=False,
             logits_processor=LogitsProcessorList([*logits_processors, processor]),
-            stopping_criteria=StoppingCriteriaList(criteria),
+            stopping_criteria=StoppingCriteriaList([control]),
             pad_token_id=pad,
         )
     seconds = time.perf_counter() - start
-    processor.sync(output)
+    reason = control.finish(output, max_new_tokens)
     return ConstrainedResult(
         text=processor.text,
         token_ids=output[0, ids.shape[1] :].tolist(),
-        finish_reason=finished.reason or ("complete" if processor.complete else "max_new_tokens"),
+        finish_reason="complete" if processor.complete else reason,
         seconds=seconds,
         constraint_seconds=processor.seconds,
     )
+
+
+def pad_token_id(tokenizer: PreTrainedTokenizerFast) -> int:
+    """The tokenizer's pad token, else its end-of-sequence token as llguidance knows it."""
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else _vocabulary(tokenizer).ll.eos_token

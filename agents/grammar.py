@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from components_db.schema import PIN_NAME_PATTERN, Part
 from studio.design import REF_PATTERN
-from studio.values import UNITS
+from studio.values import UNITS, parse_value
 
 NET_NAME_CHARS = "A-Za-z0-9_+.-"
 MAX_NET_NAME_LENGTH = 24
@@ -50,6 +50,7 @@ class DesignGrammar(BaseModel):
     max_pins_per_net: int
     max_net_name: int
     max_bytes: int  # the longest admitted text: a token budget that always suffices
+    prefix: str = ""  # with ``parts_in_prompt``: the forced parts list, which the prompt ends with
 
 
 class GrammarInputError(ValueError):
@@ -57,35 +58,71 @@ class GrammarInputError(ValueError):
 
 
 def design_grammar(
-    parts: list[tuple[str, Part]], *, max_nets: int = 16, max_pins_per_net: int = 8, max_net_name: int = 16
+    parts: list[tuple[str, Part]],
+    *,
+    values: dict[str, str] | None = None,
+    max_nets: int = 16,
+    max_pins_per_net: int = 8,
+    max_net_name: int = 16,
+    parts_in_prompt: bool = False,
 ) -> DesignGrammar:
-    """The grammar of designs over ``parts`` (a list of (ref, Part)); cached by what it depends on."""
+    """The grammar of designs over ``parts`` (a list of (ref, Part)); cached by what it depends on.
+
+    ``values`` fixes the value of some refs (what the identify stage chose): their entries become
+    forced text; a valued part without one may write any value in its unit. With ``parts_in_prompt``
+    the parts list (then all forced: parts without a fixed value get none) is ``prefix``, for the prompt
+    to end with, and the grammar starts at the first net: forced text costs one decode step per token,
+    a prompt costs one batched forward."""
     if not 1 <= max_nets <= 64:
         raise GrammarInputError(f"max_nets must be 1..64, not {max_nets}")  # 64: unique names never run out
     if not 1 <= max_pins_per_net <= 200:
         raise GrammarInputError(f"max_pins_per_net must be 1..200, not {max_pins_per_net}")
     if not 2 <= max_net_name <= MAX_NET_NAME_LENGTH:
         raise GrammarInputError(f"max_net_name must be 2..{MAX_NET_NAME_LENGTH}, not {max_net_name}")
-    key = tuple((ref, part.id, tuple(p.name for p in part.pins), _value_unit(part)) for ref, part in parts)
-    return _build(key, max_nets, max_pins_per_net, max_net_name)
+    fixed = values or {}
+    for ref, value in fixed.items():
+        try:
+            parse_value(value)
+        except ValueError as exc:
+            raise GrammarInputError(f"{ref}: value {value!r} is not a component value ({exc})") from None
+    key = tuple(
+        (
+            ref,
+            part.id,
+            tuple(p.name for p in part.pins),
+            None if ref in fixed or parts_in_prompt else value_unit(part),
+            fixed.get(ref),
+        )
+        for ref, part in parts
+    )
+    return _build(key, max_nets, max_pins_per_net, max_net_name, parts_in_prompt)
 
 
-PartKey = tuple[str, str, tuple[str, ...], str | None]  # ref, part id, pin names, value unit (None: no value)
+# ref, part id, pin names, value unit (None: no free value), fixed value (None: none fixed)
+PartKey = tuple[str, str, tuple[str, ...], str | None, str | None]
 
 
 @lru_cache(maxsize=256)
-def _build(parts: tuple[PartKey, ...], max_nets: int, max_pins_per_net: int, max_net_name: int) -> DesignGrammar:
+def _build(
+    parts: tuple[PartKey, ...], max_nets: int, max_pins_per_net: int, max_net_name: int, parts_in_prompt: bool
+) -> DesignGrammar:
     _check(parts)
-    entries = [_part_entry(ref, part_id, unit) for ref, part_id, _, unit in parts]
-    pin_refs = tuple(f"{ref}.{name}" for ref, _, names, _ in parts for name in names)
+    entries = [_part_entry(ref, part_id, unit, fixed) for ref, part_id, _, unit, fixed in parts]
+    pin_refs = tuple(f"{ref}.{name}" for ref, _, names, *_ in parts for name in names)
+    prefix = ""
+    start = 'start: "{\\"parts\\":[" ' + ' "," '.join(entries) + ' "],\\"nets\\":[" nets? "]}"'
+    if parts_in_prompt:
+        written = [_entry_text(ref, part_id, fixed) for ref, part_id, *_, fixed in parts]
+        prefix = '{"parts":[' + ",".join(written) + '],"nets":['
+        start = 'start: nets? "]}"'
     lark = "\n".join(
         [
-            'start: "{\\"parts\\":[" ' + ' "," '.join(entries) + ' "],\\"nets\\":[" nets? "]}"',
+            start,
             f'nets: net ("," net){{0,{max_nets - 1}}}',
             f'net: "{{\\"name\\":" NET_NAME ",\\"pins\\":[" PIN_REF ("," PIN_REF){{0,{max_pins_per_net - 1}}} "]}}"',
             f'NET_NAME: /"[{NET_NAME_CHARS}]{{1,{max_net_name}}}"/',
-            "PIN_REF: " + " | ".join(_lark_string(json.dumps(p)) for p in pin_refs),
-            *(_value_rule(unit) for unit in sorted({u for *_, u in parts if u is not None})),
+            "PIN_REF: " + " | ".join(lark_string(json.dumps(p)) for p in pin_refs),
+            *(value_rule(unit) for unit in sorted({u for *_, u, _ in parts if u is not None})),
         ]
     )
     return DesignGrammar(
@@ -95,7 +132,8 @@ def _build(parts: tuple[PartKey, ...], max_nets: int, max_pins_per_net: int, max
         max_nets=max_nets,
         max_pins_per_net=max_pins_per_net,
         max_net_name=max_net_name,
-        max_bytes=_max_bytes(parts, pin_refs, max_nets, max_pins_per_net, max_net_name),
+        max_bytes=_max_bytes(parts, pin_refs, max_nets, max_pins_per_net, max_net_name) - len(prefix),
+        prefix=prefix,
     )
 
 
@@ -106,7 +144,7 @@ def _check(parts: tuple[PartKey, ...]) -> None:
     duplicates = sorted({r for r in refs if refs.count(r) > 1})
     if duplicates:
         raise GrammarInputError(f"duplicate ref(s) {', '.join(duplicates)}: every part needs its own ref")
-    for ref, part_id, names, _ in parts:
+    for ref, part_id, names, *_ in parts:
         if not re.fullmatch(REF_PATTERN, ref):
             raise GrammarInputError(f"ref {ref!r} is not a valid design ref (e.g. U1, R2)")
         unsafe = [n for n in names if not re.fullmatch(PIN_NAME_PATTERN, n)]
@@ -114,7 +152,7 @@ def _check(parts: tuple[PartKey, ...]) -> None:
             raise GrammarInputError(f"{ref} ({part_id}): pin name(s) {unsafe!r} are not safe pin names")
 
 
-def _value_unit(part: Part) -> str | None:
+def value_unit(part: Part) -> str | None:
     """The unit a part's value carries ("" for none), or None when the part takes no value."""
     if part.default_value is None:
         return None
@@ -122,24 +160,31 @@ def _value_unit(part: Part) -> str | None:
     return next((u for u in ascii_units if part.default_value.endswith(u)), "")
 
 
-def _part_entry(ref: str, part_id: str, unit: str | None) -> str:
-    head = _lark_string(json.dumps({"ref": ref, "part": part_id}, separators=(",", ":"))[:-1])
-    value = f' ("," VALUE_{_unit_name(unit)})?' if unit is not None else ""
+def _part_entry(ref: str, part_id: str, unit: str | None, fixed: str | None) -> str:
+    if fixed is not None:
+        return lark_string(_entry_text(ref, part_id, fixed))
+    head = lark_string(json.dumps({"ref": ref, "part": part_id}, separators=(",", ":"))[:-1])
+    value = f' ("," VALUE_{unit_name(unit)})?' if unit is not None else ""
     return f'{head}{value} "}}"'
 
 
-def _value_rule(unit: str) -> str:
+def _entry_text(ref: str, part_id: str, fixed: str | None) -> str:
+    entry = {"ref": ref, "part": part_id, **({"value": fixed} if fixed is not None else {})}
+    return json.dumps(entry, separators=(",", ":"))
+
+
+def value_rule(unit: str) -> str:
     suffix = f"({re.escape(unit)})?" if unit else ""
     infix = f"|{_INFIX_NUMBER}{suffix if unit in _INFIX_UNITS else ''}"
-    return f'VALUE_{_unit_name(unit)}: /"value":"({_PLAIN_NUMBER}{suffix}{infix})"/'
+    return f'VALUE_{unit_name(unit)}: /"value":"({_PLAIN_NUMBER}{suffix}{infix})"/'
 
 
-def _unit_name(unit: str) -> str:
+def unit_name(unit: str) -> str:
     """A Lark terminal name for a unit: "" -> BARE, "Hz" -> HZ, "%" -> PERCENT."""
     return {"": "BARE", "%": "PERCENT"}.get(unit, unit.upper())
 
 
-def _lark_string(text: str) -> str:
+def lark_string(text: str) -> str:
     """A Lark string literal for ``text`` (JSON string escaping is what llguidance's Lark reads)."""
     return json.dumps(text)
 
@@ -148,7 +193,10 @@ def _max_bytes(
     parts: tuple[PartKey, ...], pin_refs: tuple[str, ...], max_nets: int, max_pins: int, max_name: int
 ) -> int:
     value = len(',"value":""') + _MAX_VALUE_LENGTH
-    part_list = sum(len(f'{{"ref":"{r}","part":"{p}"}},') + (value if u is not None else 0) for r, p, _, u in parts)
+    part_list = sum(
+        len(f'{{"ref":"{r}","part":"{p}"}},') + (value if u is not None or f is not None else 0)
+        for r, p, _, u, f in parts
+    )
     longest_pin = max(len(p) for p in pin_refs) + len('"",')
     net = len('{"name":"","pins":[]},') + max_name + max_pins * longest_pin
     return len('{"parts":[],"nets":[]}') + part_list + max_nets * net

@@ -1,8 +1,9 @@
 """The part list: what the identify stage writes and the reference designer wires.
 
 Small on purpose, because a language model writes it as JSON:
-``{"parts": [{"part": "esp32-devkit-v1", "quantity": 1, "role": "controller"}], "notes": []}``.
+``{"parts": [{"part": "esp32-devkit-v1", "quantity": 1, "role": "controller"}], "unknown": []}``.
 Part ids are knowledge-base ids; whether they exist is decided later, against the knowledge base.
+``unknown`` holds parts the request asks for that the knowledge base lacks, as the request names them.
 """
 
 from __future__ import annotations
@@ -27,4 +28,5 @@ class PartsList(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     parts: list[PartRequest] = Field(default_factory=list, max_length=64)
+    unknown: list[str] = Field(default_factory=list, max_length=8)
     notes: list[str] = Field(default_factory=list, max_length=32)

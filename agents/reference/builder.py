@@ -126,6 +126,8 @@ class DesignBuilder:
         return pin in self.net_of
 
     def design(self, title: str | None) -> Design:
+        if not self.parts:
+            raise ReferenceDesignError("the part list holds nothing the textbook wiring can place")
         nets = [Net(name=name, pins=pins) for name, pins in self.nets.items() if len(pins) > 1]  # unused rails drop
         return Design(title=title, parts=self.parts, nets=nets)
 

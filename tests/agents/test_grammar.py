@@ -19,7 +19,7 @@ import transformers
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LogitsProcessor, PreTrainedTokenizerFast
 
-from agents.constrained import ConstrainedResult, DesignLogitsProcessor, compile_grammar, constrained_generate
+from agents.constrained import ConstrainedResult, GrammarLogitsProcessor, compile_grammar, constrained_generate
 from agents.grammar import DesignGrammar, GrammarInputError, design_grammar
 from components_db.catalog import load_catalog
 from components_db.schema import Part, Pin
@@ -177,7 +177,7 @@ def test_the_processor_works_in_plain_model_generate(catalog, tokenizer, model) 
     parts = [("U1", catalog["esp32-devkit-v1"]), ("R1", catalog["resistor"]), ("D1", catalog["led-red"])]
     grammar = design_grammar(parts, **SMALL)
     ids = torch.tensor([_prompt(tokenizer, parts)])
-    processor = DesignLogitsProcessor(grammar, tokenizer, prompt_length=ids.shape[1])
+    processor = GrammarLogitsProcessor(grammar, tokenizer, prompt_length=ids.shape[1])
     output = model.generate(
         ids,
         attention_mask=torch.ones_like(ids),

@@ -1,0 +1,422 @@
+"""The design pipeline: request -> identify -> pinouts -> reason -> synthesize -> check -> render.
+
+    pipeline = Pipeline(engine, kb)
+    run = pipeline.run("ESP32 reads a DHT22 and switches a 12 V fan", profile=profile, on_event=print)
+    run.report.design, run.report.check, run.svg
+
+Each LLM stage runs under its own section of the steering profile and records its routing. Stage
+results are cached by everything they depend on (their input, their steering section and mode, the
+model, the settings, the knowledge base), so after a profile change only the stages from the first
+one it affects run again. A cache belongs to one user (the studio gives each browser session its own);
+the engine and knowledge base are shared. Progress goes to ``on_event``; ``cancel`` stops a run
+between tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.constrained import FinishReason, Grammar
+from agents.identify import (
+    IdentifyInput,
+    identify_prompt,
+    parse_answer,
+    parts_grammar,
+    retrieve_candidates,
+)
+from agents.llm import Generated, StageCall, StageGenerationError, generate_stage
+from agents.parts_list import PartsList
+from agents.pinouts import MAX_PARTS, PinoutsOutput, PromptStyle, lookup_pinouts
+from agents.prompting import LlmStage
+from agents.reason import plan_from_text, reason_input, reason_prompt
+from agents.reference.builder import ReferenceDesignError
+from agents.reference.designer import design_from_parts
+from agents.reference.explain import plan_text
+from agents.report import (
+    RoutingSummary,
+    RunReport,
+    StageName,
+    StageRecord,
+    Suggestion,
+    TokenRouting,
+    summarise,
+    token_routing,
+)
+from agents.request import RequestError, clean_request
+from agents.synthesize import GrammarBounds, SynthesizeInput, design_from_text, grammar_for, synthesize_prompt
+from components_db import KnowledgeBase
+from studio.check import check_design
+from studio.design import DesignError
+from studio.layout import layout_design
+from studio.moe.engine import MoEEngine
+from studio.moe.profile import SteeringProfile
+from studio.resolve import ResolvedDesign, resolve
+from studio.svg import render_svg
+
+EventKind = Literal["stage_started", "token", "stage_done", "notice"]
+
+
+class PipelineEvent(BaseModel):
+    """Progress of a run, for a progress bar and streaming text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: EventKind
+    stage: StageName | None = None
+    text: str = ""  # the new text of a token event; a message otherwise
+    progress: float = 0.0  # 0..1 over the whole run
+    record: StageRecord | None = None  # with stage_done
+
+
+class PipelineSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    prompt_style: PromptStyle = "full"  # "compact" for a model trained on the knowledge base (the bundled one)
+    candidates: int = 10
+    identify_tokens: int = 768
+    reason_tokens: int = 768
+    synthesize_tokens: int | None = None  # None: the grammar's bound, which always completes a design
+    stage_time_limit_s: float = 120.0
+    grammar: GrammarBounds = Field(default_factory=GrammarBounds)
+    max_parts: int = MAX_PARTS
+    run_spice: bool = True
+    layout_seed: int = 0
+
+
+class PipelineRun(BaseModel):
+    """A run's report plus what is drawn from it (not part of the JSON report)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    report: RunReport
+    svg: str | None = None
+    suggestion_svg: str | None = None
+    resolved: ResolvedDesign | None = None
+
+
+class StageCache:
+    """Least-recently-used stage results of one user, keyed by a digest of what each depends on."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class PipelineStopped(Exception):
+    """A stage cannot go on; the message says why, in words a user understands."""
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class _LlmResult(BaseModel):
+    generated: Generated
+    routing: RoutingSummary | None
+    token_routing: TokenRouting | None
+    cached: bool = False
+
+
+PROGRESS = {"identify": 0.0, "pinouts": 0.2, "reason": 0.25, "synthesize": 0.6, "check": 0.9, "render": 0.95}
+
+
+class Pipeline:
+    def __init__(
+        self, engine: MoEEngine, kb: KnowledgeBase, settings: PipelineSettings | None = None, *, model_name: str = ""
+    ) -> None:
+        self.engine = engine
+        self.kb = kb
+        self.settings = settings or PipelineSettings()
+        self.model_name = model_name or engine.info.name
+        self.cache = StageCache()
+
+    def run(
+        self,
+        request: str | None,
+        *,
+        profile: SteeringProfile | None = None,
+        cache: StageCache | None = None,
+        on_event: Callable[[PipelineEvent], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> PipelineRun:
+        """One whole run; never raises for bad input, a stop or a cancel: the report says what happened."""
+        if profile is not None:
+            profile.check_model(self.engine.info.identity())
+        started = time.perf_counter()
+        special = list(getattr(self.engine.tokenizer, "all_special_tokens", []) or [])
+        try:
+            cleaned = clean_request(request, special_tokens=special)
+        except RequestError as exc:
+            report = RunReport(request=(request or "")[:200], model=self.engine.info, status="invalid", error=str(exc))
+            return PipelineRun(report=report)
+        report = RunReport(request=cleaned.text, model=self.engine.info, profile=profile, notices=list(cleaned.notices))
+        run = _Run(self, report, profile, cache or self.cache, on_event, cancel)
+        result = PipelineRun(report=report)
+        for notice in cleaned.notices:
+            run.emit("notice", None, notice)
+        try:
+            run.execute(result)
+        except PipelineStopped as exc:
+            report.status, report.error = "stopped", str(exc)
+        except _Cancelled:
+            report.status, report.error = "cancelled", "the run was stopped before it finished"
+        report.total_seconds = round(time.perf_counter() - started, 3)
+        return result
+
+    def suggest(self, parts: PartsList, title: str | None = None) -> tuple[Suggestion, str | None]:
+        """The reference designer's wiring of ``parts``, checked and drawn."""
+        try:
+            reference = design_from_parts(parts, self.kb, title=title)
+        except ReferenceDesignError as exc:
+            return Suggestion(error=str(exc)), None
+        check = check_design(reference.design, self.kb, run_spice=self.settings.run_spice)
+        plan = plan_text(reference.design, reference.added, reference.notes, self.kb)
+        resolved = resolve(reference.design, self.kb)
+        svg = render_svg(resolved, layout_design(resolved, seed=self.settings.layout_seed), title=title)
+        return Suggestion(design=reference.design, plan=plan, check=check, added=reference.added), svg
+
+
+class _Run:
+    """One run's state: which stages ran, the events, the cache keys."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        report: RunReport,
+        profile: SteeringProfile | None,
+        cache: StageCache,
+        on_event: Callable[[PipelineEvent], None] | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        self.p = pipeline
+        self.report = report
+        self.profile = profile
+        self.cache = cache
+        self.on_event = on_event
+        self.cancel = cancel
+        self.kb_digest = _digest([p.model_dump(mode="json") for p in pipeline.kb.parts()])
+        self.title = _title(report.request)
+
+    def emit(self, kind: EventKind, stage: StageName | None, text: str = "", record: StageRecord | None = None) -> None:
+        if self.on_event is not None:
+            progress = 1.0 if stage is None and kind == "stage_done" else PROGRESS.get(stage or "", 0.0)
+            if kind == "stage_done" and stage is not None:
+                order = list(PROGRESS)
+                nxt = order.index(stage) + 1
+                progress = PROGRESS[order[nxt]] if nxt < len(order) else 1.0
+            self.on_event(PipelineEvent(kind=kind, stage=stage, text=text, progress=progress, record=record))
+
+    def execute(self, result: PipelineRun) -> None:
+        s, report = self.p.settings, self.report
+        request = report.request
+
+        # identify
+        self._check_cancel()
+        self.emit("stage_started", "identify")
+        start = time.perf_counter()
+        candidates = retrieve_candidates(self.p.kb, request, top=s.candidates)
+        given = IdentifyInput(request=request, candidates=candidates)
+        grammar = parts_grammar(self.p.kb.parts())
+        llm = self._llm("identify", identify_prompt(given), given, s.identify_tokens, grammar)
+        self._require_complete("identify", llm.generated, "the part list")
+        parts = parse_answer(llm.generated.text)
+        report.parts = parts
+        self._record("identify", given.model_dump(), parts.model_dump(), start, llm)
+        if not parts.parts and not parts.unknown:
+            raise PipelineStopped("no parts were identified in the request; name the parts or what the circuit does")
+
+        # pinouts
+        self.emit("stage_started", "pinouts")
+        start = time.perf_counter()
+        pinouts = lookup_pinouts(parts, self.p.kb, max_parts=s.max_parts)
+        report.bill = pinouts.bill
+        report.out_of_knowledge = pinouts.out_of_knowledge
+        report.notices += pinouts.notices
+        messages = [o.message for o in pinouts.out_of_knowledge] + pinouts.notices
+        for message in messages:
+            self.emit("notice", "pinouts", message)
+        output = {"bill": [b.model_dump() for b in pinouts.bill], "pins": _pin_table(pinouts)}
+        self._record("pinouts", {"parts": parts.model_dump()}, output, start, None, messages)
+        if not pinouts.bill:
+            reasons = "; ".join(o.message for o in pinouts.out_of_knowledge)
+            raise PipelineStopped(
+                "none of the identified parts is in the knowledge base" + (f": {reasons}" if reasons else "")
+            )
+        suggestion, result.suggestion_svg = self.p.suggest(parts, title=self.title)
+        report.suggestion = suggestion
+
+        # reason
+        self._check_cancel()
+        self.emit("stage_started", "reason")
+        start = time.perf_counter()
+        reason_in = reason_input(request, pinouts, s.prompt_style)
+        llm = self._llm("reason", reason_prompt(reason_in), reason_in, s.reason_tokens, None)
+        plan = plan_from_text(llm.generated.text)
+        report.plan = plan.text
+        self._record("reason", reason_in.model_dump(), plan.model_dump(), start, llm)
+
+        # synthesize
+        self._check_cancel()
+        self.emit("stage_started", "synthesize")
+        start = time.perf_counter()
+        synth_in = SynthesizeInput(request=request, parts=reason_in.parts, plan=plan.text)
+        design_grammar = grammar_for(pinouts, s.grammar)
+        budget = s.synthesize_tokens or design_grammar.max_bytes
+        llm = self._llm("synthesize", synthesize_prompt(synth_in, design_grammar), synth_in, budget, design_grammar)
+        self._require_complete("synthesize", llm.generated, "the design")
+        try:
+            design = design_from_text(llm.generated.text, design_grammar, title=self.title)
+        except DesignError as exc:  # the grammar makes this unreachable; say so plainly if it ever is not
+            raise PipelineStopped(f"the synthesized design could not be read: {exc}") from None
+        report.design = design
+        self._record("synthesize", synth_in.model_dump(), {"design": design.model_dump(exclude_none=True)}, start, llm)
+
+        # check
+        self.emit("stage_started", "check")
+        start = time.perf_counter()
+        report.check = check_design(design, self.p.kb, run_spice=s.run_spice)
+        summary = {"passed": report.check.passed, "violations": len(report.check.erc.violations)}
+        self._record("check", {}, summary, start, None)
+
+        # render
+        self.emit("stage_started", "render")
+        start = time.perf_counter()
+        resolved = resolve(design, self.p.kb)
+        result.resolved = resolved
+        result.svg = render_svg(resolved, layout_design(resolved, seed=s.layout_seed), title=self.title)
+        self._record("render", {"seed": s.layout_seed}, {"svg_bytes": len(result.svg)}, start, None)
+        self.emit("stage_done", None, "done")
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _llm(self, stage: LlmStage, prompt: str, given: BaseModel, budget: int, grammar: Grammar | None) -> _LlmResult:
+        """The stage's generation, from the cache when nothing it depends on changed (the grammar follows
+        from the knowledge base and the settings, both in the key)."""
+        section = self.profile.for_stage(stage) if self.profile is not None else None
+        steered = section is not None and not section.is_empty
+        key = _digest(
+            {
+                "stage": stage,
+                "input": given.model_dump(),
+                "steering": section.model_dump() if steered else None,  # an empty section steers nothing
+                "mode": self.profile.mode if steered else None,
+                "model": self.p.model_name,
+                "settings": self.p.settings.model_dump(),
+                "kb": self.kb_digest,
+            }
+        )
+        cached = self.cache.get(key)
+        if cached is not None:
+            self.emit("token", stage, cached.generated.text)
+            return cached.model_copy(update={"cached": True})
+        call = StageCall(
+            stage=stage, prompt=prompt, max_new_tokens=budget, time_limit_s=self.p.settings.stage_time_limit_s
+        )
+        try:
+            generated, trace = generate_stage(
+                self.p.engine,
+                call,
+                profile=self.profile,
+                grammar=grammar,
+                cancel=self.cancel,
+                on_token=lambda text: self.emit("token", stage, text),
+            )
+        except StageGenerationError as exc:
+            raise PipelineStopped(str(exc)) from None
+        if generated.finish_reason == "cancelled":
+            raise _Cancelled
+        tokenizer = self.p.engine.tokenizer
+        pieces = [tokenizer.decode([t]) for t in generated.token_ids]
+        experts = self.p.engine.info.num_experts
+        result = _LlmResult(
+            generated=generated,
+            routing=summarise(trace, generated.prompt_tokens, experts),
+            token_routing=token_routing(trace, generated.prompt_tokens, pieces),
+        )
+        if generated.finish_reason != "timeout":  # greedy decoding: the same inputs give the same answer
+            self.cache.put(key, result)
+        return result
+
+    def _require_complete(self, stage: LlmStage, generated: Generated, what: str) -> None:
+        reasons: dict[FinishReason, str] = {
+            "timeout": f"did not finish {what} within {self.p.settings.stage_time_limit_s:g} s",
+            "max_new_tokens": f"did not finish {what} within {len(generated.token_ids)} tokens",
+        }
+        if generated.finish_reason in reasons:
+            raise PipelineStopped(f"the {stage} stage {reasons[generated.finish_reason]}; try a shorter request")
+
+    def _record(
+        self,
+        stage: StageName,
+        given: dict,
+        output: dict,
+        start: float,
+        llm: _LlmResult | None,
+        messages: list[str] | None = None,
+    ) -> None:
+        record = StageRecord(
+            stage=stage,
+            input=given,
+            output=output,
+            seconds=round(time.perf_counter() - start, 4),
+            cached=llm is not None and llm.cached,
+            generation=llm.generated if llm else None,
+            routing=llm.routing if llm else None,
+            token_routing=llm.token_routing if llm else None,
+            messages=messages or [],
+        )
+        self.report.stages.append(record)
+        self.emit("stage_done", stage, record=record)
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise _Cancelled
+
+
+def _pin_table(pinouts: PinoutsOutput) -> dict[str, list[dict]]:
+    """Per part id, its pins as the studio's pinout table shows them."""
+    return {
+        part_id: [
+            {"number": p.number, "name": p.name, "type": p.type.value, "roles": [r.value for r in p.roles]}
+            for p in part.pins
+        ]
+        for part_id, part in pinouts.parts.items()
+    }
+
+
+def _title(request: str, limit: int = 120) -> str:
+    """A design title from the request: its first ``limit`` characters, cut at a word."""
+    if len(request) <= limit:
+        return request
+    return request[: request.rfind(" ", 0, limit)].rstrip(" ,.;") + "..."
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
