@@ -88,10 +88,10 @@ class MoEEngine:
         setattr(model, _WRAPPED, True)
 
     @classmethod
-    def load(cls, source: str | Path) -> MoEEngine:
+    def load(cls, source: str | Path, name: str | None = None) -> MoEEngine:
         """A hub id or local checkpoint directory; refused (``UnsupportedModel``) if it is not a MoE we steer."""
         model, tokenizer = load_model(source)
-        return cls(model, tokenizer, str(source))
+        return cls(model, tokenizer, name or str(source))
 
     @classmethod
     def from_model(

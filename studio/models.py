@@ -1,0 +1,54 @@
+"""Which model the pipeline runs on: the bundled one by default, or any MoE by hub id or local path.
+
+A model folder may carry ``circuit_studio.json`` with the pipeline settings it was trained for (the
+bundled model: compact prompts, since it learnt the knowledge base); any other model gets the
+defaults (full pinouts in the prompts). The CLI, the studio and the benchmarks all open models here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from agents.orchestrator import PipelineSettings
+from studio.moe.engine import MoEEngine
+
+BUNDLED_DIR = Path(__file__).parent / "model" / "weights"
+SETTINGS_FILE = "circuit_studio.json"
+BUNDLED_NAME = "bundled"
+
+
+class ModelNotAvailable(RuntimeError):
+    """The requested model cannot be opened here; the message says what to do."""
+
+
+def resolve_model(model: str | None) -> str:
+    """``None`` or "bundled" -> the bundled model's folder; anything else is passed on as given."""
+    if model in (None, "", BUNDLED_NAME):
+        if not (BUNDLED_DIR / "config.json").is_file():
+            raise ModelNotAvailable(
+                f"the bundled model is not in {BUNDLED_DIR}; train it with `circuit-studio train` "
+                "or pass --model with a hub id or a local MoE checkpoint"
+            )
+        return str(BUNDLED_DIR)
+    return model
+
+
+def settings_for(source: str) -> PipelineSettings:
+    """The pipeline settings a model folder asks for, else the defaults."""
+    path = Path(source) / SETTINGS_FILE
+    if not path.is_file():
+        return PipelineSettings()
+    return PipelineSettings.model_validate(json.loads(path.read_text(encoding="utf-8")).get("pipeline", {}))
+
+
+def open_engine(model: str | None = None) -> tuple[MoEEngine, PipelineSettings]:
+    """The engine and its pipeline settings; never downloads when the hub is offline (the default)."""
+    source = resolve_model(model)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        engine = MoEEngine.load(source, name=BUNDLED_NAME if source == str(BUNDLED_DIR) else source)
+    except OSError as exc:
+        raise ModelNotAvailable(f"cannot open model {source!r}: {exc}") from None
+    return engine, settings_for(source)
