@@ -84,6 +84,41 @@ def test_injection_through_a_net_name_executes_nothing(tmp_path, capsys):
     assert not target.exists()
 
 
+@pytest.mark.parametrize("spice", [True, False])
+def test_injection_through_a_value_executes_and_writes_nothing(tmp_path, capsys, spice):
+    target = tmp_path / "x"
+    design = {
+        "parts": [
+            {"ref": "R1", "part": "resistor", "value": f"1k\n.control\nshell touch {target}"},
+            {"ref": "BT1", "part": "battery-9v"},
+        ],
+        "nets": [{"name": "A", "pins": ["R1.1", "BT1.+"]}, {"name": "GND", "pins": ["R1.2", "BT1.-"]}],
+    }
+    path = tmp_path / "design.json"
+    path.write_text(json.dumps(design))
+    out_dir = tmp_path / "out"
+    assert main(["check", str(path), *([] if spice else ["--no-spice"])]) == 2
+    assert "parts.0.value" in capsys.readouterr().err
+    assert main(["export", str(path), "--out", str(out_dir)]) == 2
+    assert not target.exists() and not out_dir.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["design.json", "home"]
+
+
+def test_unknown_pin_fails_check_and_export_writes_nothing(tmp_path, capsys):
+    design = json.loads((EXAMPLES / "ne555-blinker.json").read_text())
+    ref = design["nets"][0]["pins"][0].split(".", 1)[0]
+    design["nets"][0]["pins"][0] = f"{ref}.NOPIN"
+    path = tmp_path / "design.json"
+    path.write_text(json.dumps(design))
+    assert main(["check", str(path), "--no-spice"]) == 1
+    out = capsys.readouterr().out
+    assert "unknown-pin" in out and f"{ref}.NOPIN" in out and "fix:" in out
+    out_dir = tmp_path / "out"
+    assert main(["export", str(path), "--out", str(out_dir)]) == 2
+    assert f"{ref}.NOPIN" in capsys.readouterr().err
+    assert not out_dir.exists()
+
+
 def test_export_writes_every_format(tmp_path, capsys):
     out_dir = tmp_path / "out"
     assert main(["export", str(EXAMPLES / "esp32-dht22-fan.json"), "--out", str(out_dir)]) == 0
