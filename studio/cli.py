@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from components_db import cli as parts_cli
 from studio import commands as design_commands
 from studio.moe import cli as moe_cli
+from ui import launch as studio_launch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parts_cli.register(sub)
     design_commands.register(sub)
     moe_cli.register(sub)
+    studio_launch.register(sub)
     return parser
 
 

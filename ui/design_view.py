@@ -1,0 +1,210 @@
+"""Design view: type a request, run it, watch the stages, then see the schematic, the ERC table, SPICE
+and the reference designer's suggestion. An accordion checks an existing design (an example or JSON)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import gradio as gr
+
+from agents.orchestrator import PipelineRun
+from studio.design import Design, DesignError
+from studio.examples import example_names, load_example
+from ui.charts import spice_plots
+from ui.common import error_html, session_of
+from ui.context import StudioContext
+from ui.design_html import erc_table, run_progress, spice_html, stage_cards, suggestion_html, verdict
+from ui.html import message, svg_box
+from ui.live import LiveRun
+from ui.session import StudioError, StudioSession
+
+EXAMPLE_REQUESTS = [
+    "ESP32 reads a DHT22 and switches a 12 V fan",
+    "Blink a red LED from an Arduino Uno.",
+    "How do I show the temperature from a BME280 on an SSD1306 OLED?",
+    "pico + hc-sr04 + buzzer",
+    "A 555 timer blinks an LED at about 1 Hz from a 9 V battery.",
+]
+
+
+@dataclass
+class DesignWidgets:
+    request: gr.Textbox
+    run: gr.Button
+    stop: gr.Button
+    message: gr.HTML
+    progress: gr.HTML
+    stages: gr.HTML
+    schematic: gr.HTML
+    verdict: gr.HTML
+    erc: gr.HTML
+    spice: gr.HTML
+    spice_plot: gr.Plot
+    suggestion_svg: gr.HTML
+    suggestion: gr.HTML
+    run_events: list = field(default_factory=list)
+
+    @property
+    def results(self) -> list:
+        """The panels a design fills, whether it was run, imported or checked (``design_panels``)."""
+        return [
+            self.progress,
+            self.stages,
+            self.schematic,
+            self.verdict,
+            self.erc,
+            self.spice,
+            self.spice_plot,
+            self.suggestion_svg,
+            self.suggestion,
+        ]
+
+
+def build(context: StudioContext, state: gr.State) -> DesignWidgets:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=4):
+            request = gr.Textbox(
+                label="What should the circuit do?",
+                placeholder="e.g. ESP32 reads a DHT22 and switches a 12 V fan",
+                lines=2,
+                max_lines=6,
+                elem_id="request",
+            )
+            gr.Examples(EXAMPLE_REQUESTS, inputs=[request], label="Examples")
+        with gr.Column(scale=1, min_width=160):
+            run = gr.Button("Run", variant="primary", elem_id="run")
+            stop = gr.Button("Stop", variant="stop", elem_id="stop")
+    msg = gr.HTML(elem_id="design-message")
+    progress = gr.HTML(elem_id="progress")
+    stages = gr.HTML(elem_id="stages")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            schematic = gr.HTML(svg_box(None, caption="The model's design"), elem_id="schematic")
+            verdict_box = gr.HTML(elem_id="verdict")
+            gr.Markdown("#### Electrical rule check")
+            erc = gr.HTML(elem_id="erc")
+            gr.Markdown("#### SPICE")
+            spice = gr.HTML(elem_id="spice")
+            spice_plot = gr.Plot(label="SPICE analyses", elem_id="spice-plot", visible=False)
+        with gr.Column(scale=2):
+            suggestion_svg = gr.HTML(svg_box(None, caption="Reference designer's suggestion"), elem_id="suggestion")
+            suggestion = gr.HTML(elem_id="suggestion-info")
+    with gr.Accordion("Check an existing design: an example or design JSON", open=False):
+        with gr.Row():
+            example = gr.Dropdown(choices=example_names(), value=None, label="Example design", elem_id="example")
+            check = gr.Button("Check the JSON below", elem_id="check-design")
+        pasted = gr.Code(language="json", label="Design JSON", elem_id="design-json", max_lines=30)
+
+    w = DesignWidgets(
+        request, run, stop, msg, progress, stages, schematic, verdict_box, erc, spice, spice_plot, suggestion_svg,
+        suggestion,
+    )  # fmt: skip
+    run_outputs = [state, msg, *w.results]
+
+    def run_design(current: StudioSession | None, text: str) -> Iterator[tuple]:
+        session = session_of(context, current)
+        cleared = (svg_box(None, caption="The model's design"), "", "", "", gr.update(visible=False, value=None))
+        empty_suggestion = (svg_box(None, caption="Reference designer's suggestion"), "")
+        if not (text or "").strip():
+            empty = StudioError(
+                "The request is empty: describe the circuit, e.g. 'ESP32 reads a DHT22 and switches a fan'."
+            )
+            yield session, error_html(empty), "", "", *cleared, *empty_suggestion
+            return
+        if session.stopped_while_queued:
+            yield session, message("warning", "The run was stopped before it started."), "", *(gr.skip(),) * 8
+            return
+        try:
+            started = False
+            for live, finished in session.run(context, text):
+                if finished is None:
+                    skip = (gr.skip(),) * 7 if started else (*cleared, *empty_suggestion)
+                    started = True
+                    yield session, "", run_progress(live), stage_cards(live), *skip
+                else:
+                    yield session, *_finished(live, finished)
+        except Exception as exc:
+            yield session, error_html(exc), "", gr.skip(), *cleared, *empty_suggestion
+
+    def request_run(current: StudioSession | None):
+        session = session_of(context, current)
+        session.request_run()
+        return session
+
+    def stop_run(current: StudioSession | None):
+        session = session_of(context, current)
+        session.stop()
+        return session, message("warning", "Stopping the run...")
+
+    def show_example(current: StudioSession | None, name: str | None):
+        session = session_of(context, current)
+        if not name:
+            return session, gr.skip(), gr.skip(), *(gr.skip(),) * len(w.results)
+        design = load_example(name)
+        panels = shown_panels(context, session, design, "checked")
+        return session, design.model_dump_json(indent=2, exclude_none=True), "", *panels
+
+    def check_pasted(current: StudioSession | None, text: str):
+        session = session_of(context, current)
+        try:
+            design = Design.from_json(text or "")
+        except DesignError as exc:
+            return session, error_html(exc), *(gr.skip(),) * len(w.results)
+        return session, "", *shown_panels(context, session, design, "checked")
+
+    # Run is noted at once, then queued behind other sessions' runs (the page shows the position);
+    # Stop sets the session's cancel switch: a running run ends between two tokens, a queued one at its start
+    w.run_events = [
+        trigger(request_run, [state], [state], concurrency_limit=None).then(
+            run_design, [state, request], run_outputs, concurrency_id="engine", concurrency_limit=1
+        )
+        for trigger in (run.click, request.submit)
+    ]
+    stop.click(stop_run, [state], [state, msg], concurrency_limit=None)
+    example.change(show_example, [state, example], [state, pasted, msg, *w.results])
+    check.click(check_pasted, [state, pasted], [state, msg, *w.results])
+    return w
+
+
+def shown_panels(context: StudioContext, session: StudioSession, design: Design, source: str) -> tuple:
+    """Check and draw ``design`` (imported or checked, not run) as the session's shown design: the
+    values of ``DesignWidgets.results``. The stages and the suggestion belong to runs, so they are
+    cleared."""
+    shown = session.show_design(context, design, source)
+    plot = spice_plots(shown.check.spice.analyses) if shown.check and shown.check.spice else None
+    caption = {"imported": "Imported design", "checked": "Checked design"}.get(source, "Design")
+    note = message("info", f"Showing {caption.lower()}: stages and the reference suggestion belong to runs.")
+    return (
+        "",
+        note,
+        svg_box(shown.svg, caption=caption),
+        verdict(shown.check),
+        erc_table(shown.check),
+        spice_html(shown.check.spice if shown.check else None),
+        gr.update(visible=plot is not None, value=plot),
+        svg_box(None, caption="Reference designer's suggestion", empty="only for a run"),
+        "",
+    )
+
+
+def _finished(live: LiveRun, run: PipelineRun) -> tuple:
+    report = run.report
+    status_msg = ""
+    if report.status != "ok":
+        kind = "warning" if report.status == "cancelled" else "error"
+        status_msg = message(kind, report.error or report.status, title="The run stopped:")
+    check = report.check
+    plot = spice_plots(check.spice.analyses) if check and check.spice else None
+    return (
+        status_msg,
+        run_progress(live, report.status),
+        stage_cards(live, report),
+        svg_box(run.svg, caption="The model's design", empty="no design: the run did not get that far"),
+        verdict(check),
+        erc_table(check),
+        spice_html(check.spice if check else None) if check else "",
+        gr.update(visible=plot is not None, value=plot),
+        svg_box(run.suggestion_svg, caption="Reference designer's suggestion", empty="no suggestion"),
+        suggestion_html(report.suggestion),
+    )

@@ -1,0 +1,66 @@
+"""The files the Export tab offers, written into a fresh folder per request: every design export
+(``studio.exports.write_exports``), the design JSON itself, the steering profile and the run report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from agents.report import RunReport
+from studio.exports import write_exports
+from studio.moe.profile import SteeringProfile
+from ui.session import ShownDesign, StudioError
+
+ROOT = Path(tempfile.gettempdir()) / "moe-circuit-studio-downloads"
+MAX_UPLOAD_BYTES = 2_000_000
+KEEP_S = 3600  # download folders older than this are removed when a new one is made
+
+
+def export_folder(root: Path = ROOT) -> Path:
+    """A fresh folder for one request's files (Gradio serves copies, so old folders can go)."""
+    root.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - KEEP_S
+    for old in root.iterdir():
+        if old.is_dir() and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    folder = root / uuid.uuid4().hex
+    folder.mkdir()
+    return folder
+
+
+def write_downloads(
+    shown: ShownDesign | None, profile: SteeringProfile | None, report: RunReport | None, folder: Path
+) -> list[Path]:
+    """Write what exists; a design the knowledge base cannot resolve raises ``ExportError`` before any
+    design file is written (the profile and report are still written first)."""
+    files: list[Path] = []
+    if profile is not None:
+        files.append(folder / "profile.json")
+        profile.save(files[-1])
+    if report is not None:
+        files.append(folder / "report.json")
+        files[-1].write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    if shown is not None:
+        written = write_exports(shown.resolved, folder)
+        files = list(written.values()) + files
+        files.append(folder / "design.json")
+        data = shown.design.model_dump(mode="json", exclude_none=True)
+        files[-1].write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return files
+
+
+def read_upload(path: str | Path | None, what: str) -> str:
+    """An uploaded text file's content, refused readably when missing, huge or not UTF-8."""
+    if not path:
+        raise StudioError(f"choose a {what} file first")
+    file = Path(path)
+    if file.stat().st_size > MAX_UPLOAD_BYTES:
+        raise StudioError(f"the {what} file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB")
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise StudioError(f"the {what} file is not UTF-8 text") from None

@@ -1,0 +1,187 @@
+"""The Experts view's panels as HTML: the layer-by-expert toggle grid, the routing heatmap of a run
+(tokens x layers, clickable), one token's experts and weights, and the baseline-vs-steered diffs.
+
+The grid and the heatmap carry ``data-*`` attributes that a few lines of page script turn into click
+events (``GRID_JS``, ``HEATMAP_JS``); everything else is static, escaped HTML.
+"""
+
+from __future__ import annotations
+
+from agents.report import TokenRouting
+from studio.compare import ErcDiff, ExpertShift, TextPiece
+from studio.moe.toggles import ExpertState
+from ui.design_html import erc_rows
+from ui.html import esc, table
+
+MAX_HEATMAP_TOKENS = 240
+
+GRID_JS = """
+element.addEventListener('click', (e) => {
+  const cell = e.target.closest('[data-expert]');
+  if (cell) trigger('click', {kind: 'cell', layer: Number(cell.dataset.layer), expert: Number(cell.dataset.expert)});
+});
+element.addEventListener('change', (e) => {
+  const pick = e.target.closest('[data-topk-layer]');
+  if (pick) trigger('click', {kind: 'topk', layer: Number(pick.dataset.topkLayer), value: Number(pick.value)});
+});
+"""
+
+HEATMAP_JS = """
+element.addEventListener('click', (e) => {
+  const cell = e.target.closest('[data-token]');
+  if (cell) trigger('click', {token: Number(cell.dataset.token)});
+});
+"""
+
+STATE_LABEL: dict[ExpertState, str] = {"on": "on", "off": "off", "force": "forced on"}
+NEXT_LABEL: dict[ExpertState, str] = {"on": "turn off", "off": "force on", "force": "reset"}
+
+
+def expert_colour(expert: int, alpha: float = 1.0) -> str:
+    """A stable, well-spread colour per expert (golden-angle hues)."""
+    return f"hsla({(expert * 137.508) % 360:.0f}, 70%, 50%, {alpha:.2f})"
+
+
+def expert_grid(
+    states: list[list[ExpertState]],
+    *,
+    top_k: list[int | None],
+    model_top_k: int,
+    decoder_layers: list[int],
+    usage: list[list[float]] | None = None,
+) -> str:
+    """[layer][expert] toggles; ``usage`` (share of tokens per expert, 0..1) draws a bar in each cell."""
+    experts = len(states[0]) if states else 0
+    head = "".join(f"<th>{e}</th>" for e in range(experts))
+    rows = []
+    for layer, row in enumerate(states):
+        options = [f'<option value="0"{"" if top_k[layer] else " selected"}>model ({model_top_k})</option>']
+        options += [
+            f'<option value="{k}"{" selected" if top_k[layer] == k else ""}>{k}</option>' for k in range(1, experts + 1)
+        ]
+        select = (
+            f'<select data-topk-layer="{layer}" aria-label="top-k of MoE layer {layer}">{"".join(options)}</select>'
+        )
+        cells = []
+        for expert, state in enumerate(row):
+            share = usage[layer][expert] if usage and layer < len(usage) and expert < len(usage[layer]) else None
+            bar = (
+                f'<span class="usage" style="height:{min(share, 1.0) * 100:.0f}%"></span>' if share is not None else ""
+            )
+            used = f", used by {share:.0%} of tokens in the last run" if share is not None else ""
+            tip = f"MoE layer {layer}, expert {expert}: {STATE_LABEL[state]}{used}. Click to {NEXT_LABEL[state]}."
+            cells.append(
+                f'<td><button type="button" class="cell {state}" data-layer="{layer}" data-expert="{expert}" '
+                f'data-state="{state}" title="{esc(tip)}" aria-label="{esc(tip)}">{bar}<span class="id">{expert}'
+                "</span></button></td>"
+            )
+        rows.append(
+            f'<tr><th class="layer">L{layer}<small>dec {decoder_layers[layer]}</small></th><td>{select}</td>'
+            f"{''.join(cells)}</tr>"
+        )
+    legend = (
+        '<p class="legend"><span class="cell on">n</span> on <span class="cell off">n</span> off '
+        '<span class="cell force">n</span> forced on; bars: share of tokens that picked the expert in the '
+        "last run. Click a cell to cycle on, off, forced on.</p>"
+    )
+    return (
+        f'<table class="expert-grid"><thead><tr><th>layer</th><th>top-k</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>{legend}"
+    )
+
+
+def token_label(token: str) -> str:
+    """A token's text made visible: spaces and line breaks shown as symbols."""
+    shown = token.replace(" ", "\u2423").replace("\n", "\u23ce").replace("\t", "\u21e5")
+    return shown if shown.isprintable() else shown.encode("unicode_escape").decode("ascii")
+
+
+def heatmap(routing: TokenRouting | None, *, selected: int | None = None, limit: int = MAX_HEATMAP_TOKENS) -> str:
+    """Tokens (columns) x MoE layers (rows); each cell the colour of the token's first expert there,
+    as strong as its routing weight. A click on a token column shows its experts."""
+    if routing is None or not routing.tokens:
+        return '<p class="empty">no routing recorded: run a design first</p>'
+    count = min(len(routing.tokens), limit)
+    layers = len(routing.experts[0]) if routing.experts else 0
+    head = "".join(
+        f'<th data-token="{t}" class="{"sel" if t == selected else ""}" title="token {t}">'
+        f"{esc(token_label(routing.tokens[t]))}</th>"
+        for t in range(count)
+    )
+    rows = []
+    for layer in range(layers):
+        cells = []
+        for t in range(count):
+            experts, weights = routing.experts[t][layer], routing.weights[t][layer]
+            first, weight = (experts[0], weights[0]) if experts else (0, 0.0)
+            tip = f"token {t} {token_label(routing.tokens[t])!r}, layer {layer}: " + ", ".join(
+                f"expert {e} ({w:.2f})" for e, w in zip(experts, weights, strict=False)
+            )
+            sel = " sel" if t == selected else ""
+            cells.append(
+                f'<td data-token="{t}" class="hm{sel}" style="background:{expert_colour(first, 0.25 + 0.75 * weight)}"'
+                f' title="{esc(tip)}">{first}</td>'
+            )
+        rows.append(f'<tr><th class="layer">L{layer}</th>{"".join(cells)}</tr>')
+    more = (
+        f'<p class="empty">showing the first {count} of {len(routing.tokens)} tokens</p>'
+        if count < len(routing.tokens)
+        else ""
+    )
+    return (
+        '<div class="heatmap-wrap"><table class="heatmap"><thead><tr><th>token</th>'
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{more}"
+    )
+
+
+def token_detail(routing: TokenRouting | None, index: int | None) -> str:
+    if routing is None or index is None or not 0 <= index < len(routing.tokens):
+        return '<p class="empty">click a token in the heatmap to see its experts and weights</p>'
+    rows = [
+        [
+            f"L{layer}",
+            ", ".join(f"expert {e}" for e in experts),
+            ", ".join(f"{w:.3f}" for w in routing.weights[index][layer]),
+        ]
+        for layer, experts in enumerate(routing.experts[index])
+    ]
+    title = f"<p>token {index}: <code>{esc(token_label(routing.tokens[index]))}</code></p>"
+    return title + table(["layer", "experts (first = heaviest)", "weights"], rows, css="token-detail")
+
+
+def text_diff(pieces: list[TextPiece], *, unchanged: str = "the reasoning did not change") -> str:
+    if all(p.op == "equal" for p in pieces):
+        text = "".join(p.text for p in pieces)
+        return f'<p class="empty">{esc(unchanged)}</p><div class="diff">{esc(text)}</div>'
+    spans = []
+    for piece in pieces:
+        tag = {"equal": "span", "insert": "ins", "delete": "del"}[piece.op]
+        spans.append(f"<{tag}>{esc(piece.text)}</{tag}>")
+    return f'<div class="diff">{"".join(spans)}</div>'
+
+
+def erc_diff(diff: ErcDiff) -> str:
+    groups = [("fixed", diff.fixed), ("new", diff.new), ("still there", diff.kept)]
+    rows, classes = [], []
+    for label, violations in groups:
+        for violation, row in zip(violations, erc_rows(violations), strict=True):
+            rows.append([label, *row])
+            classes.append(f"sev-{violation.severity.value} change-{label.replace(' ', '-')}")
+    return table(
+        ["change", "severity", "rule", "where", "problem", "suggested fix"],
+        rows,
+        css="erc",
+        row_classes=classes,
+        empty="no ERC findings in either design",
+    )
+
+
+def routing_diff(shifts: list[ExpertShift], *, top: int = 16) -> str:
+    if not shifts:
+        return '<p class="empty">the routing did not change</p>'
+    rows = [
+        [s.stage, f"L{s.layer}", s.expert, f"{s.baseline:.0%}", f"{s.steered:.0%}", f"{s.delta:+.0%}"]
+        for s in shifts[:top]
+    ]
+    more = f'<p class="empty">{len(shifts) - top} smaller shifts not shown</p>' if len(shifts) > top else ""
+    return table(["stage", "layer", "expert", "baseline", "steered", "change"], rows, css="routing-diff") + more

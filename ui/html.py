@@ -1,0 +1,67 @@
+"""Small HTML builders every view uses. Every piece of text that reaches the page goes through ``esc``;
+SVG comes from ``studio.svg``, which escapes its own text."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Literal
+
+Kind = Literal["error", "warning", "info", "ok"]
+
+
+def esc(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def message(kind: Kind, text: str, *, title: str | None = None) -> str:
+    """A coloured notice box; ``text`` is escaped, line breaks kept."""
+    if not text:
+        return ""
+    head = f"<strong>{esc(title)}</strong> " if title else ""
+    body = "<br>".join(esc(line) for line in text.splitlines())
+    return f'<div class="msg msg-{kind}" role="{"alert" if kind == "error" else "status"}">{head}{body}</div>'
+
+
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    css: str = "",
+    row_classes: Sequence[str] | None = None,
+    empty: str = "nothing to show",
+) -> str:
+    """An escaped table; ``row_classes`` gives each row a CSS class (severity colours)."""
+    if not rows:
+        return f'<p class="empty">{esc(empty)}</p>'
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = []
+    for i, row in enumerate(rows):
+        cls = f' class="{esc(row_classes[i])}"' if row_classes else ""
+        body.append(f"<tr{cls}>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>")
+    return f'<table class="grid-table {esc(css)}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def svg_box(svg: str | None, *, caption: str = "", empty: str = "no schematic yet") -> str:
+    """A schematic panel. ``svg`` is trusted output of ``studio.svg.render_svg`` (it escapes its text)."""
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    if not svg:
+        return f'<figure class="schematic empty-figure">{cap}<p class="empty">{esc(empty)}</p></figure>'
+    return f'<figure class="schematic">{cap}<div class="svg-wrap">{svg}</div></figure>'
+
+
+def pre(text: str, *, css: str = "") -> str:
+    return f'<pre class="{esc(css)}">{esc(text)}</pre>'
+
+
+def details(summary: str, body_html: str, *, open_: bool = False) -> str:
+    return f"<details{' open' if open_ else ''}><summary>{esc(summary)}</summary>{body_html}</details>"
+
+
+def progress_bar(fraction: float, label: str) -> str:
+    pct = max(0.0, min(1.0, fraction)) * 100
+    return (
+        f'<div class="progress" role="progressbar" aria-valuenow="{pct:.0f}" aria-valuemin="0" aria-valuemax="100">'
+        f'<div class="progress-fill" style="width:{pct:.1f}%"></div>'
+        f'<span class="progress-label">{esc(label)} ({pct:.0f}%)</span></div>'
+    )

@@ -1,0 +1,110 @@
+"""Serve the studio: `python app.py` and `circuit-studio studio` both end here.
+
+    circuit-studio studio [--host 127.0.0.1] [--port 7860] [--model ID|PATH] [--profile FILE] [--desktop]
+
+The bundled model is used unless ``--model`` names another; when it cannot be opened the studio still
+serves and the page says why. ``--desktop`` opens the page in a native window (pywebview) where there
+is a display and pywebview is installed, and otherwise says so and serves it for the browser.
+Gradio and torch are imported only when the command runs, so the rest of the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
+QUEUE_SIZE = 64  # runs waiting at once; more are refused with a "busy" message
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to serve on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--model", help="hub id or local path of a MoE causal LM (default: the bundled model)")
+    parser.add_argument("--profile", type=Path, help="steering profile JSON every session starts with")
+    parser.add_argument("--profiles-dir", type=Path, help="folder of example profiles (default: the bundled ones)")
+    parser.add_argument("--desktop", action="store_true", help="open in a native window (pywebview) if possible")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    studio = sub.add_parser("studio", help="serve the studio in the browser (or a desktop window)")
+    add_arguments(studio)
+    studio.set_defaults(handler=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "0")
+    window = desktop_reason() if args.desktop else None
+    if args.desktop and window is not None:
+        print(f"--desktop: {window}; serving for the browser instead.", flush=True)
+
+    from components_db import KnowledgeBase
+    from ui.context import StudioContext
+    from ui.studio_app import build_studio, launch_kwargs
+
+    context = StudioContext.open(KnowledgeBase.open(), args.model, profile=args.profile, profiles_dir=args.profiles_dir)
+    if context.model_error:
+        print(f"warning: {context.model_error}; the studio serves without a model", file=sys.stderr, flush=True)
+    for notice in context.notices:
+        print(f"warning: {notice}", file=sys.stderr, flush=True)
+    page = build_studio(context)
+    page.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
+    native = args.desktop and window is None
+    page.launch(
+        server_name=args.host,
+        server_port=args.port,
+        prevent_thread_lock=True,
+        show_error=False,
+        quiet=True,
+        **launch_kwargs(),
+    )
+    threading.Thread(target=_warm_up, args=(context,), name="studio-warm-up", daemon=True).start()
+    url = f"http://{args.host}:{args.port}/"
+    print(f"MoE Circuit Studio on {url} (ready in {time.perf_counter() - started:.1f} s)", flush=True)
+    try:
+        if native:
+            _open_window(url)
+        else:
+            page.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        page.close()
+    return 0
+
+
+def _warm_up(context) -> None:
+    try:
+        context.warm_up()
+    except Exception as exc:  # a cold first run is slower, nothing worse
+        print(f"warning: warm-up failed: {exc}", file=sys.stderr, flush=True)
+
+
+def desktop_reason() -> str | None:
+    """Why a native window cannot open here (None: it can)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "no display (DISPLAY and WAYLAND_DISPLAY are unset)"
+    try:
+        import webview  # noqa: F401  (pywebview)
+    except ImportError:
+        return "pywebview is not installed (pip install 'moe-circuit-studio[desktop]')"
+    return None
+
+
+def _open_window(url: str) -> None:
+    """A native window on the served page; closing it stops the studio."""
+    import webview
+
+    webview.create_window("MoE Circuit Studio", url, width=1400, height=900)
+    webview.start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="app.py", description="Serve MoE Circuit Studio.")
+    add_arguments(parser)
+    return serve(parser.parse_args(argv))
