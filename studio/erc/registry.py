@@ -41,7 +41,7 @@ RULES: dict[str, Rule] = {
         Rule("unknown-pin", FATAL, _S, "A REF.PIN reference to a pin the part does not have."),
         Rule("duplicate-connection", MINOR, _S, "The same pin listed twice in one net."),
         Rule("pin-on-two-nets", MAJOR, _S, "One pin listed in two nets, which silently joins them into one."),
-        Rule("unconnected-part", WARNING, _S, "A part with no pin on any net."),
+        Rule("unconnected-part", MAJOR, _S, "A part with no pin on any net: the design does not use it."),
         Rule("unconnected-input", WARNING, _S, "A module input (IN, SCL, TRIG...) left open, not a spare channel."),
         # pin-conflict matrix and drive rules (rules/conflicts.py)
         Rule("output-conflict", MAJOR, _E, "Two outputs drive one net (KiCad matrix ERR: output against output)."),

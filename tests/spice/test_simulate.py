@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
@@ -170,7 +169,8 @@ def test_ngspice_errors_become_simulation_errors():
     assert engine.run("* still usable\nV1 a 0 DC 1\nR1 a 0 1k\n.op\n.end\n")["a"][0] == pytest.approx(1.0)
 
 
-def test_thirty_part_operating_point_is_fast(build):
+def test_a_thirty_part_operating_point_finds_every_led_current(build):
+    """The 30-part circuit benchmarks/toolkit.py times; here only the result is asserted."""
     parts = [("BT1", "battery-9v", None), ("U1", "lm7805", None)]
     nets: dict[str, list[str]] = {"VBAT": ["BT1.+", "U1.IN"], "5V": ["U1.OUT"], "GND": ["BT1.-", "U1.GND"]}
     for i in range(14):
@@ -179,8 +179,5 @@ def test_thirty_part_operating_point_is_fast(build):
         nets[f"A{i}"] = [f"R{i}.2", f"D{i}.A"]
         nets["GND"].append(f"D{i}.K")
     resolved = build(parts, nets)
-    simulate(resolved, analyses=False)  # loads the library once
-    start = time.perf_counter()
     report = simulate(resolved, analyses=False)
     assert report.ok and len(report.operating_point.led_currents_ma) == 14
-    assert time.perf_counter() - start < 0.5  # target 0.1 s; slack for a loaded 2-core machine

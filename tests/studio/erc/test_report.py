@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from studio.erc import run_erc
 from studio.erc.registry import RULES
 from studio.erc.report import ErcReport, Severity
@@ -18,14 +16,14 @@ def test_clean_design_scores_one(check) -> None:
 
 
 def test_scores_follow_the_documented_weights(check) -> None:
-    # one major (no resistor) and one structural warning (an unconnected part)
+    # one electrical major (no resistor) and one structural major (an unconnected part)
     report = check(
         {"U1": "arduino-uno", "D1": "led-red", "R9": "resistor"},
         {"LED": ["U1.D13", "D1.A"], "GND": ["D1.K", "U1.GND"]},
     )
     assert [v.rule for v in report.violations] == ["led-no-resistor", "unconnected-part"]
     assert report.electrical_score == 0.5
-    assert report.structural_score == 0.95
+    assert report.structural_score == 0.5
     assert report.passed is False
 
 
@@ -67,7 +65,8 @@ def test_registry_ids_are_stable_kebab_case() -> None:
         assert rule.description.endswith(".")
 
 
-def test_thirty_parts_check_in_under_20_ms(build) -> None:
+def test_a_thirty_part_design_checks_clean(build) -> None:
+    """The 30-part design benchmarks/toolkit.py times; here only its verdict is asserted."""
     parts = {"U1": "esp32-devkit-v1", "S1": "dht22", "R0": "resistor=10k", "S2": "bme280"}
     nets: dict[str, list[str]] = {
         "3V3": ["U1.3V3", "S1.VCC", "R0.1", "S2.VIN"],
@@ -87,11 +86,5 @@ def test_thirty_parts_check_in_under_20_ms(build) -> None:
     nets["3V3"].append("R20.2")
     nets["5V"] = ["U2.5V", "K1.VCC"]
     assert len(parts) == 30
-    resolved = build(parts, nets)
-    timings = []
-    for _ in range(7):
-        start = time.perf_counter()
-        report = run_erc(resolved)
-        timings.append(time.perf_counter() - start)
+    report = run_erc(build(parts, nets))
     assert report.passed, [v.message for v in report.violations]
-    assert min(timings) < 0.020, f"best of 7 runs: {min(timings) * 1000:.1f} ms"
