@@ -68,12 +68,8 @@ def in_kb_prompts() -> list[dict]:
 
 
 # Prompts whose textbook wiring the ERC rejects because of a defect outside the designer; each must still
-# fail (so the entry is removed once the defect is fixed) and only by the rule named here.
-KNOWN_ERC_GAPS = {
-    # HX711 E+ is a power_out pin without a voltage, so the ERC does not see it as a supply and reports the
-    # load cell's excitation input E+ as unpowered (fix: a voltage on the KB pin, or count it as a driver).
-    "b067": "power-not-driven",
-}
+# fail (so the entry is removed once the defect is fixed) and only by the rule named here. None today.
+KNOWN_ERC_GAPS: dict[str, str] = {}
 
 
 def test_every_in_kb_benchmark_prompt_passes_erc(kb):
