@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from components_db import cli as parts_cli
 from studio import commands as design_commands
 from studio import pipeline_cli
+from studio.model import cli as model_cli
 from studio.moe import cli as moe_cli
 from ui import launch as studio_launch
 
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parts_cli.register(sub)
     design_commands.register(sub)
     moe_cli.register(sub)
+    model_cli.register(sub)
     studio_launch.register(sub)
     pipeline_cli.register(sub)
     return parser

@@ -1,0 +1,1 @@
+"""The bundled model: its corpus generator, tokenizer and training script (weights in ``weights/``)."""

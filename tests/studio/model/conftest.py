@@ -1,0 +1,81 @@
+"""Fixtures for the bundled model's tests: the curated parts as a lookup (no embeddings), a few
+teacher examples, a small drafted corpus and a tokenizer trained on it."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.parts_list import PartRequest, PartsList
+from agents.teacher import teach
+from components_db.catalog import load_catalog
+from components_db.schema import Part
+from studio.model.corpus import draft_requests
+from studio.model.tokenizer import train_tokenizer
+
+CORES = [
+    ["esp32-devkit-v1", "dht22", "fan-12v"],
+    ["arduino-uno", "led-red", "push-button*2"],
+    ["raspberry-pi-pico", "oled-ssd1306-i2c", "bme280"],
+    ["arduino-nano", "l298n-module", "dc-motor-6v*2"],
+    ["ne555", "led-blue", "battery-9v"],
+    ["esp32-devkit-v1", "74hc595", "led-green*8"],
+]
+
+
+class Catalog:
+    """The curated parts as a lookup (the knowledge base without its search index)."""
+
+    def __init__(self) -> None:
+        self._parts = {p.id: p for p in load_catalog()}
+
+    def get(self, part_id: str) -> Part | None:
+        return self._parts.get(part_id)
+
+    def parts(self) -> list[Part]:
+        return list(self._parts.values())
+
+
+def core_of(ids: list[str]) -> PartsList:
+    requests = []
+    for text in ids:
+        part, _, quantity = text.partition("*")
+        requests.append(PartRequest(part=part, quantity=int(quantity or 1)))
+    return PartsList(parts=requests)
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return Catalog()
+
+
+@pytest.fixture(scope="session")
+def teacher_rows(catalog) -> list[dict]:
+    """Stage rows for ``CORES`` (no candidates: no embedding model needed)."""
+    rows = []
+    for i, ids in enumerate(CORES):
+        request = "Wire " + ", ".join(ids)
+        example = teach(request, core_of(ids), [], catalog)
+        split = "heldout" if i == len(CORES) - 1 else "train"
+        for stage in example.stages:
+            rows.append(
+                {
+                    "split": split,
+                    "project": f"t{i}",
+                    "stage": stage.stage,
+                    "request": request,
+                    "prompt": stage.prompt,
+                    "answer": stage.answer,
+                }
+            )
+    return rows
+
+
+@pytest.fixture(scope="session")
+def drafts(catalog):
+    return list(draft_requests(catalog, 120, seed=11))
+
+
+@pytest.fixture(scope="session")
+def corpus_tokenizer(teacher_rows, drafts):
+    texts = [r["prompt"] + r["answer"] for r in teacher_rows] + [d.request for d in drafts]
+    return train_tokenizer(texts * 4, vocab_size=1024)

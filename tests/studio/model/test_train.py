@@ -1,0 +1,63 @@
+"""The training recipe stays alive: a few steps of a tiny config write a folder the studio can load."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from studio.model.corpus import write_jsonl
+from studio.model.train import train
+from studio.models import settings_for
+from studio.moe.engine import MoEEngine
+
+
+def test_a_few_steps_of_the_tiny_config_write_a_loadable_model(tmp_path, teacher_rows):
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(teacher_rows, corpus)
+    out = tmp_path / "model"
+    log = train(corpus, out, config="tiny", steps=3, seed=1, evaluate=False, say=lambda _: None)
+
+    assert log["steps"] == 3 and log["heldout"], log
+    assert all(torch.isfinite(torch.tensor(e["loss"])) for e in log["train"])
+    assert len(log["usage_entropy"]) == 2
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "circuit_studio.json", "loss.png"):
+        assert (out / name).is_file(), name
+    config = json.loads((out / "config.json").read_text())
+    assert config["output_router_logits"] is False
+    assert settings_for(str(out)).prompt_style == "compact"
+
+    engine = MoEEngine.load(out)
+    try:
+        assert engine.info.num_experts == 4
+        assert next(engine.model.parameters()).dtype == torch.float32
+        generation = engine.generate(teacher_rows[0]["prompt"], max_new_tokens=3)
+        assert len(generation.token_ids) <= 3
+    finally:
+        engine.close()
+
+
+def test_the_same_seed_trains_the_same_weights(tmp_path, teacher_rows):
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(teacher_rows, corpus)
+    logs = [
+        train(corpus, tmp_path / f"m{i}", config="tiny", steps=2, seed=3, evaluate=False, say=lambda _: None)
+        for i in range(2)
+    ]
+    assert [e["loss"] for e in logs[0]["train"]] == [e["loss"] for e in logs[1]["train"]]
+
+
+def test_training_continues_from_a_saved_folder(tmp_path, teacher_rows):
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(teacher_rows, corpus)
+    quiet = {"config": "tiny", "evaluate": False, "say": lambda _: None}
+    train(corpus, tmp_path / "first", steps=3, seed=1, **quiet)
+    fresh = train(corpus, tmp_path / "fresh", steps=1, seed=2, **quiet)
+    continued = train(corpus, tmp_path / "continued", steps=1, seed=2, lr=5e-4, init=tmp_path / "first", **quiet)
+
+    assert continued["init"] == str(tmp_path / "first")
+    assert continued["config"]["lr"] == 5e-4
+    # the tokenizer is the saved one, not retrained, and the weights are not a fresh initialisation
+    first_vocab = json.loads((tmp_path / "first" / "tokenizer.json").read_text())["model"]["vocab"]
+    assert json.loads((tmp_path / "continued" / "tokenizer.json").read_text())["model"]["vocab"] == first_vocab
+    assert continued["train"][0]["loss"] != fresh["train"][0]["loss"]
