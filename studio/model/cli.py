@@ -40,6 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the config's)")
     train.add_argument("--init", type=Path, default=None, help="continue from a model folder written by train")
+    train.add_argument(
+        "--untrained",
+        action="store_true",
+        help="with --init: write its shape and tokenizer with fresh weights, no training",
+    )
     train.add_argument("--config", choices=("tiny", "bundled"), default="bundled")
     train.add_argument("--corpus", type=Path, default=None, help="corpus JSONL (default: generate one into --out)")
     train.add_argument("--projects", type=int, default=300, help="projects in a generated corpus (default 300)")
@@ -85,7 +90,15 @@ def run_corpus(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from studio.model.train import train
+    from studio.model.train import save_untrained, train
+
+    if args.untrained:
+        if args.init is None or not (args.init / "config.json").is_file():
+            print("circuit-studio train: --untrained needs --init with a model folder", file=sys.stderr)
+            return EXIT_ERROR
+        save_untrained(args.init, args.out, args.seed)
+        print(f"wrote an untrained model shaped like {args.init} to {args.out}")
+        return EXIT_OK
 
     corpus = args.corpus
     if corpus is None:

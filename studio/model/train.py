@@ -278,6 +278,15 @@ def save_folder(model, tokenizer: PreTrainedTokenizerFast, out: Path, log: dict 
         (out / LOG_FILE).write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
 
 
+def save_untrained(like: Path, out: Path, seed: int = 0) -> None:
+    """A model of ``like``'s shape with fresh (seeded) weights and ``like``'s tokenizer: the baseline
+    that shows what training bought."""
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(like)
+    config = Qwen3MoeConfig.from_pretrained(like)
+    torch.manual_seed(seed)
+    save_folder(Qwen3MoeForCausalLM(config), tokenizer, out)
+
+
 def copy_module(model):
     import copy
 

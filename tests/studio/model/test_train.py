@@ -61,3 +61,22 @@ def test_training_continues_from_a_saved_folder(tmp_path, teacher_rows):
     first_vocab = json.loads((tmp_path / "first" / "tokenizer.json").read_text())["model"]["vocab"]
     assert json.loads((tmp_path / "continued" / "tokenizer.json").read_text())["model"]["vocab"] == first_vocab
     assert continued["train"][0]["loss"] != fresh["train"][0]["loss"]
+
+
+def test_an_untrained_copy_has_the_shape_and_tokenizer_but_fresh_weights(tmp_path, teacher_rows):
+    from safetensors.torch import load_file
+
+    from studio.model.train import save_untrained
+
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(teacher_rows, corpus)
+    train(corpus, tmp_path / "trained", config="tiny", steps=3, seed=1, evaluate=False, say=lambda _: None)
+    save_untrained(tmp_path / "trained", tmp_path / "untrained", seed=5)
+
+    trained = load_file(tmp_path / "trained" / "model.safetensors")
+    untrained = load_file(tmp_path / "untrained" / "model.safetensors")
+    assert trained.keys() == untrained.keys()
+    assert all(trained[k].shape == untrained[k].shape for k in trained)
+    assert any(not torch.equal(trained[k], untrained[k]) for k in trained if "norm" not in k)
+    for name in ("tokenizer.json", "circuit_studio.json"):
+        assert (tmp_path / "untrained" / name).read_text() == (tmp_path / "trained" / name).read_text()
