@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 
 import numpy as np
@@ -30,9 +31,24 @@ class SimulationError(RuntimeError):
     """ngspice could not load or solve the circuit; the message is ngspice's, shortened."""
 
 
+@contextlib.contextmanager
+def _keeping_torch_threads():
+    """ngspice is built with OpenMP and sets the process's OpenMP thread count to the core count; torch
+    shares that runtime, so a language model in the same process would silently go from its configured
+    threads to all cores, and on two cores its spinning worker then fights every other job. The count
+    torch had is put back after each ngspice call."""
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else None
+    try:
+        yield
+    finally:
+        if threads is not None and torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
 def run(deck: str) -> dict[str, np.ndarray]:
     """Load and run one deck; returns every vector of the resulting plot by lower-case name."""
-    with _LOCK:
+    with _LOCK, _keeping_torch_threads():
         ngspice = NgSpiceShared.new_instance()
         try:
             ngspice.load_circuit(deck)

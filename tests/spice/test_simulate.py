@@ -181,3 +181,18 @@ def test_a_thirty_part_operating_point_finds_every_led_current(build):
     resolved = build(parts, nets)
     report = simulate(resolved, analyses=False)
     assert report.ok and len(report.operating_point.led_currents_ma) == 14
+
+
+def test_a_simulation_leaves_the_language_models_thread_count_alone(build):
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        resolved = build(
+            [("BT1", "battery-9v", None), ("R1", "resistor", "10k"), ("R2", "resistor", "10k")],
+            {"VBAT": ["BT1.+", "R1.1"], "TAP": ["R1.2", "R2.1"], "GND": ["R2.2", "BT1.-"]},
+        )
+        assert simulate(resolved).ok
+        assert torch.get_num_threads() == 1  # ngspice's OpenMP start-up would set it to the core count
+    finally:
+        torch.set_num_threads(before)

@@ -7,7 +7,7 @@ in a subprocess and driven in headless Chromium.
 - a toggle: from clicking one expert cell in the Experts view to the steered result beside the baseline
   (the re-run from the first affected stage included), median over ``--toggles`` clicks.
 
-    .venv/bin/python benchmarks/studio.py [--model ID|PATH] [--request TEXT] [--toggles 3] [--section reason]
+    .venv/bin/python benchmarks/studio_app.py [--model ID|PATH] [--request TEXT] [--toggles 3] [--section reason]
 
 With no bundled model (studio/model/weights) and no ``--model``, a tiny random MoE is built and used,
 and the table says so: its numbers show the studio's own overhead, not the bundled model's speed.
