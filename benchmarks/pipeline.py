@@ -1,7 +1,8 @@
 """Latency of the design pipeline on this machine: per stage and end to end (p50/p95 over the benchmark
 prompts or the first ``--limit`` of them), and the time of a re-run after a synthesize-only profile change
 (4 experts off in every MoE layer for stage "synthesize": identify and reason come from the stage cache)
-as a ratio of the full run, both measured in this process, on ``--threads`` torch threads (default 2).
+as a ratio of the full run, both measured in this process, on ``--threads`` torch threads (default: what
+the model's folder asks for).
 
     .venv/bin/python benchmarks/pipeline.py [--model M] [--limit N] [--threads 2]
     .venv/bin/python benchmarks/pipeline.py --random-model /tmp/moe-random --limit 5
@@ -156,15 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--random-model", type=Path, metavar="DIR", help="save an untrained bundled-shape model here")
     parser.add_argument("--prompts", type=Path, default=PROMPTS)
     parser.add_argument("--limit", type=int, help="only the first N prompts")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: the model's setting, else torch's)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
     requests = [p.prompt for p in load_benchmark(args.prompts)][: args.limit]
     kb = KnowledgeBase.open()
     kb.search("warm up", top=1)  # loads the embedding model
     if args.random_model:
         save_random_model(args.random_model, kb, requests)
     engine, settings = open_engine(str(args.random_model) if args.random_model else args.model)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     pipeline = Pipeline(engine, kb, settings)
     print(f"{engine.info.name}: {len(requests)} prompts, {torch.get_num_threads()} torch threads\n")
     full, rerun = measure(pipeline, requests)

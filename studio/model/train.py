@@ -27,7 +27,10 @@ from studio.model.corpus import BUNDLED_BOUNDS, read_jsonl
 from studio.model.tokenizer import train_tokenizer
 
 # what the pipeline runs the bundled model with (read by ``studio.models.settings_for``)
-PIPELINE_SETTINGS = {"pipeline": {"prompt_style": "compact", "grammar": BUNDLED_BOUNDS.model_dump()}}
+PIPELINE_SETTINGS = {
+    "pipeline": {"prompt_style": "compact", "grammar": BUNDLED_BOUNDS.model_dump()},
+    "runtime": {"torch_threads": 1},
+}
 SETTINGS_FILE = "circuit_studio.json"
 LOG_FILE = "training_log.json"
 

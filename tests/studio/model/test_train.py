@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from studio.model.corpus import write_jsonl
 from studio.model.train import train
-from studio.models import settings_for
+from studio.models import ModelNotAvailable, settings_for, threads_for
 from studio.moe.engine import MoEEngine
 
 
@@ -26,6 +27,7 @@ def test_a_few_steps_of_the_tiny_config_write_a_loadable_model(tmp_path, teacher
     config = json.loads((out / "config.json").read_text())
     assert config["output_router_logits"] is False
     assert settings_for(str(out)).prompt_style == "compact"
+    assert threads_for(str(out)) == 1  # a model this small decodes faster on one thread
 
     engine = MoEEngine.load(out)
     try:
@@ -80,3 +82,10 @@ def test_an_untrained_copy_has_the_shape_and_tokenizer_but_fresh_weights(tmp_pat
     assert any(not torch.equal(trained[k], untrained[k]) for k in trained if "norm" not in k)
     for name in ("tokenizer.json", "circuit_studio.json"):
         assert (tmp_path / "untrained" / name).read_text() == (tmp_path / "trained" / name).read_text()
+
+
+def test_a_bad_thread_setting_in_a_model_folder_is_refused(tmp_path):
+    (tmp_path / "circuit_studio.json").write_text(json.dumps({"runtime": {"torch_threads": 0}}))
+    with pytest.raises(ModelNotAvailable, match="torch_threads"):
+        threads_for(str(tmp_path))
+    assert threads_for(str(tmp_path / "elsewhere")) is None
