@@ -11,7 +11,6 @@ import contextlib
 import logging
 import sys
 import threading
-import time
 
 import numpy as np
 from PySpice.Spice.NgSpice import SimulationType
@@ -23,7 +22,6 @@ SimulationType.SIMULATION_TYPE[39] = SimulationType.SIMULATION_TYPE["last"]
 logging.getLogger("PySpice").setLevel(logging.CRITICAL)
 
 _LOCK = threading.Lock()
-RUN_SECONDS = 5.0  # a 30-part design simulates in well under 0.1 s
 _MAX_MESSAGE = 600
 _FAILURE_MARKERS = ("aborted", "timestep too small", "error")
 _EXPLAINING_WORDS = ("error", "singular", "timestep", "converge", "failed", "unknown", "aborted")
@@ -48,25 +46,8 @@ def _keeping_torch_threads():
             torch.set_num_threads(threads)
 
 
-def _run_within(ngspice: NgSpiceShared, timeout: float) -> None:
-    """Run in ngspice's background thread and halt it at ``timeout`` seconds: some ill-conditioned
-    circuits (a steered model's odd wiring) make ngspice crawl through tiny time steps for minutes."""
-    ngspice.run(background=True)
-    deadline = time.monotonic() + timeout
-    while ngspice.is_running:
-        if time.monotonic() > deadline:
-            ngspice.halt()
-            while ngspice.is_running:
-                time.sleep(0.001)
-            raise SimulationError(
-                f"ngspice did not finish within {timeout:g} s (the circuit is probably ill-conditioned)"
-            )
-        time.sleep(0.0005)
-
-
-def run(deck: str, timeout: float = RUN_SECONDS) -> dict[str, np.ndarray]:
-    """Load and run one deck; returns every vector of the resulting plot by lower-case name. A run that
-    takes longer than ``timeout`` seconds is halted and raises ``SimulationError``."""
+def run(deck: str) -> dict[str, np.ndarray]:
+    """Load and run one deck; returns every vector of the resulting plot by lower-case name."""
     with _LOCK, _keeping_torch_threads():
         ngspice = NgSpiceShared.new_instance()
         try:
@@ -78,7 +59,7 @@ def run(deck: str, timeout: float = RUN_SECONDS) -> dict[str, np.ndarray]:
             # PySpice treats every stderr line as failure, gmin-stepping progress included; a run
             # has failed when ngspice says so or leaves no plot.
             with contextlib.suppress(NgSpiceCommandError):
-                _run_within(ngspice, timeout)
+                ngspice.run()
             failed = any(marker in ngspice.stderr.lower() for marker in _FAILURE_MARKERS)
             if failed or ngspice.last_plot == "const":
                 raise SimulationError(_explain(ngspice, None))
