@@ -126,8 +126,16 @@ def test_an_empty_request_shows_a_readable_error(page):
     assert "Traceback" not in page.content()
 
 
+# many parts: a long run on any model (the bundled one designs a small request in about two seconds)
+LONG_REQUEST = (
+    "ESP32 reads a DHT22, a BME280, a PIR sensor and an HC-SR04, shows them on an SSD1306 OLED and an I2C "
+    "LCD, logs to an SD card, drives four SG90 servos, a 28BYJ-48 stepper, a relay, a buzzer and eight LEDs "
+    "on a 74HC595, with three buttons and a potentiometer"
+)
+
+
 def test_a_run_can_be_stopped(page):
-    page.fill("#request textarea", "Blink a red LED from an Arduino Uno and beep a buzzer when a button is pressed")
+    page.fill("#request textarea", LONG_REQUEST)
     page.click("#run")
     page.wait_for_selector("#stages section", timeout=RUN_TIMEOUT_MS)
     page.click("#stop")
