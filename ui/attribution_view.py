@@ -11,7 +11,7 @@ import gradio as gr
 from studio.moe.attribution import METHODS, attribute, suggest_profile
 from ui.common import error_html, session_of
 from ui.context import StudioContext
-from ui.html import esc, message
+from ui.html import markdown_html, message
 from ui.prompt_sets import example_sets, parse_prompts
 from ui.session import StudioError, StudioSession
 
@@ -145,7 +145,7 @@ def _effects(context: StudioContext, name: str | None) -> str:
         return ""
     parts = []
     if found.effects:
-        parts.append("".join(f"<p>{esc(p)}</p>" for p in found.effects.split("\n\n")))
+        parts.append(markdown_html(found.effects))
     else:
         parts.append('<p class="empty">this profile documents no effects</p>')
     if found.error:

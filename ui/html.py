@@ -7,11 +7,21 @@ import html
 from collections.abc import Sequence
 from typing import Literal
 
+from markdown_it import MarkdownIt
+
 Kind = Literal["error", "warning", "info", "ok"]
 
 
 def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def markdown_html(text: str) -> str:
+    """Markdown (CommonMark + tables) as HTML; raw HTML in the text is escaped, not passed through."""
+    return _MARKDOWN.render(text)
 
 
 def message(kind: Kind, text: str, *, title: str | None = None) -> str:

@@ -7,7 +7,7 @@ from agents.report import TokenRouting
 from studio.compare import ErcDiff, ExpertShift, TextPiece
 from studio.erc.report import Severity, Violation
 from ui.experts_html import erc_diff, expert_grid, heatmap, routing_diff, text_diff, token_detail
-from ui.html import message, progress_bar, svg_box, table
+from ui.html import markdown_html, message, progress_bar, svg_box, table
 
 EVIL = "<script>alert(1)</script>"
 
@@ -63,3 +63,9 @@ def test_diffs_are_marked_up_and_escaped():
     assert "change-fixed" in erc_diff(ErcDiff(fixed=[fixed])) and EVIL not in erc_diff(ErcDiff(fixed=[fixed]))
     shifts = [ExpertShift(stage="reason", layer=0, expert=2, baseline=0.5, steered=0.0)]
     assert "-50%" in routing_diff(shifts) and "did not change" in routing_diff([])
+
+
+def test_markdown_notes_render_tables_and_escape_raw_html():
+    rendered = markdown_html('Effects <img src=x onerror="alert(1)">\n\n| run | ERC |\n|---|---|\n| baseline | 82% |\n')
+    assert "<table>" in rendered and "<td>82%</td>" in rendered
+    assert "<img" not in rendered and "&lt;img" in rendered
