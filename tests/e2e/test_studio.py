@@ -221,8 +221,8 @@ def test_attribution_ranks_experts_and_applies_them_as_a_profile(designed, artif
 def test_two_sessions_keep_their_own_toggles_and_results(browser, served_app):
     (ctx_a, a), (ctx_b, b) = new_page(browser, served_app), new_page(browser, served_app)
     try:
-        for page in (a, b):
-            page.fill("#request textarea", REQUEST)
+        a.fill("#request textarea", LONG_REQUEST)  # long enough that B's run must wait for it
+        b.fill("#request textarea", REQUEST)
         a.click("#run")
         b.click("#run")
         # one run at a time on the shared model: B waits in the queue and is shown its position
