@@ -92,8 +92,11 @@ def run_corpus(args: argparse.Namespace) -> int:
 def run_train(args: argparse.Namespace) -> int:
     from studio.model.train import save_untrained, train
 
+    if args.init is not None and not (args.init / "config.json").is_file():
+        print(f"circuit-studio train: no model folder at {args.init}", file=sys.stderr)
+        return EXIT_ERROR
     if args.untrained:
-        if args.init is None or not (args.init / "config.json").is_file():
+        if args.init is None:
             print("circuit-studio train: --untrained needs --init with a model folder", file=sys.stderr)
             return EXIT_ERROR
         save_untrained(args.init, args.out, args.seed)
@@ -106,9 +109,6 @@ def run_train(args: argparse.Namespace) -> int:
         write_corpus(corpus, args.projects, max(20, args.projects // 10), args.seed)
     elif not corpus.is_file():
         print(f"circuit-studio train: no corpus at {corpus}", file=sys.stderr)
-        return EXIT_ERROR
-    if args.init is not None and not (args.init / "config.json").is_file():
-        print(f"circuit-studio train: no model folder at {args.init}", file=sys.stderr)
         return EXIT_ERROR
     train(
         corpus,
