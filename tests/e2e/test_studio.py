@@ -161,7 +161,9 @@ def test_a_pasted_design_is_drawn_and_checked(page):
 def test_turning_an_expert_off_shows_the_steered_run_beside_the_baseline(designed, artifacts):
     page = designed
     open_tab(page, "Experts")
+    shown = comparisons(page)
     page.click("#reset-all")
+    wait_for_comparison(page, shown)  # reset re-runs too: its comparison must not pass for the toggle's
     choose_section(page, "reason")
     expert = busiest_expert(page, 0)
     toggle(page, 0, expert)
