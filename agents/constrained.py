@@ -4,8 +4,8 @@ stop strings and token streaming.
 ``GrammarLogitsProcessor`` is a transformers ``LogitsProcessor``: before each token it asks the
 llguidance matcher which tokens keep the text inside the grammar and sets every other logit to
 -inf, so whatever the model (or a steering profile) prefers, the output parses. Under a
-``DesignGrammar`` it also keeps net names unique, which a context-free grammar cannot express
-(``Design`` rejects a repeated net name).
+``DesignGrammar`` it also keeps what a context-free grammar cannot express (``agents.design_decoding``):
+unique net names, each pin in one net, every part wired.
 
 ``GenerationControl`` is the stopping criterion every stage uses (with or without a grammar): it stops
 when the grammar is complete, at a stop string, at a deadline or on cancel, and streams new text.
@@ -15,7 +15,6 @@ Compiling is cached: the llguidance tokenizer per HF tokenizer, the matcher per 
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import weakref
@@ -36,6 +35,7 @@ from transformers import (
     StoppingCriteriaList,
 )
 
+from agents.design_decoding import STRUCTURAL_BYTES, DesignRules
 from agents.grammar import DesignGrammar
 
 FinishReason = Literal["complete", "stop", "max_new_tokens", "timeout", "cancelled"]
@@ -49,11 +49,6 @@ class Grammar(Protocol):
 
     @property
     def max_bytes(self) -> int: ...
-
-
-_OPENER = b'{"name":"'
-_CLOSED_NAME = re.compile(rb'\{"name":"([^"]*)"')
-_OPEN_NAME = re.compile(rb'\{"name":"([^"]*)$')
 
 
 class GrammarDecodingError(RuntimeError):
@@ -74,12 +69,12 @@ class ConstrainedResult(BaseModel):
 
 @dataclass(frozen=True)
 class _Vocabulary:
-    """An HF tokenizer as llguidance sees it, each token's bytes (for the unique-name rule), and the
+    """An HF tokenizer as llguidance sees it, each token's bytes (for the design rules), and the
     grammars compiled against it."""
 
     ll: llguidance.LLTokenizer
     pieces: list[bytes]
-    quote_tokens: torch.Tensor  # ids of tokens whose bytes contain '"': only these can close a net name
+    structural_tokens: torch.Tensor  # ids of tokens with a quote, bracket or comma (see DesignRules)
     matchers: dict[str, llguidance.LLMatcher] = field(default_factory=dict)  # by grammar text
 
 
@@ -97,8 +92,8 @@ def _vocabulary(tokenizer: PreTrainedTokenizerFast) -> _Vocabulary:
         if cached is None:
             ll = llguidance.hf.from_tokenizer(tokenizer)
             pieces = [ll.decode_bytes([i]) for i in range(ll.vocab_size)]
-            quotes = torch.tensor([i for i, p in enumerate(pieces) if b'"' in p], dtype=torch.long)
-            cached = _vocabularies[tokenizer] = _Vocabulary(ll, pieces, quotes)
+            structural = [i for i, p in enumerate(pieces) if any(b in p for b in STRUCTURAL_BYTES)]
+            cached = _vocabularies[tokenizer] = _Vocabulary(ll, pieces, torch.tensor(structural, dtype=torch.long))
         return cached
 
 
@@ -118,7 +113,7 @@ def compile_grammar(grammar: Grammar, tokenizer: PreTrainedTokenizerFast) -> llg
 
 
 class GrammarLogitsProcessor(LogitsProcessor):
-    """Masks logits to the grammar (and, for a design, to unique net names); batch size 1.
+    """Masks logits to the grammar (and, for a design, to its decoding rules); batch size 1.
 
     Use in ``model.generate(logits_processor=[...])`` as the last processor. Each call first feeds
     the matcher the tokens generated since the previous call, so it follows ``input_ids`` whatever
@@ -128,7 +123,11 @@ class GrammarLogitsProcessor(LogitsProcessor):
     def __init__(self, grammar: Grammar, tokenizer: PreTrainedTokenizerFast, prompt_length: int) -> None:
         self._vocab = _vocabulary(tokenizer)
         self._matcher = compile_grammar(grammar, tokenizer)
-        self._max_name = grammar.max_net_name if isinstance(grammar, DesignGrammar) else None
+        self._rules = (
+            DesignRules(grammar, self._vocab.pieces, self._vocab.structural_tokens)
+            if isinstance(grammar, DesignGrammar)
+            else None
+        )
         self._consumed = prompt_length
         self._text = b""
         self.seconds = 0.0
@@ -150,14 +149,18 @@ class GrammarLogitsProcessor(LogitsProcessor):
                 break  # the end-of-sequence token after a complete design
             if not self._matcher.consume_token(token):
                 raise GrammarDecodingError(f"token {token} left the grammar: {self._matcher.get_error()}")
-            self._text += self._vocab.pieces[token]
+            piece = self._vocab.pieces[token]
+            self._text += piece
+            if self._rules is not None:
+                self._rules.consume(piece)
         self._consumed = input_ids.shape[1]
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         start = time.perf_counter()
         self.sync(input_ids)
         allowed = torch.frombuffer(bytearray(self._matcher.compute_logit_bias()), dtype=torch.uint8).bool()
-        self._forbid_repeated_names(allowed)
+        if self._rules is not None:
+            self._rules.restrict(allowed)
         if not allowed.any():
             raise GrammarDecodingError(f"no token can continue the design after {self.text[-60:]!r}")
         vocab_size = scores.shape[-1]
@@ -166,39 +169,6 @@ class GrammarLogitsProcessor(LogitsProcessor):
         scores = scores.masked_fill(~keep, float("-inf"))
         self.seconds += time.perf_counter() - start
         return scores
-
-    def _forbid_repeated_names(self, allowed: torch.Tensor) -> None:
-        """Forbid tokens that would close a net name already used, or fill one to full length.
-
-        Only tokens containing a quote can close a name; a name at full length can only close, so a
-        token that writes a used full-length name is a dead end and is forbidden too.
-        """
-        if self._max_name is None:
-            return
-        used = set(_CLOSED_NAME.findall(self._text))
-        if not used:
-            return
-        tail = self._text[-(len(_OPENER) + self._max_name) :]  # holds any net name being written
-        if any(len(name) == self._max_name for name in used):
-            candidates = allowed.nonzero().flatten()
-        else:
-            candidates = self._vocab.quote_tokens[allowed[self._vocab.quote_tokens]]
-        for token in candidates.tolist():
-            if _repeats_name(tail, self._vocab.pieces[token], used, self._max_name):
-                allowed[token] = False
-
-
-def _repeats_name(tail: bytes, piece: bytes, used: set[bytes], max_name: int) -> bool:
-    """Whether appending ``piece`` after ``tail`` closes a used net name or writes one at full length."""
-    text = tail + piece
-    seen = set(used)
-    for match in _CLOSED_NAME.finditer(text):
-        if match.end() > len(tail):
-            if match[1] in seen:
-                return True
-            seen.add(match[1])
-    open_name = _OPEN_NAME.search(text)
-    return open_name is not None and len(open_name[1]) == max_name and open_name[1] in seen
 
 
 class GenerationControl(StoppingCriteria):

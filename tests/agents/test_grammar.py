@@ -222,6 +222,38 @@ def test_net_names_stay_unique_even_when_the_model_wants_one_name(catalog, token
         assert len(names) == 4 and len(set(names)) == 4, names
 
 
+def _pins_of(design: Design) -> list[str]:
+    return [f"{p.ref}.{p.pin}" for net in design.nets for p in net.pin_refs]
+
+
+def test_a_pin_stays_in_one_net_even_when_the_model_wants_it_everywhere(catalog, tokenizer, model) -> None:
+    parts = [("U1", catalog["esp32-devkit-v1"]), ("R1", catalog["resistor"]), ("D1", catalog["led-red"])]
+    adversary = _Prefer(tokenizer, ['"U1.GND"', '"R1.1"', "{", ","])  # the same pins, in as many nets as it can
+    grammar = design_grammar(parts, max_nets=5, max_pins_per_net=3, max_net_name=6)
+    result = constrained_generate(model, tokenizer, [9], grammar, grammar.max_bytes, logits_processors=[adversary])
+    pins = _pins_of(_assert_real_design(result, parts, grammar))
+    assert len(pins) > 2 and len(pins) == len(set(pins)), pins
+
+
+def test_the_nets_close_only_once_every_part_is_wired(catalog, tokenizer, model) -> None:
+    parts = [("U1", catalog["arduino-uno"]), ("R1", catalog["resistor"]), ("D1", catalog["led-red"])]
+    parts += [("R2", catalog["resistor"])]
+    adversary = _Prefer(tokenizer, ["]}", "]", '"U1.GND"'])  # close each net and the nets array at once
+    grammar = design_grammar(parts, max_nets=6, max_pins_per_net=3, max_net_name=6)
+    result = constrained_generate(model, tokenizer, [4], grammar, grammar.max_bytes, logits_processors=[adversary])
+    wired = {pin.split(".")[0] for pin in _pins_of(_assert_real_design(result, parts, grammar))}
+    assert wired == {"U1", "R1", "D1", "R2"}
+
+
+def test_when_the_budget_cannot_keep_the_rules_the_design_still_completes(catalog, tokenizer, model) -> None:
+    parts = [("R1", catalog["resistor"])]  # two pins, and the model wants four nets of three
+    adversary = _Prefer(tokenizer, ["{", ",", '"R1.1"'])
+    grammar = design_grammar(parts, max_nets=4, max_pins_per_net=3, max_net_name=4)
+    result = constrained_generate(model, tokenizer, [2], grammar, grammar.max_bytes, logits_processors=[adversary])
+    names = [net.name for net in _assert_real_design(result, parts, grammar).nets]
+    assert len(names) == len(set(names))  # the rules bent only where they had to: names stay unique
+
+
 def test_a_tokenizer_without_eos_still_finishes(catalog) -> None:
     tokenizer = _train_tokenizer(_design_lines(catalog, 100), eos=None)
     model = _tiny_moe(len(tokenizer), seed=5)
