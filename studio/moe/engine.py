@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from studio.moe.experts_forward import DECODE
 from studio.moe.loader import load_model
 from studio.moe.profile import Mode, StageSteering, SteeringProfile
 from studio.moe.recording import Recorder, concatenate
@@ -97,11 +98,12 @@ class MoEEngine:
     def from_model(
         cls, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase | None = None, name: str | None = None
     ) -> MoEEngine:
-        """Wrap an in-memory model: switched to eval mode, eager experts, no router-logit recording."""
+        """Wrap an in-memory model: switched to eval mode, the engine's experts forward (eager, lean at one
+        token), no router-logit recording."""
         spec_for(model)  # refuse an unsupported model before touching it
         model.eval()
         model.config.output_router_logits = False
-        model.set_experts_implementation("eager")
+        model.set_experts_implementation(DECODE)
         return cls(model, tokenizer, name or model.config.model_type)
 
     def close(self) -> None:

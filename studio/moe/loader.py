@@ -1,6 +1,6 @@
-"""Loading a MoE causal LM for steering: by hub id or local path, on CPU, fp32, with the eager experts
-implementation (hub kernels and fused paths can bypass the router hooks). The architecture is checked
-against the routing specs before any weight is read."""
+"""Loading a MoE causal LM for steering: by hub id or local path, on CPU, fp32, with the engine's experts
+forward (``experts_forward.DECODE``: eager, lean at one token; hub kernels and fused paths can bypass
+the router hooks). The architecture is checked against the routing specs before any weight is read."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from studio.moe.experts_forward import DECODE
 from studio.moe.specs import SPECS, UnsupportedModel
 
 
@@ -22,7 +23,7 @@ def load_model(source: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizer
         )
     config.output_router_logits = False  # else every decode step records logits and computes the aux loss
     model = AutoModelForCausalLM.from_pretrained(
-        source, config=config, dtype=torch.float32, experts_implementation="eager"
+        source, config=config, dtype=torch.float32, experts_implementation=DECODE
     )
     return model.eval(), _tokenizer(source)
 

@@ -6,7 +6,7 @@ profile turns them off by accident: per (MoE layer, expert), the largest |down_p
 prompts, flagged when above both the 99.5th percentile of all experts' peaks and a tenth of the largest.
 
 The peaks are measured inside the experts forward itself: ``PROBE`` is registered with transformers'
-``ExpertsInterface`` as the eager forward plus a recorder, switched on with
+``ExpertsInterface`` as the eager forward (``studio.moe.experts_forward``) plus a recorder, switched on with
 ``model.set_experts_implementation`` for the profiling run and switched back afterwards. Every
 architecture the engine supports (Mixtral, Qwen2/3-MoE, OLMoE, DeepSeek-V3, GPT-OSS, GraniteMoE, PhiMoE,
 LFM2-MoE) declares its experts with ``@use_experts_implementation``, so all of them go through it;
@@ -27,6 +27,8 @@ from pydantic import BaseModel
 from torch import nn
 from transformers.integrations.moe import ExpertsInterface
 
+from studio.moe.experts_forward import eager_experts_forward
+
 if TYPE_CHECKING:
     from studio.moe.engine import MoEEngine, Prompt
 
@@ -42,45 +44,25 @@ class _Peaks:
     max_abs: torch.Tensor  # [E] float32: largest |down_proj output| so far
     tokens: torch.Tensor  # [E] long: tokens the expert processed
 
+    def observe(self, module: nn.Module, expert: int, out: torch.Tensor, tokens: torch.Tensor) -> None:
+        self.max_abs[expert] = torch.maximum(self.max_abs[expert], out.detach().abs().max().float())
+        self.tokens[expert] += tokens.numel()
+
 
 _recording: ContextVar[dict[nn.Module, _Peaks] | None] = ContextVar("studio_moe_peaks", default=None)
 _switching = threading.Lock()  # one profiling run per process at a time: the switch is model-wide
 
 
-def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, transposed: bool) -> torch.Tensor:
-    """One expert's projection, written as each layout's eager forward writes it (bit-identical output)."""
-    if transposed:  # weight [in, out]
-        return x @ weight + bias if bias is not None else x @ weight
-    return nn.functional.linear(x, weight, bias)  # weight [out, in]
-
-
 def probe_experts_forward(
     self: nn.Module, hidden_states: torch.Tensor, top_k_index: torch.Tensor, top_k_weights: torch.Tensor
 ) -> torch.Tensor:
-    """The eager experts forward (hidden [T, H], index and weights [T, k] -> [T, H]), recording each
-    expert's max |down_proj output| and token count when called inside a profiling run."""
+    """The eager experts forward, recording each expert's max |down_proj output| and token count when
+    called inside a profiling run."""
     peaks = _recording.get()
     seen = peaks.get(self) if peaks is not None else None
-    final = torch.zeros_like(hidden_states)  # [T, H]
-    with torch.no_grad():
-        expert_mask = nn.functional.one_hot(top_k_index, num_classes=self.num_experts).permute(2, 1, 0)  # [E, k, T]
-        hit = torch.greater(expert_mask.sum(dim=(-1, -2)), 0).nonzero()
-    for expert in hit[:, 0].tolist():
-        top_k_pos, token_idx = torch.where(expert_mask[expert])
-        x = hidden_states[token_idx]  # [t, H]
-        up_bias = (self.gate_up_proj_bias if self.has_gate else self.up_proj_bias)[expert] if self.has_bias else None
-        up = _linear(x, (self.gate_up_proj if self.has_gate else self.up_proj)[expert], up_bias, self.is_transposed)
-        h = self._apply_gate(up) if self.has_gate else self.act_fn(up)  # [t, I]
-        down_bias = self.down_proj_bias[expert] if self.has_bias else None
-        out = _linear(h, self.down_proj[expert], down_bias, self.is_transposed)  # [t, H]
-        if seen is not None:
-            seen.max_abs[expert] = torch.maximum(seen.max_abs[expert], out.detach().abs().max().float())
-            seen.tokens[expert] += token_idx.numel()
-        if self.has_post_expert_norm:
-            out = self.post_expert_norm(out)
-        out = out * top_k_weights[token_idx, top_k_pos, None]
-        final.index_add_(0, token_idx, out.to(final.dtype))
-    return final
+    return eager_experts_forward(
+        self, hidden_states, top_k_index, top_k_weights, observe=seen.observe if seen is not None else None
+    )
 
 
 ExpertsInterface.register(PROBE, probe_experts_forward)

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from studio.moe.engine import MoEEngine
+from studio.moe.experts_forward import DECODE
 from studio.moe.super_experts import experts_modules, flag_outliers, profile_super_experts
 
 PROMPTS = [[1, 5, 9, 33, 70, 12], [1, 100, 4, 4, 27], [1, 64, 65, 66, 67, 68, 69]]
@@ -43,7 +44,7 @@ def test_peaks_are_the_eager_down_proj_maxima_and_outputs_are_unchanged(arch, ti
         handle.remove()
     engine.close()
 
-    assert engine.model.get_experts_implementation()[""] == "eager"
+    assert engine.model.get_experts_implementation()[""] == DECODE
     assert torch.equal(before, after)
     assert report.prompts == 3 and len(report.rows) == len(modules) * engine.info.num_experts
     for row in report.rows:
