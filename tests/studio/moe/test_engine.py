@@ -10,6 +10,7 @@ import torch
 import transformers
 
 from studio.moe.engine import MoEEngine
+from studio.moe.experts_forward import DECODE
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
 from studio.moe.specs import SPECS, UnsupportedModel
 
@@ -55,7 +56,7 @@ def test_load_from_a_local_checkpoint(tiny_model, tmp_path):
         assert engine.encode("a led driver") == [2, 4, 7]
     with MoEEngine.load(tmp_path / "bare") as engine:
         assert engine.info.architecture == "qwen3_moe" and engine.info.moe_layers == [1, 2]
-        assert engine.model.config._experts_implementation == "eager"
+        assert engine.model.config._experts_implementation == DECODE
         assert not engine.model.config.output_router_logits
         assert engine.tokenizer is None
         with engine.steer() as run:
