@@ -4,15 +4,21 @@ measure what changes on the benchmark. This writes the bundled model's example s
     python -m studio.model.experiments --model studio/model/weights --corpus corpus.jsonl \\
         --prompts benchmarks/prompts/benchmark.jsonl --out studio/model/profiles
 
-A ``Behaviour`` names the pipeline stage it lives in, the corpus rows of that stage that show it (set A)
-and a contrast (set B), and what to count in a run: the supporting parts of some roles the identify
-stage adds, and the ERC findings of some rules. Attribution (``studio.moe.attribution``, risk difference
-of selection frequency over the rows' prompt and answer tokens) ranks the experts; the top ``n`` go off
-in that stage only. The benchmark prompts where the behaviour matters (it shows in the reference designer's
-answer for the prompt's expected parts) run through the pipeline unsteered and steered; the
-before/after table goes into the profile's description and a Markdown note beside it (the studio's
-attribution view shows both). A control profile with as many experts drawn at random in the same stage
-shows what any four experts off does.
+A ``Behaviour`` names the pipeline stage it lives in, the corpus rows of that stage that show it and a
+contrast, where in an answer it is written (the parts list entries of its roles, the net lines of its
+bus) and comparable places that do not write it, and what to count in a run: the supporting parts of
+some roles the identify stage adds, and the ERC findings of some rules. Attribution
+(``studio.moe.attribution``, risk difference of selection frequency) compares the routing at the
+positions that write the behaviour (set A: each such answer token's preceding position, whose output
+is that token, on the rows that show it) with the routing at the positions that write the comparable
+places (set B, on both kinds of rows); the top ``n`` experts go off in that stage only. (Whole prompts
+as targets find the experts of a request's topic, not of a decision.)
+
+The benchmark prompts where the behaviour matters (it shows in the reference designer's answer for the
+prompt's expected parts) run through the pipeline unsteered and steered; the before/after table goes
+into the profile's description and a Markdown note beside it (the studio's attribution view shows
+both). A control profile with as many experts drawn at random in the same stage shows what any ``n``
+experts off do.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -32,11 +39,14 @@ from agents.evaluation import BenchmarkPrompt, Outcome, load_benchmark, score
 from agents.parts_list import PartRequest, PartsList
 from agents.reference import ReferenceDesignError
 from agents.teacher import teach
-from studio.moe.attribution import attribute, suggest_profile
+from studio.moe.attribution import count_marked, score_sets, suggest_profile
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
 
 ATTRIBUTION_ROWS = 160  # corpus rows per set
 METHOD = "risk-diff"
+EXPERTS_OFF = 8  # 4 of the 96 changed nothing a random 4 did not; 8 move the behaviour itself
+
+Spans = list[tuple[int, int]]  # character ranges of an answer
 
 
 @dataclass(frozen=True)
@@ -44,14 +54,32 @@ class Behaviour:
     name: str
     title: str
     stage: str
-    shows: Callable[[dict], bool]  # a corpus row of ``stage`` that shows the behaviour (set A)
-    contrast: Callable[[dict], bool]  # one that does not (set B)
+    shows: Callable[[dict], bool]  # a corpus row of ``stage`` that shows the behaviour
+    contrast: Callable[[dict], bool]  # one that does not
+    writes: Callable[[str], Spans]  # where an answer writes the behaviour (set A's target tokens)
+    elsewhere: Callable[[str], Spans]  # comparable places that do not (set B's target tokens)
     roles: frozenset[str] = frozenset()  # identified parts counted (by role)
     rules: frozenset[str] = frozenset()  # ERC findings counted (by rule id)
 
 
 def _roles(row: dict) -> set[str]:
     return {p.get("role") for p in json.loads(row["answer"])["parts"]}
+
+
+_PART_ENTRY = re.compile(r'\{"part":"[^"]*"[^{}]*\}')
+_NET_LINE = re.compile(r"^[A-Za-z0-9_+.-]+: .+$", re.MULTILINE)
+
+
+def entries(roles: frozenset[str], inside: bool) -> Callable[[str], Spans]:
+    """The identify answer's part entries whose role is (``inside``) or is not one of ``roles``."""
+    return lambda answer: [
+        m.span() for m in _PART_ENTRY.finditer(answer) if (json.loads(m[0]).get("role") in roles) == inside
+    ]
+
+
+def net_lines(pins: tuple[str, ...], inside: bool) -> Callable[[str], Spans]:
+    """The reasoning's net lines that do (``inside``) or do not name one of ``pins`` (e.g. ".SDA")."""
+    return lambda answer: [m.span() for m in _NET_LINE.finditer(answer) if any(p in m[0] for p in pins) == inside]
 
 
 BEHAVIOURS = (
@@ -61,6 +89,8 @@ BEHAVIOURS = (
         stage="identify",
         shows=lambda r: "series resistor" in _roles(r),
         contrast=lambda r: not _roles(r) & {"series resistor", "indicator"},
+        writes=entries(frozenset({"series resistor"}), True),
+        elsewhere=entries(frozenset({"series resistor"}), False),
         roles=frozenset({"series resistor"}),
         rules=frozenset({"led-no-resistor", "led-overcurrent"}),
     ),
@@ -70,6 +100,8 @@ BEHAVIOURS = (
         stage="identify",
         shows=lambda r: "pull-up" in _roles(r),
         contrast=lambda r: "pull-up" not in _roles(r),
+        writes=entries(frozenset({"pull-up"}), True),
+        elsewhere=entries(frozenset({"pull-up"}), False),
         roles=frozenset({"pull-up"}),
         rules=frozenset({"pullup-missing", "floating-switch-input"}),
     ),
@@ -79,6 +111,8 @@ BEHAVIOURS = (
         stage="identify",
         shows=lambda r: "flyback diode" in _roles(r),
         contrast=lambda r: "flyback diode" not in _roles(r),
+        writes=entries(frozenset({"flyback diode"}), True),
+        elsewhere=entries(frozenset({"flyback diode"}), False),
         roles=frozenset({"flyback diode"}),
         rules=frozenset({"inductive-no-flyback"}),
     ),
@@ -88,6 +122,8 @@ BEHAVIOURS = (
         stage="reason",
         shows=lambda r: ".SDA" in r["answer"],
         contrast=lambda r: ".SDA" not in r["answer"] and ".SCL" not in r["answer"],
+        writes=net_lines((".SDA", ".SCL"), True),
+        elsewhere=net_lines((".SDA", ".SCL"), False),
         rules=frozenset({"protocol-mismatch", "unconnected-input", "input-not-driven", "supply-pin-unconnected"}),
     ),
 )
@@ -132,16 +168,32 @@ def _design_key(outcome: Outcome) -> str:
     return outcome.design.model_dump_json() if outcome.design is not None else ""
 
 
-def corpus_sets(rows: Sequence[dict], behaviour: Behaviour, seed: int) -> tuple[list[str], list[str]]:
-    """Prompt + answer texts of set A and set B (``ATTRIBUTION_ROWS`` each, drawn with ``seed``)."""
+def corpus_sets(rows: Sequence[dict], behaviour: Behaviour, seed: int) -> tuple[list[dict], list[dict]]:
+    """The stage's rows that show the behaviour and contrast rows (``ATTRIBUTION_ROWS`` each, seeded)."""
     staged = [r for r in rows if r["stage"] == behaviour.stage]
     rng = random.Random(seed)
-    a = [r for r in staged if behaviour.shows(r)]
-    b = [r for r in staged if behaviour.contrast(r)]
-    if not a or not b:
-        raise ValueError(f"{behaviour.name}: the corpus has no {'A' if not a else 'B'} rows for {behaviour.stage}")
-    pick = lambda pool: [r["prompt"] + r["answer"] for r in rng.sample(pool, min(len(pool), ATTRIBUTION_ROWS))]  # noqa: E731
-    return pick(a), pick(b)
+    shows = [r for r in staged if behaviour.shows(r)]
+    contrast = [r for r in staged if behaviour.contrast(r)]
+    if not shows or not contrast:
+        raise ValueError(f"{behaviour.name}: the corpus has no {'' if shows else 'showing '}rows for {behaviour.stage}")
+    pick = lambda pool: rng.sample(pool, min(len(pool), ATTRIBUTION_ROWS))  # noqa: E731
+    return pick(shows), pick(contrast)
+
+
+def marked(tokenizer, rows: Sequence[dict], spans_of: Callable[[str], Spans]) -> list[tuple[list[int], list[bool]]]:
+    """Rows as the model was trained on them (prompt ids, then answer ids), each position marked whose
+    output is an answer token inside one of ``spans_of(answer)``: the routing that wrote that token."""
+    out = []
+    for row in rows:
+        prompt = tokenizer(row["prompt"]).input_ids
+        answer = tokenizer(row["answer"], add_special_tokens=False, return_offsets_mapping=True)
+        spans = spans_of(row["answer"])
+        marks = [False] * (len(prompt) + len(answer.input_ids))
+        for j, (start, end) in enumerate(answer.offset_mapping):
+            if any(start < stop and end > begin for begin, stop in spans):
+                marks[len(prompt) + j - 1] = True
+        out.append((prompt + answer.input_ids, marks))
+    return out
 
 
 def random_control(profile: SteeringProfile, stage: str, seed: int) -> SteeringProfile:
@@ -183,8 +235,9 @@ def note(behaviour: Behaviour, profile: SteeringProfile, rows: dict[str, Measure
         "|---|---|---|" + ("---|" if behaviour.roles else "") + "---|---|",
         *(_row(label, m, behaviour) for label, m in rows.items()),
         "",
-        f"Found with `{METHOD}` attribution over {ATTRIBUTION_ROWS} {behaviour.stage} examples that show the "
-        "behaviour against as many that do not (prompt and answer tokens):",
+        f"Found with `{METHOD}` attribution: the routing of the tokens that write {behaviour.title} in up to "
+        f"{ATTRIBUTION_ROWS} held-out {behaviour.stage} examples (A) against the tokens that write the rest of "
+        f"those answers and of up to {ATTRIBUTION_ROWS} examples without it (B):",
         "",
         "```",
         ranked,
@@ -199,7 +252,7 @@ def run(
     prompts_file: Path,
     out: Path,
     *,
-    n: int = 4,
+    n: int = EXPERTS_OFF,
     seed: int = 0,
     only: Sequence[str] = (),
     say: Callable[[str], None] = print,
@@ -221,8 +274,10 @@ def run(
     for behaviour in BEHAVIOURS:
         if only and behaviour.name not in only:
             continue
-        set_a, set_b = corpus_sets(rows, behaviour, seed)
-        result = attribute(engine, set_a, set_b, METHOD)
+        shows, contrast = corpus_sets(rows, behaviour, seed)
+        a = count_marked(engine, marked(engine.tokenizer, shows, behaviour.writes))
+        b = count_marked(engine, marked(engine.tokenizer, [*shows, *contrast], behaviour.elsewhere))
+        result = score_sets(a, b, METHOD, engine.info.identity())
         profile = suggest_profile(result, n, "off", stage=behaviour.stage)
         profile = profile.model_copy(update={"name": behaviour.name})
         chosen = [
@@ -270,7 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, required=True, help="corpus JSONL (its held-out rows are used)")
     parser.add_argument("--prompts", type=Path, default=Path("benchmarks/prompts/benchmark.jsonl"))
     parser.add_argument("--out", type=Path, default=Path("studio/model/profiles"))
-    parser.add_argument("--experts", type=int, default=4, help="experts turned off per profile (default 4)")
+    parser.add_argument(
+        "--experts", type=int, default=EXPERTS_OFF, help=f"experts turned off per profile (default {EXPERTS_OFF})"
+    )
     parser.add_argument("--only", action="append", default=[], help="run only this behaviour (repeatable)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

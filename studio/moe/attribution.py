@@ -12,7 +12,8 @@ per-set counts (``SetCounts``), so the methods differ only in the last formula:
   an expert never selected on A's target tokens (p(e,t) = 0) scores -1.
 
 Target tokens are every token unless ``targets`` narrows them: a token-id predicate, or strings whose
-tokens count. The table ranks experts by signed score: the experts behaviour A leans on come first, B's
+tokens count; ``count_marked`` takes them position by position instead (the tokens where a decision is
+written), for ``score_sets``. The table ranks experts by signed score: the experts behaviour A leans on come first, B's
 last. It feeds ``suggest_profile``: the top experts turned off (to suppress the behaviour) or forced on
 (to provoke it).
 """
@@ -209,6 +210,22 @@ def count_set(
         trace = engine.forward_trace(list(prompts[start : start + batch_size]))
         mask = torch.tensor([bool(is_target(int(t))) for t in trace.token_ids], dtype=torch.bool)  # [T]
         counts.add(trace, mask)
+    return counts
+
+
+def count_marked(
+    engine: MoEEngine, sequences: Sequence[tuple[Sequence[int], Sequence[bool]]], *, batch_size: int = 8
+) -> SetCounts:
+    """Count the routing of token sequences whose target tokens are marked position by position: each
+    item is (token ids, one bool per id). For a decision, mark the positions whose output writes it."""
+    counts = SetCounts.empty(len(engine.info.moe_layers), engine.info.num_experts)
+    for ids, marks in sequences:
+        if len(ids) != len(marks):
+            raise AttributionError(f"a sequence of {len(ids)} tokens has {len(marks)} target marks")
+    for start in range(0, len(sequences), batch_size):
+        batch = sequences[start : start + batch_size]
+        trace = engine.forward_trace([list(ids) for ids, _ in batch])
+        counts.add(trace, torch.tensor([bool(m) for _, marks in batch for m in marks], dtype=torch.bool))
     return counts
 
 

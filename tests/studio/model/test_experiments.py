@@ -6,7 +6,7 @@ import json
 
 from agents.evaluation import BenchmarkPrompt
 from studio.model import experiments
-from studio.model.experiments import BEHAVIOURS, corpus_sets, random_control
+from studio.model.experiments import BEHAVIOURS, corpus_sets, marked, random_control
 from studio.moe.profile import LayerSteering, ModelIdentity, StageSteering, SteeringProfile
 
 BY_NAME = {b.name: b for b in BEHAVIOURS}
@@ -38,12 +38,34 @@ def test_a_behaviour_shows_where_the_reference_designer_does_it(catalog):
 
 def test_attribution_sets_hold_only_rows_of_the_stage_that_show_or_lack_the_behaviour(teacher_rows):
     behaviour = BY_NAME["no-pull-ups"]
-    a, b = corpus_sets(teacher_rows, behaviour, seed=0)
-    identify = {r["prompt"] + r["answer"]: r for r in teacher_rows if r["stage"] == "identify"}
-    assert a and b and set(a) <= identify.keys() and set(b) <= identify.keys()
-    assert all('"pull-up"' in identify[t]["answer"] for t in a)
-    assert not any('"pull-up"' in identify[t]["answer"] for t in b)
-    assert not set(a) & set(b)
+    shows, contrast = corpus_sets(teacher_rows, behaviour, seed=0)
+    assert shows and contrast and all(r["stage"] == "identify" for r in shows + contrast)
+    assert all('"pull-up"' in r["answer"] for r in shows)
+    assert not any('"pull-up"' in r["answer"] for r in contrast)
+
+
+def test_the_targets_are_the_tokens_that_write_the_behaviour(teacher_rows, corpus_tokenizer):
+    pull_ups = BY_NAME["no-pull-ups"]
+    row = next(r for r in teacher_rows if r["stage"] == "identify" and pull_ups.shows(r))
+    written = [row["answer"][a:b] for a, b in pull_ups.writes(row["answer"])]
+    assert written and all('"role":"pull-up"' in w and w.startswith('{"part":') for w in written)
+    others = [row["answer"][a:b] for a, b in pull_ups.elsewhere(row["answer"])]
+    assert others and not any("pull-up" in o for o in others)
+
+    [(ids, marks)] = marked(corpus_tokenizer, [row], pull_ups.writes)
+    prompt_len = len(corpus_tokenizer(row["prompt"]).input_ids)
+    assert len(ids) == len(marks) and not any(marks[: prompt_len - 1])  # nothing in the prompt but its last token
+    # each marked position is followed by a token of the entry: decoded, those tokens are the entry, and at
+    # its edges only the rest of a token that straddles them (BPE merges '"},{"')
+    following = corpus_tokenizer.decode([ids[i + 1] for i, m in enumerate(marks) if m]).replace(" ", "")
+    entry = "".join(written).replace(" ", "")
+    assert entry in following and len(following) - len(entry) <= 8, (following, entry)
+
+    i2c = BY_NAME["no-i2c-wiring"]
+    reason = next(r for r in teacher_rows if r["stage"] == "reason" and i2c.shows(r))
+    lines = [reason["answer"][a:b] for a, b in i2c.writes(reason["answer"])]
+    assert lines and all(".SDA" in line or ".SCL" in line for line in lines)
+    assert all(".SDA" not in line for a, b in i2c.elsewhere(reason["answer"]) for line in [reason["answer"][a:b]])
 
 
 def test_the_random_control_turns_off_as_many_experts_in_the_same_stage_reproducibly():

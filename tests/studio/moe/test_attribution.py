@@ -8,7 +8,14 @@ import math
 import pytest
 import torch
 
-from studio.moe.attribution import AttributionError, SetCounts, attribute, score_sets, suggest_profile
+from studio.moe.attribution import (
+    AttributionError,
+    SetCounts,
+    attribute,
+    count_marked,
+    score_sets,
+    suggest_profile,
+)
 from studio.moe.profile import ModelIdentity
 from studio.moe.trace import LayerTrace, RoutingTrace
 
@@ -171,3 +178,21 @@ def test_every_method_ranks_the_marker_expert_first(arch, tiny_model):
 
     profile = suggest_profile(risk, n_layers, "off")
     assert all(layer.off == [EXPERT] for layer in profile.stages["*"].layers.values())
+
+
+def test_marked_positions_count_only_where_they_are_marked(tiny_model):
+    from studio.moe.engine import MoEEngine
+
+    model = tiny_model("qwen3_moe")
+    wire_marker_expert(model)
+    set_a, set_b = contrast_sets()
+    with MoEEngine.from_model(model, name="tiny") as engine:
+        marked_a = [(ids, [t == MARKER for t in ids]) for ids in set_a]  # only A's marker tokens
+        marked_b = [(ids, [t != MARKER for t in ids]) for ids in set_a + set_b]  # everything else
+        a, b = count_marked(engine, marked_a, batch_size=2), count_marked(engine, marked_b)
+        with pytest.raises(AttributionError, match="3 tokens has 2 target marks"):
+            count_marked(engine, [([1, 2, 3], [True, False])])
+    assert a.prompts == len(set_a) and a.targets == sum(t == MARKER for ids in set_a for t in ids)
+    result = score_sets(a, b, "risk-diff", engine.info.identity())
+    top = result.rows[0]
+    assert (top.expert, top.p_a, top.p_b) == (EXPERT, 1.0, 0.0)  # every marked A token, no marked B token
