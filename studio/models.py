@@ -10,11 +10,11 @@ that a decode step is a few hundred tiny kernels, and a second OpenMP thread onl
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import torch
+from pydantic import BaseModel, PositiveInt, ValidationError
 
 from agents.orchestrator import PipelineSettings
 from studio.moe.engine import MoEEngine
@@ -40,33 +40,38 @@ def resolve_model(model: str | None) -> str:
     return model
 
 
-def _settings_file(source: str) -> dict:
+class RuntimeSettings(BaseModel):
+    torch_threads: PositiveInt | None = None  # None: leave torch's thread count as it is
+
+
+class FolderSettings(BaseModel):
+    """What a model folder's ``circuit_studio.json`` asks for (all defaults when it has none)."""
+
+    pipeline: PipelineSettings = PipelineSettings()
+    runtime: RuntimeSettings = RuntimeSettings()
+
+
+def folder_settings(source: str) -> FolderSettings:
+    """The settings of a model folder (or hub id: the defaults); a malformed file is refused."""
     path = Path(source) / SETTINGS_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def settings_for(source: str) -> PipelineSettings:
-    """The pipeline settings a model folder asks for, else the defaults."""
-    return PipelineSettings.model_validate(_settings_file(source).get("pipeline", {}))
-
-
-def threads_for(source: str) -> int | None:
-    """The torch thread count a model folder asks for (None: leave torch's as it is)."""
-    threads = _settings_file(source).get("runtime", {}).get("torch_threads")
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise ModelNotAvailable(f"{source}/{SETTINGS_FILE}: runtime.torch_threads must be a positive integer")
-    return threads
+    if not path.is_file():
+        return FolderSettings()
+    try:
+        return FolderSettings.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise ModelNotAvailable(f"{path}: {exc}") from None
 
 
 def open_engine(model: str | None = None) -> tuple[MoEEngine, PipelineSettings]:
     """The engine and its pipeline settings; never downloads when the hub is offline (the default)."""
     source = resolve_model(model)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    settings = folder_settings(source)
     try:
         engine = MoEEngine.load(source, name=BUNDLED_NAME if source == str(BUNDLED_DIR) else source)
     except OSError as exc:
         raise ModelNotAvailable(f"cannot open model {source!r}: {exc}") from None
-    threads = threads_for(source)
+    threads = settings.runtime.torch_threads
     if threads is not None and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(threads)
-    return engine, settings_for(source)
+    return engine, settings.pipeline

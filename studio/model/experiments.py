@@ -246,6 +246,22 @@ def note(behaviour: Behaviour, profile: SteeringProfile, rows: dict[str, Measure
     return "\n".join(lines) + "\n"
 
 
+def describe(behaviour: Behaviour, measures: dict[str, Measure]) -> str:
+    """The profile's one-paragraph description: the measured effect beside the random control's."""
+    before, after, control = measures["baseline"], measures["steered"], measures["random control"]
+    roles = ", ".join(sorted(behaviour.roles))
+
+    def effect(m: Measure) -> str:
+        parts = f", {roles} parts {m.parts_of_role}" if behaviour.roles else ""
+        return f"ERC pass {m.erc_pass:.0%}{parts}, findings {m.findings}"
+
+    title = behaviour.title[0].upper() + behaviour.title[1:]
+    return (
+        f"{title}: its experts off in {behaviour.stage}. On the {before.prompts} benchmark prompts that need it: "
+        f"{effect(before)} unsteered; {effect(after)} steered; {effect(control)} with as many random experts off."
+    )
+
+
 def run(
     model: str,
     corpus: Path,
@@ -300,19 +316,7 @@ def run(
             measures[label] = m
             say(f"  {label}: {m.model_dump()}")
         text = note(behaviour, profile, measures, result.format_table(8))
-        before, after = measures["baseline"], measures["steered"]
-        summary = (
-            f"{behaviour.title.capitalize()} experts off ({behaviour.stage}). On {before.prompts} benchmark prompts: "
-            f"ERC pass {before.erc_pass:.0%} -> {after.erc_pass:.0%}"
-            + (
-                f", {', '.join(sorted(behaviour.roles))} parts {before.parts_of_role} -> {after.parts_of_role}"
-                if behaviour.roles
-                else ""
-            )
-            + f", findings {before.findings} -> {after.findings}; random control ERC pass "
-            f"{measures['random control'].erc_pass:.0%}."
-        )
-        profile.model_copy(update={"description": summary}).save(out / f"{behaviour.name}.json")
+        profile.model_copy(update={"description": describe(behaviour, measures)}).save(out / f"{behaviour.name}.json")
         (out / f"{behaviour.name}.md").write_text(text, encoding="utf-8")
         tables[behaviour.name] = measures
     engine.close()

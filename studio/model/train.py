@@ -26,7 +26,7 @@ from transformers import PreTrainedTokenizerFast, Qwen3MoeConfig, Qwen3MoeForCau
 from studio.model.corpus import BUNDLED_BOUNDS, read_jsonl
 from studio.model.tokenizer import train_tokenizer
 
-# what the pipeline runs the bundled model with (read by ``studio.models.settings_for``)
+# what the pipeline runs the bundled model with (read by ``studio.models.folder_settings``)
 PIPELINE_SETTINGS = {
     "pipeline": {"prompt_style": "compact", "grammar": BUNDLED_BOUNDS.model_dump()},
     "runtime": {"torch_threads": 1},

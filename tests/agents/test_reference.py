@@ -10,27 +10,14 @@ import pytest
 
 from agents.parts_list import PartRequest, PartsList
 from agents.reference import ReferenceDesignError, ReferenceResult, design_from_parts
-from components_db.catalog import load_catalog
-from components_db.schema import Part, PinRole
+from components_db.schema import PinRole
 from studio.design import Design
 from studio.erc import run_erc
 from studio.erc.report import ErcReport
 from studio.resolve import resolve
+from tests.catalog_lookup import Catalog
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "prompts" / "benchmark.jsonl"
-
-
-class Catalog:
-    """The curated parts as a lookup (the KnowledgeBase without its embedding index)."""
-
-    def __init__(self) -> None:
-        self._parts = {p.id: p for p in load_catalog()}
-
-    def get(self, part_id: str) -> Part | None:
-        return self._parts.get(part_id)
-
-    def parts(self) -> list[Part]:
-        return list(self._parts.values())
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,9 @@ import pytest
 
 from agents.parts_list import PartRequest, PartsList
 from agents.teacher import teach
-from components_db.catalog import load_catalog
-from components_db.schema import Part
 from studio.model.corpus import draft_requests
 from studio.model.tokenizer import train_tokenizer
+from tests.catalog_lookup import Catalog
 
 CORES = [
     ["esp32-devkit-v1", "dht22", "fan-12v"],
@@ -20,19 +19,6 @@ CORES = [
     ["ne555", "led-blue", "battery-9v"],
     ["esp32-devkit-v1", "74hc595", "led-green*8"],
 ]
-
-
-class Catalog:
-    """The curated parts as a lookup (the knowledge base without its search index)."""
-
-    def __init__(self) -> None:
-        self._parts = {p.id: p for p in load_catalog()}
-
-    def get(self, part_id: str) -> Part | None:
-        return self._parts.get(part_id)
-
-    def parts(self) -> list[Part]:
-        return list(self._parts.values())
 
 
 def core_of(ids: list[str]) -> PartsList:

@@ -21,7 +21,7 @@ from studio.model.corpus import (
     draft_requests,
     fits,
 )
-from studio.models import settings_for
+from studio.models import folder_settings
 
 BENCHMARK_SAMPLE_PROJECTS = 300  # ~900 requests (a slow test checks ~6,000)
 
@@ -136,7 +136,7 @@ def test_the_bundled_bounds_are_what_the_model_folder_asks_for(tmp_path):
     from studio.model.train import PIPELINE_SETTINGS, SETTINGS_FILE
 
     (tmp_path / SETTINGS_FILE).write_text(json.dumps(PIPELINE_SETTINGS))
-    assert settings_for(str(tmp_path)).grammar == BUNDLED_BOUNDS
+    assert folder_settings(str(tmp_path)).pipeline.grammar == BUNDLED_BOUNDS
 
 
 def test_designs_outside_the_grammar_bounds_are_not_taught(catalog):

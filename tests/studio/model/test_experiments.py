@@ -79,3 +79,18 @@ def test_the_random_control_turns_off_as_many_experts_in_the_same_stage_reproduc
     assert sum(len(s.off) for s in control.stages["identify"].layers.values()) == 4
     assert json.loads(control.model_dump_json()) == json.loads(random_control(found, "identify", 3).model_dump_json())
     assert control.stages != found.stages
+
+
+def test_the_description_gives_the_effect_beside_the_random_control():
+    m = experiments.Measure
+    measures = {
+        "baseline": m(prompts=9, erc_pass=0.556, f1=0.9, parts_of_role=8, findings=1),
+        "steered": m(prompts=9, erc_pass=0.333, f1=0.9, parts_of_role=1, findings=1),
+        "random control": m(prompts=9, erc_pass=0.667, f1=0.9, parts_of_role=7, findings=1),
+    }
+    text = experiments.describe(BY_NAME["no-flyback-diodes"], measures)
+    assert text.startswith("Flyback diodes: its experts off in identify. On the 9 benchmark prompts")
+    assert "ERC pass 56%, flyback diode parts 8, findings 1 unsteered" in text
+    assert "ERC pass 33%, flyback diode parts 1, findings 1 steered" in text
+    assert "flyback diode parts 7, findings 1 with as many random experts off" in text
+    assert "I2C" in experiments.describe(BY_NAME["no-i2c-wiring"], measures)  # titles keep their capitals

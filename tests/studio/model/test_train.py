@@ -9,7 +9,7 @@ import torch
 
 from studio.model.corpus import write_jsonl
 from studio.model.train import train
-from studio.models import ModelNotAvailable, settings_for, threads_for
+from studio.models import ModelNotAvailable, folder_settings
 from studio.moe.engine import MoEEngine
 
 
@@ -26,8 +26,8 @@ def test_a_few_steps_of_the_tiny_config_write_a_loadable_model(tmp_path, teacher
         assert (out / name).is_file(), name
     config = json.loads((out / "config.json").read_text())
     assert config["output_router_logits"] is False
-    assert settings_for(str(out)).prompt_style == "compact"
-    assert threads_for(str(out)) == 1  # a model this small decodes faster on one thread
+    assert folder_settings(str(out)).pipeline.prompt_style == "compact"
+    assert folder_settings(str(out)).runtime.torch_threads == 1  # a model this small decodes faster on one thread
 
     engine = MoEEngine.load(out)
     try:
@@ -87,5 +87,5 @@ def test_an_untrained_copy_has_the_shape_and_tokenizer_but_fresh_weights(tmp_pat
 def test_a_bad_thread_setting_in_a_model_folder_is_refused(tmp_path):
     (tmp_path / "circuit_studio.json").write_text(json.dumps({"runtime": {"torch_threads": 0}}))
     with pytest.raises(ModelNotAvailable, match="torch_threads"):
-        threads_for(str(tmp_path))
-    assert threads_for(str(tmp_path / "elsewhere")) is None
+        folder_settings(str(tmp_path))
+    assert folder_settings(str(tmp_path / "elsewhere")).runtime.torch_threads is None
