@@ -46,6 +46,7 @@ class ExpertShift(BaseModel):
     expert: int
     baseline: float  # share of the stage's generated tokens that selected the expert (0..1)
     steered: float
+    targeted: bool = False  # the steered run's profile acts on this expert in this stage
 
     @property
     def delta(self) -> float:
@@ -91,17 +92,40 @@ def erc_diff(before: list[Violation], after: list[Violation]) -> ErcDiff:
 
 
 def routing_shifts(baseline: RunReport, steered: RunReport, min_delta: float = 1e-9) -> list[ExpertShift]:
+    """Experts whose share moved, the ones the steered run's profile acts on first (what the user
+    toggled), then by the size of the move."""
     shifts: list[ExpertShift] = []
     for stage in LLM_STAGES:
         old, new = _shares(baseline, stage), _shares(steered, stage)
         if old is None or new is None:
             continue
+        targeted = _targeted(steered, stage)
         for layer, (row_old, row_new) in enumerate(zip(old, new, strict=False)):
             for expert, (a, b) in enumerate(zip(row_old, row_new, strict=False)):
                 if abs(b - a) > min_delta:
-                    shifts.append(ExpertShift(stage=stage, layer=layer, expert=expert, baseline=a, steered=b))
-    shifts.sort(key=lambda s: (-abs(s.delta), STAGE_ORDER.index(s.stage), s.layer, s.expert))
+                    shifts.append(
+                        ExpertShift(
+                            stage=stage,
+                            layer=layer,
+                            expert=expert,
+                            baseline=a,
+                            steered=b,
+                            targeted=(layer, expert) in targeted,
+                        )
+                    )
+    shifts.sort(key=lambda s: (not s.targeted, -abs(s.delta), STAGE_ORDER.index(s.stage), s.layer, s.expert))
     return shifts
+
+
+def _targeted(report: RunReport, stage: StageName) -> set[tuple[int, int]]:
+    """(MoE layer, expert) pairs the report's profile turns off, forces, biases or scales in ``stage``."""
+    if report.profile is None:
+        return set()
+    return {
+        (layer, expert)
+        for layer, steer in report.profile.for_stage(stage).layers.items()
+        for expert in (*steer.off, *steer.force, *steer.bias, *steer.scale)
+    }
 
 
 def compare_runs(baseline: RunReport, steered: RunReport) -> RunComparison:

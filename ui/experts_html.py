@@ -177,11 +177,16 @@ def erc_diff(diff: ErcDiff) -> str:
 
 
 def routing_diff(shifts: list[ExpertShift], *, top: int = 16) -> str:
+    """The steered experts' rows (marked), then the ``top`` largest other moves."""
     if not shifts:
         return '<p class="empty">the routing did not change</p>'
+    targeted = [s for s in shifts if s.targeted]
+    others = [s for s in shifts if not s.targeted]
     rows = [
-        [s.stage, f"L{s.layer}", s.expert, f"{s.baseline:.0%}", f"{s.steered:.0%}", f"{s.delta:+.0%}"]
-        for s in shifts[:top]
+        [s.stage, f"L{s.layer}", s.expert, f"{s.baseline:.0%}", f"{s.steered:.0%}", f"{s.delta:+.0%}", mark]
+        for group, mark in ((targeted, "steered"), (others[:top], ""))
+        for s in group
     ]
-    more = f'<p class="empty">{len(shifts) - top} smaller shifts not shown</p>' if len(shifts) > top else ""
-    return table(["stage", "layer", "expert", "baseline", "steered", "change"], rows, css="routing-diff") + more
+    more = f'<p class="empty">{len(others) - top} smaller shifts not shown</p>' if len(others) > top else ""
+    headers = ["stage", "layer", "expert", "baseline", "steered", "change", "profile"]
+    return table(headers, rows, css="routing-diff") + more

@@ -48,8 +48,14 @@ def choose_section(page, section: str) -> None:
     page.wait_for_timeout(300)
 
 
+USED = """layer => [...document.querySelectorAll(`#expert-grid button[data-layer='${layer}']`)]
+  .some(cell => /used by [1-9]/.test(cell.title))"""
+
+
 def busiest_expert(page, layer: int) -> int:
-    """The expert of ``layer`` that took the largest share of tokens in the last run (from the grid)."""
+    """The expert of ``layer`` that took the largest share of tokens in the last run (from the grid, once
+    it shows the run's usage: the grid is redrawn after the run's last event)."""
+    page.wait_for_function(USED, arg=layer, timeout=30_000)
     cells = page.locator(f"#expert-grid button[data-layer='{layer}']")
     shares = []
     for i in range(cells.count()):
@@ -240,8 +246,8 @@ def test_two_sessions_keep_their_own_toggles_and_results(browser, served_app):
         assert f"layer 0: off {expert_a}" in summary_a and "layer 1" not in summary_a
         assert f"layer 1: off {expert_b}" in summary_b and "layer 0" not in summary_b
         row_a, row_b = routing_row(a, "reason", 0, expert_a), routing_row(b, "reason", 1, expert_b)
-        assert row_a is not None and row_a[4] == "0%"
-        assert row_b is not None and row_b[4] == "0%"
+        assert row_a is not None and row_a[4] == "0%", (expert_a, a.inner_text("#routing-diff")[:600])
+        assert row_b is not None and row_b[4] == "0%", (expert_b, b.inner_text("#routing-diff")[:600])
         # B's steering never reached A's run: A's expert of layer 1 kept its reasoning tokens
         other = routing_row(a, "reason", 1, expert_b)
         assert other is None or other[4] != "0%"

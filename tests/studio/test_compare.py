@@ -8,6 +8,7 @@ from studio.check import CheckReport
 from studio.compare import compare_runs, erc_diff, text_diff
 from studio.design import Design
 from studio.erc.report import ErcReport, Severity, Violation
+from studio.moe.profile import LayerSteering, ModelIdentity, StageSteering, SteeringProfile
 from studio.moe.specs import MoEInfo
 
 INFO = MoEInfo(
@@ -83,3 +84,14 @@ def test_identical_runs_compare_as_unchanged():
     comparison = compare_runs(base, base)
     assert comparison.first_changed_stage is None and comparison.changed_stages == []
     assert comparison.routing == [] and not comparison.erc.changed and not comparison.reasoning_changed
+
+
+def test_the_experts_the_profile_steers_come_first_in_the_routing_shifts():
+    base = report("plan A", [[3, 1, 0], [1, 1, 2]], ["led-red"], [])
+    steered = report("plan B", [[0, 1, 3], [1, 0, 3]], ["led-red"], [])  # L0 e0 -75%, L1 e1 -25%
+    identity = ModelIdentity(name="tiny", moe_layers=[0, 1], experts_per_layer=3, top_k=1)
+    profile = SteeringProfile(model=identity, stages={"reason": StageSteering(layers={1: LayerSteering(off=[1])})})
+    steered = steered.model_copy(update={"profile": profile})
+    shifts = compare_runs(base, steered).routing
+    assert [(s.layer, s.expert, s.targeted) for s in shifts][:2] == [(1, 1, True), (0, 0, False)]
+    assert sum(s.targeted for s in shifts) == 1  # the identify stage is not steered: nothing marked there

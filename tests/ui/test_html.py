@@ -63,6 +63,10 @@ def test_diffs_are_marked_up_and_escaped():
     assert "change-fixed" in erc_diff(ErcDiff(fixed=[fixed])) and EVIL not in erc_diff(ErcDiff(fixed=[fixed]))
     shifts = [ExpertShift(stage="reason", layer=0, expert=2, baseline=0.5, steered=0.0)]
     assert "-50%" in routing_diff(shifts) and "did not change" in routing_diff([])
+    many = [ExpertShift(stage="reason", layer=1, expert=e, baseline=0.2, steered=0.1) for e in range(5)]
+    steered = ExpertShift(stage="reason", layer=0, expert=7, baseline=0.01, steered=0.0, targeted=True)
+    html = routing_diff([steered, *many], top=2)  # the steered expert is shown however small its move
+    assert html.count("<tr>") - 1 == 3 and "steered" in html and "3 smaller shifts not shown" in html
 
 
 def test_markdown_notes_render_tables_and_escape_raw_html():

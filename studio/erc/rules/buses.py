@@ -65,10 +65,10 @@ def _uart_without_rx(node: Node) -> Iterator[Violation]:
         if any(R.UART_TX in o.pin.roles for o in node.pins if o.ref != bp.ref):
             continue  # TX to TX: reported as a protocol mismatch
         others = [o.label for o in node.pins if o.ref != bp.ref]
+        where = f"goes to {', '.join(others)}, which is not a UART RX pin" if others else "reaches no other part"
         yield violation(
             "uart-tx-no-rx",
-            f"UART output {bp.label} goes to {', '.join(others)}, which is not a UART RX pin; the data will only be "
-            "read by a software serial port, if at all.",
+            f"UART output {bp.label} {where}; the data will only be read by a software serial port, if at all.",
             f"Connect {bp.label} to the RX pin of the receiving UART (and its TX back to {bp.ref}'s RX).",
             refs=[bp.ref, *(o.partition(".")[0] for o in others)],
             pins=[bp.label, *others],

@@ -346,3 +346,9 @@ def test_every_rule_has_a_firing_and_a_quiet_case() -> None:
     quiet = {c.rule for c in CASES if not c.fires}
     assert set(RULES) - firing == set(), "rules without a test that triggers them"
     assert set(RULES) - quiet == set(), "rules without a test where they stay quiet"
+
+
+def test_a_uart_output_that_reaches_no_other_part_is_said_so(check) -> None:
+    report = check({"U1": ESP, "U2": UNO}, {"TX": ["U1.GPIO1", "U1.GPIO3"], **TWO_GROUNDS})  # its own RX only
+    (found,) = [v for v in report.violations if v.rule == "uart-tx-no-rx"]
+    assert "U1.GPIO1 reaches no other part" in found.message and "to ," not in found.message
