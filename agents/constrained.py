@@ -35,7 +35,7 @@ from transformers import (
     StoppingCriteriaList,
 )
 
-from agents.design_decoding import STRUCTURAL_BYTES, DesignRules
+from agents.design_decoding import CLOSING_RESERVE, STRUCTURAL_BYTES, DesignRules
 from agents.grammar import DesignGrammar
 
 FinishReason = Literal["complete", "stop", "max_new_tokens", "timeout", "cancelled"]
@@ -120,7 +120,13 @@ class GrammarLogitsProcessor(LogitsProcessor):
     produced them; ``sync`` does the same for a stopping criterion.
     """
 
-    def __init__(self, grammar: Grammar, tokenizer: PreTrainedTokenizerFast, prompt_length: int) -> None:
+    def __init__(
+        self,
+        grammar: Grammar,
+        tokenizer: PreTrainedTokenizerFast,
+        prompt_length: int,
+        token_budget: int | None = None,
+    ) -> None:
         self._vocab = _vocabulary(tokenizer)
         self._matcher = compile_grammar(grammar, tokenizer)
         self._rules = (
@@ -128,7 +134,9 @@ class GrammarLogitsProcessor(LogitsProcessor):
             if isinstance(grammar, DesignGrammar)
             else None
         )
+        self._prompt_length = prompt_length
         self._consumed = prompt_length
+        self._token_budget = token_budget  # the generation's max new tokens, if the caller says
         self._text = b""
         self.seconds = 0.0
 
@@ -160,7 +168,9 @@ class GrammarLogitsProcessor(LogitsProcessor):
         self.sync(input_ids)
         allowed = torch.frombuffer(bytearray(self._matcher.compute_logit_bias()), dtype=torch.uint8).bool()
         if self._rules is not None:
-            self._rules.restrict(allowed)
+            spent = input_ids.shape[1] - self._prompt_length
+            closing = self._token_budget is not None and spent >= self._token_budget - CLOSING_RESERVE
+            self._rules.restrict(allowed, require_wiring=not closing)
         if not allowed.any():
             raise GrammarDecodingError(f"no token can continue the design after {self.text[-60:]!r}")
         vocab_size = scores.shape[-1]
@@ -258,7 +268,7 @@ def constrained_generate(
     byte). ``logits_processors`` run before the grammar mask (e.g. a steering or contrast rule).
     """
     ids = torch.as_tensor(prompt_ids, dtype=torch.long).reshape(1, -1)
-    processor = GrammarLogitsProcessor(grammar, tokenizer, prompt_length=ids.shape[1])
+    processor = GrammarLogitsProcessor(grammar, tokenizer, prompt_length=ids.shape[1], token_budget=max_new_tokens)
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
     control = GenerationControl(
         tokenizer, ids.shape[1], grammar=processor, deadline=deadline, cancel=cancel, on_token=on_token

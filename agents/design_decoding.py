@@ -13,7 +13,8 @@ name at full length). A small byte scanner follows the compact JSON the grammar 
 no escapes), so each candidate token costs a few microseconds. Only the rules bend, never the
 grammar: when the budget the grammar allows (nets, pins per net) leaves no token that keeps every
 rule, the step keeps the grammar's mask without the pin and wiring rules, and the ERC reports what
-was left.
+was left; and once the token budget is nearly spent (``CLOSING_RESERVE``) the nets may close with parts
+unwired, so a model that will not wire them still finishes its design.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import torch
 from agents.grammar import DesignGrammar
 
 _KEYS_WITH_ARRAYS = (b"parts", b"nets", b"pins")
+CLOSING_RESERVE = 64  # tokens: enough to finish a net name and a pin reference, then close ("]}]}")
 STRUCTURAL_BYTES = b'"[],'  # outside a string only these change what the rules see; a string closes at '"'
 
 
@@ -119,8 +121,9 @@ class DesignRules:
         used = set(self._scan.pins)
         self._unused = sorted(p.encode() for p in self.grammar.pin_refs if p.encode() not in used)
 
-    def restrict(self, allowed: torch.Tensor) -> None:
-        """Clear in ``allowed`` (a bool mask over token ids) each token that breaks a rule."""
+    def restrict(self, allowed: torch.Tensor, *, require_wiring: bool = True) -> None:
+        """Clear in ``allowed`` (a bool mask over token ids) each token that breaks a rule. Without
+        ``require_wiring`` (the token budget is nearly spent) the nets may close with parts unwired."""
         scan = self._scan
         if scan.nets_closed:
             return
@@ -129,20 +132,24 @@ class DesignRules:
             scan.string_kind == "name" and full_names
         )
         candidates = allowed.nonzero().flatten() if every_token else self._structural(allowed)
-        broken = [t for t in candidates.tolist() if self._breaks(scan.feed(self.pieces[t]), strict=True)]
+        broken = [
+            token
+            for token in candidates.tolist()
+            if self._breaks(scan.feed(self.pieces[token]), strict=True, wiring=require_wiring)
+        ]
         if not broken:
             return
         before = allowed.clone()
         allowed[broken] = False
         if not allowed.any():  # the grammar's budget leaves no way to keep every rule: keep names unique
             allowed.copy_(before)
-            lenient = [t for t in broken if self._breaks(scan.feed(self.pieces[t]), strict=False)]
+            lenient = [t for t in broken if self._breaks(scan.feed(self.pieces[t]), strict=False, wiring=False)]
             allowed[lenient] = False
 
     def _structural(self, allowed: torch.Tensor) -> torch.Tensor:
         return self.structural_tokens[allowed[self.structural_tokens]]
 
-    def _breaks(self, after: _Scan, *, strict: bool) -> bool:
+    def _breaks(self, after: _Scan, *, strict: bool, wiring: bool) -> bool:
         before = self._scan
         names = after.names[len(before.names) :]
         if _repeats(before.names, names):
@@ -165,7 +172,7 @@ class DesignRules:
             needed -= any(p.startswith(after.string) and p.split(b".", 1)[0] in unwired for p in unused)
         elif after.awaiting_pin and not unused:
             return True
-        return needed > capacity  # the parts not wired yet would no longer fit in the nets the grammar allows
+        return wiring and needed > capacity  # the unwired parts would no longer fit in the nets allowed
 
     def _unwired(self, scan: _Scan) -> set[bytes]:
         wired = {p.split(b".", 1)[0] for p in scan.pins}

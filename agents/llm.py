@@ -71,7 +71,7 @@ def generate_stage(
         raise StageGenerationError(f"{engine.info.name} has no fast tokenizer; the pipeline needs one")
     prompt_ids = engine.encode(call.prompt, chat=True)
     budget = _budget(engine, len(prompt_ids), call)
-    processor = GrammarLogitsProcessor(grammar, tokenizer, len(prompt_ids)) if grammar is not None else None
+    processor = GrammarLogitsProcessor(grammar, tokenizer, len(prompt_ids), budget) if grammar is not None else None
     deadline = None if call.time_limit_s is None else time.monotonic() + call.time_limit_s
     control = GenerationControl(
         tokenizer,

@@ -384,3 +384,13 @@ def test_compilation_is_cached_and_the_constraint_overhead_is_reported(catalog, 
         f"{100 * mask / per_token:.1f}% of decode)"
     )
     assert constrained.finish_reason == "complete" and len(constrained.token_ids) == n
+
+
+def test_a_model_that_will_not_wire_every_part_still_finishes_within_its_budget(catalog, tokenizer, model) -> None:
+    parts = [("U1", catalog["esp32-devkit-v1"]), ("R1", catalog["resistor"]), ("D1", catalog["led-red"])]
+    adversary = _Prefer(tokenizer, ['"U1.', "]}", ",{"])  # one ESP32 pin per net, net after net
+    grammar = design_grammar(parts, max_nets=16, max_pins_per_net=3, max_net_name=4)
+    budget = 160  # far below what the wiring rule alone would make it write
+    result = constrained_generate(model, tokenizer, [3], grammar, budget, logits_processors=[adversary])
+    pins = _pins_of(_assert_real_design(result, parts, grammar))
+    assert len(pins) == len(set(pins))  # the pin rule still held; only the wiring rule gave way at the end
