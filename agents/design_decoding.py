@@ -48,6 +48,11 @@ class _Scan:
     names: tuple[bytes, ...] = ()  # closed net names, in order
     nets_closed: bool = False
 
+    @property
+    def in_pins(self) -> bool:
+        """Inside a net's pins array."""
+        return bool(self.arrays) and self.arrays[-1] == b"pins"
+
     def feed(self, data: bytes) -> _Scan:
         """The scan after ``data`` (a new object; ``self`` is left as it was)."""
         scan = replace(self)
@@ -64,8 +69,7 @@ class _Scan:
                 self.string += char
             return
         if char == b'"':
-            in_pins = bool(self.arrays) and self.arrays[-1] == b"pins"
-            if self.awaiting_pin and in_pins:
+            if self.awaiting_pin and self.in_pins:
                 self.string_kind = "pin"
             elif self.after_colon and self.pending_key == b"name":
                 self.string_kind = "name"
@@ -77,7 +81,7 @@ class _Scan:
             self.pending_key = self.last_string
         elif char == b"[":
             self.arrays += (self.pending_key if self.pending_key in _KEYS_WITH_ARRAYS else b"",)
-            self.awaiting_pin = self.arrays[-1] == b"pins"
+            self.awaiting_pin = self.in_pins
             if self.awaiting_pin:
                 self.nets, self.net_pins = self.nets + 1, 0
         elif char == b"]":
@@ -86,7 +90,7 @@ class _Scan:
             self.nets_closed = self.nets_closed or closed == b"nets"
             self.awaiting_pin = False
         elif char == b",":
-            self.awaiting_pin = bool(self.arrays) and self.arrays[-1] == b"pins"
+            self.awaiting_pin = self.in_pins
         self.after_colon = char == b":"
 
     def _close_string(self) -> None:
@@ -107,9 +111,13 @@ class DesignRules:
     pieces: list[bytes]  # each token's bytes
     structural_tokens: torch.Tensor  # ids of tokens with a quote, bracket or comma (``STRUCTURAL_BYTES``)
     _scan: _Scan = field(default_factory=_Scan)
+    _pins: list[bytes] = field(default_factory=list)  # every admitted pin reference, sorted
+    _refs: frozenset[bytes] = frozenset()
     _unused: list[bytes] = field(default_factory=list)  # sorted pin references not used yet
 
     def __post_init__(self) -> None:
+        self._pins = sorted(p.encode() for p in self.grammar.pin_refs)
+        self._refs = frozenset(ref.encode() for ref in self.grammar.refs)
         self._scan = _Scan().feed(self.grammar.prefix.encode())
         self._refresh()
 
@@ -119,7 +127,7 @@ class DesignRules:
 
     def _refresh(self) -> None:
         used = set(self._scan.pins)
-        self._unused = sorted(p.encode() for p in self.grammar.pin_refs if p.encode() not in used)
+        self._unused = [p for p in self._pins if p not in used]
 
     def restrict(self, allowed: torch.Tensor, *, require_wiring: bool = True) -> None:
         """Clear in ``allowed`` (a bool mask over token ids) each token that breaks a rule. Without
@@ -175,16 +183,14 @@ class DesignRules:
         return wiring and needed > capacity  # the unwired parts would no longer fit in the nets allowed
 
     def _unwired(self, scan: _Scan) -> set[bytes]:
-        wired = {p.split(b".", 1)[0] for p in scan.pins}
-        return {ref.encode() for ref in self.grammar.refs} - wired
+        return self._refs - {p.split(b".", 1)[0] for p in scan.pins}
 
     def _capacity(self, scan: _Scan) -> int:
         """How many more pins the design can still take: the open net's free slots, then new nets."""
         if scan.nets_closed:
             return 0
         per_net = self.grammar.max_pins_per_net
-        in_pins = bool(scan.arrays) and scan.arrays[-1] == b"pins"
-        here = per_net - scan.net_pins if in_pins else 0
+        here = per_net - scan.net_pins if scan.in_pins else 0
         return here + (self.grammar.max_nets - scan.nets) * per_net
 
 
