@@ -77,6 +77,12 @@ def entries(roles: frozenset[str], inside: bool) -> Callable[[str], Spans]:
     ]
 
 
+def by_role(role: str) -> dict:
+    """An identify behaviour's targets and counted parts: the part entries of ``role`` against the rest."""
+    roles = frozenset({role})
+    return {"writes": entries(roles, True), "elsewhere": entries(roles, False), "roles": roles}
+
+
 def net_lines(pins: tuple[str, ...], inside: bool) -> Callable[[str], Spans]:
     """The reasoning's net lines that do (``inside``) or do not name one of ``pins`` (e.g. ".SDA")."""
     return lambda answer: [m.span() for m in _NET_LINE.finditer(answer) if any(p in m[0] for p in pins) == inside]
@@ -89,9 +95,7 @@ BEHAVIOURS = (
         stage="identify",
         shows=lambda r: "series resistor" in _roles(r),
         contrast=lambda r: not _roles(r) & {"series resistor", "indicator"},
-        writes=entries(frozenset({"series resistor"}), True),
-        elsewhere=entries(frozenset({"series resistor"}), False),
-        roles=frozenset({"series resistor"}),
+        **by_role("series resistor"),
         rules=frozenset({"led-no-resistor", "led-overcurrent"}),
     ),
     Behaviour(
@@ -100,9 +104,7 @@ BEHAVIOURS = (
         stage="identify",
         shows=lambda r: "pull-up" in _roles(r),
         contrast=lambda r: "pull-up" not in _roles(r),
-        writes=entries(frozenset({"pull-up"}), True),
-        elsewhere=entries(frozenset({"pull-up"}), False),
-        roles=frozenset({"pull-up"}),
+        **by_role("pull-up"),
         rules=frozenset({"pullup-missing", "floating-switch-input"}),
     ),
     Behaviour(
@@ -111,9 +113,7 @@ BEHAVIOURS = (
         stage="identify",
         shows=lambda r: "flyback diode" in _roles(r),
         contrast=lambda r: "flyback diode" not in _roles(r),
-        writes=entries(frozenset({"flyback diode"}), True),
-        elsewhere=entries(frozenset({"flyback diode"}), False),
-        roles=frozenset({"flyback diode"}),
+        **by_role("flyback diode"),
         rules=frozenset({"inductive-no-flyback"}),
     ),
     Behaviour(
@@ -175,7 +175,8 @@ def corpus_sets(rows: Sequence[dict], behaviour: Behaviour, seed: int) -> tuple[
     shows = [r for r in staged if behaviour.shows(r)]
     contrast = [r for r in staged if behaviour.contrast(r)]
     if not shows or not contrast:
-        raise ValueError(f"{behaviour.name}: the corpus has no {'' if shows else 'showing '}rows for {behaviour.stage}")
+        which = "contrast" if shows else "showing"
+        raise ValueError(f"{behaviour.name}: the corpus has no {which} rows for {behaviour.stage}")
     pick = lambda pool: rng.sample(pool, min(len(pool), ATTRIBUTION_ROWS))  # noqa: E731
     return pick(shows), pick(contrast)
 
