@@ -15,7 +15,7 @@ import torch
 from pydantic import BaseModel, ConfigDict
 from transformers import PreTrainedTokenizerFast
 
-from agents.constrained import FinishReason, GenerationControl, Grammar, GrammarLogitsProcessor, pad_token_id
+from agents.constrained import FinishReason, GenerationControl, Grammar, GrammarLogitsProcessor
 from agents.prompting import LlmStage
 from studio.moe.engine import MoEEngine
 from studio.moe.profile import SteeringProfile
@@ -90,7 +90,6 @@ def generate_stage(
             chat=False,
             logits_processor=[processor] if processor is not None else None,
             stopping_criteria=[control],
-            pad_token_id=pad_token_id(tokenizer),
         )
     seconds = time.perf_counter() - start
     output = torch.tensor([generation.prompt_ids + generation.token_ids])

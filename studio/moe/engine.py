@@ -14,19 +14,20 @@ requests steered differently can run at once. Outside a ``steer`` block the hook
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import LogitsProcessor, PreTrainedModel, PreTrainedTokenizerBase, StoppingCriteria
 
 from studio.moe.experts_forward import DECODE
+from studio.moe.fast_decode import decode_step
+from studio.moe.greedy import DecodeStep, end_of_sequence_ids, greedy_decode
 from studio.moe.loader import load_model
 from studio.moe.profile import Mode, StageSteering, SteeringProfile
 from studio.moe.recording import Recorder, concatenate
@@ -81,6 +82,8 @@ class MoEEngine:
         self._run: ContextVar[SteeringRun | None] = ContextVar(f"moe_run_{id(self)}", default=None)
         self._recorder: ContextVar[Recorder | None] = ContextVar(f"moe_recorder_{id(self)}", default=None)
         self._handles: list[RemovableHandle] = []
+        # how ``generate`` steps one token: the fastest step exact for this model (a benchmark swaps it)
+        self.decode_step: Callable[[PreTrainedModel], DecodeStep] = decode_step
         for layer in self.layers:
             hook = _RouterHook(self.spec, layer.index, self._run, self._recorder)
             self._handles.append(layer.router.register_forward_hook(hook, prepend=True))
@@ -155,17 +158,33 @@ class MoEEngine:
             return self.tokenizer(prompt, add_special_tokens=False).input_ids
         return self.tokenizer(prompt).input_ids
 
-    def generate(self, prompt: Prompt, max_new_tokens: int = 32, *, chat: bool = False, **kwargs: Any) -> Generation:
-        """Greedy continuation of one prompt (``kwargs`` go to ``model.generate``), steered and traced
-        as the enclosing ``steer`` block says."""
+    def generate(
+        self,
+        prompt: Prompt,
+        max_new_tokens: int = 32,
+        *,
+        chat: bool = False,
+        min_new_tokens: int = 0,
+        logits_processor: Sequence[LogitsProcessor] | None = None,
+        stopping_criteria: Sequence[StoppingCriteria] | None = None,
+    ) -> Generation:
+        """Greedy continuation of one prompt (``greedy_decode``: generate's contract for these arguments),
+        steered and traced as the enclosing ``steer`` block says."""
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, not {max_new_tokens}")
         prompt_ids = self.encode(prompt, chat=chat)
-        input_ids = torch.tensor([prompt_ids])  # [1, S]
-        settings = {"max_new_tokens": max_new_tokens, "do_sample": False, "pad_token_id": self._pad_id, **kwargs}
         run = self._run.get()
         recorder = Recorder(self.spec, self.layers) if run is not None and run.capture else None
         with self._recording(recorder), torch.inference_mode():
-            output = self.model.generate(input_ids, attention_mask=torch.ones_like(input_ids), **settings)
-        new_ids = output[0, len(prompt_ids) :].tolist()
+            new_ids = greedy_decode(
+                self.decode_step(self.model),
+                prompt_ids,
+                max_new_tokens,
+                eos_ids=end_of_sequence_ids(self.model),
+                min_new_tokens=min_new_tokens,
+                logits_processors=logits_processor or (),
+                stopping_criteria=stopping_criteria or (),
+            )
         trace = None
         if recorder is not None:
             read = torch.tensor(prompt_ids + new_ids[:-1])

@@ -73,17 +73,22 @@ def eager_experts_forward(
 def decode_experts_forward(
     self: nn.Module, hidden_states: torch.Tensor, top_k_index: torch.Tensor, top_k_weights: torch.Tensor
 ) -> torch.Tensor:
-    """One token through its k experts (ascending, as eager adds them); several tokens: the eager loop."""
+    """One token through its k experts (ascending, as eager adds them); several tokens: the eager loop.
+
+    Eager adds each weighted expert output to zeros; ``0 + y == y``, so the first output is taken as is."""
     if hidden_states.shape[0] != 1:
         return eager_experts_forward(self, hidden_states, top_k_index, top_k_weights)
-    final = torch.zeros_like(hidden_states)  # [1, H]
-    chosen = sorted((expert, slot) for slot, expert in enumerate(top_k_index[0].tolist()) if expert < self.num_experts)
-    for expert, slot in chosen:
-        out = _expert_mlp(self, hidden_states, expert)
+    experts = top_k_index[0].tolist()
+    final = None
+    for slot in sorted(range(len(experts)), key=experts.__getitem__):
+        if experts[slot] >= self.num_experts:
+            continue
+        out = _expert_mlp(self, hidden_states, experts[slot])
         if self.has_post_expert_norm:
             out = self.post_expert_norm(out)
-        final += (out * top_k_weights[:, slot, None]).to(final.dtype)
-    return final
+        out = (out * top_k_weights[0, slot]).to(hidden_states.dtype)
+        final = out if final is None else final + out
+    return torch.zeros_like(hidden_states) if final is None else final
 
 
 ExpertsInterface.register(DECODE, decode_experts_forward)

@@ -1,0 +1,165 @@
+"""A one-token decode step for Qwen3-MoE (the bundled model's class), and the step the engine picks.
+
+transformers' forward spends most of a one-token step of a small model outside the matmuls: module
+calls, decorators, mask and output bookkeeping, and per op several small kernels (rotate_half's
+slices and concatenation, four norms per layer run apart). ``Qwen3MoeDecodeStep`` computes the same
+step from the model's own parameters in fewer ops: the query and key heads normed and rotated together,
+rotate_half as a signed permutation matmul (a product with one +-1 per column: exact). Everything
+MoE goes through the model's modules, so the engine's router hooks steer and capture as in any forward,
+and the registered experts forward runs: ``mlp.gate``, ``mlp.experts`` (a dense layer: ``mlp``), and
+the rotary module for cos/sin. Each op is written in transformers' order, so the logits are
+bit-identical to the model's forward (tested); the prompt itself is prefilled by that forward.
+
+Any other architecture or setting (sliding window, attention biases, a dtype other than float32, an
+attention implementation other than sdpa) decodes with ``ForwardStep``, the model's own forward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from transformers import PreTrainedModel
+from transformers.models.qwen3_moe.modeling_qwen3_moe import (
+    Qwen3MoeForCausalLM,
+    Qwen3MoeMLP,
+    Qwen3MoeSparseMoeBlock,
+)
+
+from studio.moe.greedy import DecodeStep, ForwardStep
+
+
+def decode_step(model: PreTrainedModel) -> DecodeStep:
+    """The fastest step that computes exactly what ``model``'s forward computes."""
+    return Qwen3MoeDecodeStep(model) if Qwen3MoeDecodeStep.supports(model) else ForwardStep(model)
+
+
+def _rms_norm(x: Tensor, weight: Tensor, eps: float) -> Tensor:
+    """Qwen3MoeRMSNorm's arithmetic for float32 input, op for op."""
+    return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def _rotate_half_matrix(head_dim: int) -> Tensor:
+    """R with ``x @ R == rotate_half(x)`` = cat(-x2, x1)."""
+    half = head_dim // 2
+    rotate = torch.zeros(head_dim, head_dim)
+    rotate[torch.arange(half) + half, torch.arange(half)] = -1.0
+    rotate[torch.arange(half), torch.arange(half) + half] = 1.0
+    return rotate
+
+
+@dataclass
+class _Layer:
+    attention: nn.Module
+    input_norm: Tensor
+    post_norm: Tensor
+    qk_norm: Tensor  # [heads + kv heads, 1, head_dim]: q_norm's weight for query heads, k_norm's for key heads
+    mlp: nn.Module
+
+
+class Qwen3MoeDecodeStep:
+    """``DecodeStep`` for a ``Qwen3MoeForCausalLM`` on float32 weights with sdpa attention."""
+
+    @staticmethod
+    def supports(model: PreTrainedModel) -> bool:
+        config = model.config
+        return (
+            isinstance(model, Qwen3MoeForCausalLM)
+            and model.dtype == torch.float32
+            and config._attn_implementation == "sdpa"
+            and not config.attention_bias
+            and not (config.use_sliding_window and config.sliding_window)
+            and config.rope_parameters.get("rope_type", "default") == "default"  # cos/sin fixed per position
+            and all(isinstance(layer.mlp, Qwen3MoeSparseMoeBlock | Qwen3MoeMLP) for layer in model.model.layers)
+        )
+
+    def __init__(self, model: PreTrainedModel) -> None:
+        config = model.config
+        self._model = model
+        self._heads, self._kv_heads = config.num_attention_heads, config.num_key_value_heads
+        self._head_dim = config.head_dim
+        self._eps = config.rms_norm_eps
+        self._rotate = _rotate_half_matrix(self._head_dim)
+        self._layers = [
+            _Layer(
+                attention=layer.self_attn,
+                input_norm=layer.input_layernorm.weight,
+                post_norm=layer.post_attention_layernorm.weight,
+                qk_norm=torch.cat(
+                    (
+                        layer.self_attn.q_norm.weight.expand(self._heads, -1),
+                        layer.self_attn.k_norm.weight.expand(self._kv_heads, -1),
+                    )
+                ).unsqueeze(1),
+                mlp=layer.mlp,
+            )
+            for layer in model.model.layers
+        ]
+        # per layer [kv heads, capacity, head_dim], filled up to ``_length``; capacity doubles when full
+        # (transformers' cache concatenates at every step: a copy of the whole cache per token and layer)
+        self._keys: list[Tensor] = []
+        self._values: list[Tensor] = []
+        self._cos = self._sin = torch.empty(0)  # [capacity, head_dim]: the rotary module's, per position
+        self._length = 0
+
+    def prefill(self, prompt_ids: Tensor) -> Tensor:
+        output = self._model(input_ids=prompt_ids, use_cache=True, logits_to_keep=1)
+        self._keys = [layer.keys[0] for layer in output.cache.layers]
+        self._values = [layer.values[0] for layer in output.cache.layers]
+        self._length = prompt_ids.shape[1]
+        self._grow()
+        return output.logits[0, -1]
+
+    def _grow(self) -> None:
+        """Room for twice the tokens so far (at least 64): cache buffers and rotary table."""
+        length = self._length
+        capacity = max(64, 2 * length)
+        for cache in (self._keys, self._values):
+            for index, filled in enumerate(cache):
+                cache[index] = filled.new_empty(filled.shape[0], capacity, filled.shape[2])
+                cache[index][:, :length] = filled[:, :length]
+        positions = torch.arange(capacity)[None]
+        cos, sin = self._model.model.rotary_emb(self._keys[0], positions)  # [1, capacity, head_dim]
+        self._cos, self._sin = cos[0], sin[0]
+
+    def step(self, token: int) -> Tensor:
+        if self._length == self._cos.shape[0]:
+            self._grow()
+        base = self._model.model
+        hidden = base.embed_tokens.weight[token : token + 1]  # [1, hidden]
+        cos, sin = self._cos[self._length], self._sin[self._length]  # [head_dim]
+        for index, layer in enumerate(self._layers):
+            hidden = hidden + self._attention(index, layer, _rms_norm(hidden, layer.input_norm, self._eps), cos, sin)
+            hidden = hidden + self._mlp(layer.mlp, _rms_norm(hidden, layer.post_norm, self._eps))
+        self._length += 1
+        return self._model.lm_head(_rms_norm(hidden, base.norm.weight, self._eps))[0]
+
+    def _attention(self, index: int, layer: _Layer, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+        attention, heads, kv_heads, head_dim = layer.attention, self._heads, self._kv_heads, self._head_dim
+        query = F.linear(x, attention.q_proj.weight).view(heads, 1, head_dim)
+        key = F.linear(x, attention.k_proj.weight).view(kv_heads, 1, head_dim)
+        value = F.linear(x, attention.v_proj.weight).view(kv_heads, 1, head_dim)
+        query_key = _rms_norm(torch.cat((query, key)), layer.qk_norm, self._eps)
+        query_key = query_key * cos + (query_key @ self._rotate) * sin
+        query, key = query_key.split((heads, kv_heads))
+        length = self._length
+        keys, values = self._keys[index], self._values[index]
+        keys[:, length] = key[:, 0]
+        values[:, length] = value[:, 0]
+        out = F.scaled_dot_product_attention(
+            query[None],
+            keys[None, :, : length + 1],
+            values[None, :, : length + 1],
+            scale=attention.scaling,
+            enable_gqa=True,
+        )  # [1, heads, 1, head_dim]
+        return F.linear(out.view(1, heads * head_dim), attention.o_proj.weight)
+
+    @staticmethod
+    def _mlp(mlp: nn.Module, x: Tensor) -> Tensor:
+        if isinstance(mlp, Qwen3MoeSparseMoeBlock):
+            _, weights, selected = mlp.gate(x)
+            return mlp.experts(x, selected, weights)
+        return mlp(x)
