@@ -9,7 +9,7 @@ unique net names, each pin in one net, every part wired.
 
 ``GenerationControl`` is the stopping criterion every stage uses (with or without a grammar): it stops
 when the grammar is complete, at a stop string, at a deadline or on cancel, and streams new text.
-``constrained_generate`` runs plain ``model.generate`` (greedy, so deterministic) with both.
+``constrained_generate`` runs the engine's greedy loop (``studio.moe.greedy``) on a plain model with both.
 Compiling is cached: the llguidance tokenizer per HF tokenizer, the matcher per (tokenizer, grammar).
 """
 
@@ -28,15 +28,15 @@ import torch
 from pydantic import BaseModel, ConfigDict
 from transformers import (
     LogitsProcessor,
-    LogitsProcessorList,
     PreTrainedModel,
     PreTrainedTokenizerFast,
     StoppingCriteria,
-    StoppingCriteriaList,
 )
 
 from agents.design_decoding import CLOSING_RESERVE, STRUCTURAL_BYTES, DesignRules
 from agents.grammar import DesignGrammar
+from studio.moe.fast_decode import decode_step
+from studio.moe.greedy import end_of_sequence_ids, greedy_decode
 
 FinishReason = Literal["complete", "stop", "max_new_tokens", "timeout", "cancelled"]
 
@@ -115,7 +115,7 @@ def compile_grammar(grammar: Grammar, tokenizer: PreTrainedTokenizerFast) -> llg
 class GrammarLogitsProcessor(LogitsProcessor):
     """Masks logits to the grammar (and, for a design, to its decoding rules); batch size 1.
 
-    Use in ``model.generate(logits_processor=[...])`` as the last processor. Each call first feeds
+    Use as the last logits processor of a greedy loop (``greedy_decode`` or ``model.generate``). Each call first feeds
     the matcher the tokens generated since the previous call, so it follows ``input_ids`` whatever
     produced them; ``sync`` does the same for a stopping criterion.
     """
@@ -273,29 +273,23 @@ def constrained_generate(
     control = GenerationControl(
         tokenizer, ids.shape[1], grammar=processor, deadline=deadline, cancel=cancel, on_token=on_token
     )
-    pad = pad_token_id(tokenizer)
     start = time.perf_counter()
     with torch.inference_mode():
-        output = model.generate(
-            ids,
-            attention_mask=torch.ones_like(ids),
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            logits_processor=LogitsProcessorList([*logits_processors, processor]),
-            stopping_criteria=StoppingCriteriaList([control]),
-            pad_token_id=pad,
+        new_ids = greedy_decode(
+            decode_step(model),
+            ids[0].tolist(),
+            max_new_tokens,
+            eos_ids=end_of_sequence_ids(model),
+            logits_processors=[*logits_processors, processor],
+            stopping_criteria=[control],
         )
     seconds = time.perf_counter() - start
+    output = torch.cat((ids, torch.tensor([new_ids], dtype=torch.long)), dim=1)
     reason = control.finish(output, max_new_tokens)
     return ConstrainedResult(
         text=processor.text,
-        token_ids=output[0, ids.shape[1] :].tolist(),
+        token_ids=new_ids,
         finish_reason="complete" if processor.complete else reason,
         seconds=seconds,
         constraint_seconds=processor.seconds,
     )
-
-
-def pad_token_id(tokenizer: PreTrainedTokenizerFast) -> int:
-    """The tokenizer's pad token, else its end-of-sequence token as llguidance knows it."""
-    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else _vocabulary(tokenizer).ll.eos_token

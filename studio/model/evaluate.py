@@ -23,6 +23,8 @@ from agents.pinouts import lookup_pinouts
 from agents.synthesize import GrammarBounds, grammar_for
 from studio.design import Design
 from studio.erc import run_erc
+from studio.moe.fast_decode import decode_step
+from studio.moe.greedy import greedy_decode
 from studio.resolve import resolve
 
 REASON_TOKENS = 768
@@ -45,19 +47,12 @@ def _net_lines(plan: str) -> list[str]:
     return plan.split("Nets:", 1)[-1].strip().splitlines()
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def _greedy(model, tokenizer: PreTrainedTokenizerFast, prompt: str, max_new_tokens: int) -> tuple[str, int]:
-    ids = torch.tensor([tokenizer(prompt).input_ids])
-    window = model.config.max_position_embeddings - ids.shape[1]
-    out = model.generate(
-        ids,
-        attention_mask=torch.ones_like(ids),
-        max_new_tokens=max(1, min(max_new_tokens, window)),
-        do_sample=False,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    new = out[0, ids.shape[1] :].tolist()
+    ids = tokenizer(prompt).input_ids
+    window = model.config.max_position_embeddings - len(ids)
+    budget = max(1, min(max_new_tokens, window))
+    new = greedy_decode(decode_step(model), ids, budget, eos_ids=[tokenizer.eos_token_id])
     return tokenizer.decode(new, skip_special_tokens=True), len(new)
 
 
