@@ -16,12 +16,15 @@ attention implementation other than sdpa) decodes with ``ForwardStep``, the mode
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from transformers import PreTrainedModel
+from transformers.integrations.moe import ALL_EXPERTS_FUNCTIONS
 from transformers.models.qwen3_moe.modeling_qwen3_moe import (
     Qwen3MoeForCausalLM,
     Qwen3MoeMLP,
@@ -30,10 +33,18 @@ from transformers.models.qwen3_moe.modeling_qwen3_moe import (
 
 from studio.moe.greedy import DecodeStep, ForwardStep
 
+# q/k/v weights (elements, all layers) up to which they are stacked into one matmul at each generation:
+# the bundled model has 0.8M; a hub model's (a 30B has ~500M) would cost more to copy than it saves
+FUSE_LIMIT = 16 * 2**20
+
 
 def decode_step(model: PreTrainedModel) -> DecodeStep:
     """The fastest step that computes exactly what ``model``'s forward computes."""
     return Qwen3MoeDecodeStep(model) if Qwen3MoeDecodeStep.supports(model) else ForwardStep(model)
+
+
+def _projection_size(attention: nn.Module) -> int:
+    return sum(attention.get_submodule(name).weight.numel() for name in ("q_proj", "k_proj", "v_proj"))
 
 
 def _rms_norm(x: Tensor, weight: Tensor, eps: float) -> Tensor:
@@ -56,7 +67,18 @@ class _Layer:
     input_norm: Tensor
     post_norm: Tensor
     qk_norm: Tensor  # [heads + kv heads, 1, head_dim]: q_norm's weight for query heads, k_norm's for key heads
-    mlp: nn.Module
+    qkv: Tensor | None  # q, k and v projections stacked (one matmul), when small enough to copy per generation
+    mlp: nn.Module  # a sparse block (router and experts called below) or a dense MLP
+    experts: Callable[[Tensor, Tensor, Tensor], Tensor] | None  # the experts forward in use, bound to its module
+
+
+def _experts_call(experts: nn.Module) -> Callable[[Tensor, Tensor, Tensor], Tensor]:
+    """The registered experts forward the module would dispatch to, bound to it (skipping the dispatch
+    wrapper's per-call config lookup); the module itself for eager or when it carries hooks."""
+    forward = ALL_EXPERTS_FUNCTIONS.get_interface(experts.config._experts_implementation, None)
+    if forward is None or experts._forward_hooks or experts._forward_pre_hooks:
+        return experts
+    return partial(forward, experts)
 
 
 class Qwen3MoeDecodeStep:
@@ -82,27 +104,29 @@ class Qwen3MoeDecodeStep:
         self._head_dim = config.head_dim
         self._eps = config.rms_norm_eps
         self._rotate = _rotate_half_matrix(self._head_dim)
-        self._layers = [
-            _Layer(
-                attention=layer.self_attn,
-                input_norm=layer.input_layernorm.weight,
-                post_norm=layer.post_attention_layernorm.weight,
-                qk_norm=torch.cat(
-                    (
-                        layer.self_attn.q_norm.weight.expand(self._heads, -1),
-                        layer.self_attn.k_norm.weight.expand(self._kv_heads, -1),
-                    )
-                ).unsqueeze(1),
-                mlp=layer.mlp,
-            )
-            for layer in model.model.layers
-        ]
+        fuse = sum(_projection_size(layer.self_attn) for layer in model.model.layers) <= FUSE_LIMIT
+        self._layers = [self._layer(layer, fuse) for layer in model.model.layers]
         # per layer [kv heads, capacity, head_dim], filled up to ``_length``; capacity doubles when full
         # (transformers' cache concatenates at every step: a copy of the whole cache per token and layer)
         self._keys: list[Tensor] = []
         self._values: list[Tensor] = []
         self._cos = self._sin = torch.empty(0)  # [capacity, head_dim]: the rotary module's, per position
         self._length = 0
+
+    def _layer(self, layer: nn.Module, fuse: bool) -> _Layer:
+        attention, sparse = layer.self_attn, isinstance(layer.mlp, Qwen3MoeSparseMoeBlock)
+        projections = (attention.q_proj.weight, attention.k_proj.weight, attention.v_proj.weight)
+        return _Layer(
+            attention=attention,
+            input_norm=layer.input_layernorm.weight,
+            post_norm=layer.post_attention_layernorm.weight,
+            qk_norm=torch.cat(
+                (attention.q_norm.weight.expand(self._heads, -1), attention.k_norm.weight.expand(self._kv_heads, -1))
+            ).unsqueeze(1),
+            qkv=torch.cat(projections) if fuse else None,
+            mlp=layer.mlp,
+            experts=_experts_call(layer.mlp.experts) if sparse else None,
+        )
 
     def prefill(self, prompt_ids: Tensor) -> Tensor:
         output = self._model(input_ids=prompt_ids, use_cache=True, logits_to_keep=1)
@@ -132,16 +156,22 @@ class Qwen3MoeDecodeStep:
         cos, sin = self._cos[self._length], self._sin[self._length]  # [head_dim]
         for index, layer in enumerate(self._layers):
             hidden = hidden + self._attention(index, layer, _rms_norm(hidden, layer.input_norm, self._eps), cos, sin)
-            hidden = hidden + self._mlp(layer.mlp, _rms_norm(hidden, layer.post_norm, self._eps))
+            hidden = hidden + self._mlp(layer, _rms_norm(hidden, layer.post_norm, self._eps))
         self._length += 1
         return self._model.lm_head(_rms_norm(hidden, base.norm.weight, self._eps))[0]
 
     def _attention(self, index: int, layer: _Layer, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
         attention, heads, kv_heads, head_dim = layer.attention, self._heads, self._kv_heads, self._head_dim
-        query = F.linear(x, attention.q_proj.weight).view(heads, 1, head_dim)
-        key = F.linear(x, attention.k_proj.weight).view(kv_heads, 1, head_dim)
-        value = F.linear(x, attention.v_proj.weight).view(kv_heads, 1, head_dim)
-        query_key = _rms_norm(torch.cat((query, key)), layer.qk_norm, self._eps)
+        if layer.qkv is not None:
+            query_key, value = (
+                F.linear(x, layer.qkv).view(heads + 2 * kv_heads, 1, head_dim).split((heads + kv_heads, kv_heads))
+            )
+        else:
+            query = F.linear(x, attention.q_proj.weight).view(heads, 1, head_dim)
+            key = F.linear(x, attention.k_proj.weight).view(kv_heads, 1, head_dim)
+            query_key = torch.cat((query, key))
+            value = F.linear(x, attention.v_proj.weight).view(kv_heads, 1, head_dim)
+        query_key = _rms_norm(query_key, layer.qk_norm, self._eps)
         query_key = query_key * cos + (query_key @ self._rotate) * sin
         query, key = query_key.split((heads, kv_heads))
         length = self._length
@@ -158,8 +188,8 @@ class Qwen3MoeDecodeStep:
         return F.linear(out.view(1, heads * head_dim), attention.o_proj.weight)
 
     @staticmethod
-    def _mlp(mlp: nn.Module, x: Tensor) -> Tensor:
-        if isinstance(mlp, Qwen3MoeSparseMoeBlock):
-            _, weights, selected = mlp.gate(x)
-            return mlp.experts(x, selected, weights)
-        return mlp(x)
+    def _mlp(layer: _Layer, x: Tensor) -> Tensor:
+        if layer.experts is None:
+            return layer.mlp(x)
+        _, weights, selected = layer.mlp.gate(x)
+        return layer.experts(x, selected, weights)

@@ -7,7 +7,9 @@ import pytest
 import torch
 from transformers import LogitsProcessor, StoppingCriteria
 
+from studio.moe import fast_decode
 from studio.moe.engine import MoEEngine
+from studio.moe.experts_forward import DECODE
 from studio.moe.fast_decode import Qwen3MoeDecodeStep, decode_step
 from studio.moe.greedy import ForwardStep, end_of_sequence_ids, greedy_decode
 from studio.moe.profile import LayerSteering, StageSteering
@@ -123,12 +125,21 @@ def test_a_half_precision_or_eager_attention_model_takes_the_forward(tiny_model)
 
 
 @pytest.mark.parametrize(
-    "overrides",
-    [{}, {"norm_topk_prob": False, "mlp_only_layers": [], "head_dim": 16}, {"num_key_value_heads": 4}],
+    ("overrides", "stacked"),
+    [
+        ({}, True),
+        ({}, False),
+        ({"norm_topk_prob": False, "mlp_only_layers": [], "head_dim": 16}, True),
+        ({"num_key_value_heads": 4}, True),
+    ],
 )
-def test_the_fast_step_gives_the_forward_logits_bit_for_bit(tiny_model, overrides):
-    """Long enough for the step's key/value buffers to grow past their first 64 positions."""
+def test_the_fast_step_gives_the_forward_logits_bit_for_bit(tiny_model, monkeypatch, overrides, stacked):
+    """Long enough for the step's key/value buffers to grow past their first 64 positions; with the
+    q/k/v projections stacked into one matmul and apart (as for a large model)."""
+    if not stacked:
+        monkeypatch.setattr(fast_decode, "FUSE_LIMIT", 0)
     model = tiny_model("qwen3_moe", **overrides)
+    model.set_experts_implementation(DECODE)  # as the engine runs it: the step calls it directly
     fast, forward = Qwen3MoeDecodeStep(model), ForwardStep(model)
     with torch.inference_mode():
         prompt = torch.tensor([PROMPT])
@@ -138,6 +149,19 @@ def test_the_fast_step_gives_the_forward_logits_bit_for_bit(tiny_model, override
             token = int(expected.argmax())
             logits, expected = fast.step(token), forward.step(token)
         assert torch.equal(logits, expected)
+
+
+def test_the_fast_step_runs_the_experts_implementation_in_use_and_their_hooks(tiny_model):
+    model = tiny_model("qwen3_moe")
+    sparse = [layer.mlp.experts for layer in model.model.layers if hasattr(layer.mlp, "experts")]
+    calls: list[int] = []
+    sparse[0].register_forward_hook(lambda module, args, output: calls.append(args[0].shape[0]))
+    expected = reference(model, max_new_tokens=NEW_TOKENS)  # the default experts forward (grouped_mm)
+    assert decode(model, NEW_TOKENS) == expected
+    model.set_experts_implementation(DECODE)
+    calls.clear()
+    assert decode(model, NEW_TOKENS) == expected
+    assert calls == [len(PROMPT)] + [1] * (NEW_TOKENS - 1)  # prefill, then every step
 
 
 def test_the_fast_step_is_steered_and_captured_like_the_forward(tiny_model):
