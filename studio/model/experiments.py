@@ -39,6 +39,7 @@ from agents.evaluation import BenchmarkPrompt, Outcome, load_benchmark, score
 from agents.parts_list import PartRequest, PartsList
 from agents.reference import ReferenceDesignError
 from agents.teacher import teach
+from studio.model.train import encode_rows
 from studio.moe.attribution import count_marked, score_sets, suggest_profile
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
 
@@ -184,16 +185,15 @@ def corpus_sets(rows: Sequence[dict], behaviour: Behaviour, seed: int) -> tuple[
 def marked(tokenizer, rows: Sequence[dict], spans_of: Callable[[str], Spans]) -> list[tuple[list[int], list[bool]]]:
     """Rows as the model was trained on them (prompt ids, then answer ids), each position marked whose
     output is an answer token inside one of ``spans_of(answer)``: the routing that wrote that token."""
+    prompts, answers = encode_rows(rows, tokenizer, offsets=True)
     out = []
-    for row in rows:
-        prompt = tokenizer(row["prompt"]).input_ids
-        answer = tokenizer(row["answer"], add_special_tokens=False, return_offsets_mapping=True)
+    for row, prompt, answer, offsets in zip(rows, prompts, answers.input_ids, answers.offset_mapping, strict=True):
         spans = spans_of(row["answer"])
-        marks = [False] * (len(prompt) + len(answer.input_ids))
-        for j, (start, end) in enumerate(answer.offset_mapping):
+        marks = [False] * (len(prompt) + len(answer))
+        for j, (start, end) in enumerate(offsets):
             if any(start < stop and end > begin for begin, stop in spans):
                 marks[len(prompt) + j - 1] = True
-        out.append((prompt + answer.input_ids, marks))
+        out.append((prompt + answer, marks))
     return out
 
 

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
-from transformers import PreTrainedTokenizerFast, Qwen3MoeConfig, Qwen3MoeForCausalLM
+from transformers import BatchEncoding, PreTrainedTokenizerFast, Qwen3MoeConfig, Qwen3MoeForCausalLM
 
 from studio.model.corpus import BUNDLED_BOUNDS, read_jsonl
 from studio.model.tokenizer import train_tokenizer
@@ -137,14 +137,22 @@ class Example:
     row: dict
 
 
-def tokenize(rows: Sequence[dict], tokenizer: PreTrainedTokenizerFast, max_len: int) -> list[Example]:
-    """Rows -> ``prompt_ids + answer_ids + [eos]``, the prompt tokenized alone as the pipeline does; rows
-    longer than the model's window are dropped."""
+def encode_rows(
+    rows: Sequence[dict], tokenizer: PreTrainedTokenizerFast, *, offsets: bool = False
+) -> tuple[list[list[int]], BatchEncoding]:
+    """Each row's prompt ids (tokenized alone, as the pipeline sends a prompt) and its answer's encoding
+    (no special tokens; with character offsets if asked): the one place corpus rows become token ids."""
     prompts = tokenizer([r["prompt"] for r in rows]).input_ids
-    answers = tokenizer([r["answer"] for r in rows], add_special_tokens=False).input_ids
+    answers = tokenizer([r["answer"] for r in rows], add_special_tokens=False, return_offsets_mapping=offsets)
+    return prompts, answers
+
+
+def tokenize(rows: Sequence[dict], tokenizer: PreTrainedTokenizerFast, max_len: int) -> list[Example]:
+    """Rows -> ``prompt_ids + answer_ids + [eos]``; rows longer than the model's window are dropped."""
+    prompts, answers = encode_rows(rows, tokenizer)
     eos = tokenizer.eos_token_id
     out = []
-    for row, p, a in zip(rows, prompts, answers, strict=True):
+    for row, p, a in zip(rows, prompts, answers.input_ids, strict=True):
         ids = [*p, *a, eos]
         if len(ids) <= max_len:
             out.append(Example(row["stage"], ids, len(p), row))

@@ -7,6 +7,7 @@ import json
 from agents.evaluation import BenchmarkPrompt
 from studio.model import experiments
 from studio.model.experiments import BEHAVIOURS, corpus_sets, marked, random_control
+from studio.model.train import tokenize
 from studio.moe.profile import LayerSteering, ModelIdentity, StageSteering, SteeringProfile
 
 BY_NAME = {b.name: b for b in BEHAVIOURS}
@@ -53,7 +54,9 @@ def test_the_targets_are_the_tokens_that_write_the_behaviour(teacher_rows, corpu
     assert others and not any("pull-up" in o for o in others)
 
     [(ids, marks)] = marked(corpus_tokenizer, [row], pull_ups.writes)
-    prompt_len = len(corpus_tokenizer(row["prompt"]).input_ids)
+    [example] = tokenize([row], corpus_tokenizer, max_len=10_000)
+    assert ids == example.ids[:-1]  # the tokens the model was trained on (without the end of sequence)
+    prompt_len = example.prompt_len
     assert len(ids) == len(marks) and not any(marks[: prompt_len - 1])  # nothing in the prompt but its last token
     # each marked position is followed by a token of the entry: decoded, those tokens are the entry, and at
     # its edges only the rest of a token that straddles them (BPE merges '"},{"')
