@@ -1,92 +1,115 @@
-"""The shared ngspice library behind one lock.
+"""ngspice behind one lock, in its own process (``spice.worker``), with a time limit per run.
 
-PySpice's ``NgSpiceShared`` is a process-wide singleton, so runs are serialised and every run
-starts from an empty circuit list. Any failure (a card ngspice rejects, no convergence, a
-timestep too small) comes back as a ``SimulationError`` carrying ngspice's own words.
+The worker starts on the first run and is kept for the next ones (a run costs a round trip of a few
+hundred microseconds on top of ngspice's own time). Any failure comes back as a ``SimulationError``:
+a card ngspice rejects, no convergence or a timestep too small (ngspice's own words); a run past its
+time limit (the worker is stopped, and the next run starts a fresh one); a crash of the library (what
+it printed last). Runs are serialised, and every run starts from an empty circuit list.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import logging
+import os
+import pickle
+import select
+import subprocess
 import sys
+import tempfile
 import threading
+import time
 
 import numpy as np
-from PySpice.Spice.NgSpice import SimulationType
-from PySpice.Spice.NgSpice.Shared import NgSpiceCommandError, NgSpiceShared
 
-# PySpice 1.5 knows ngspice up to 34; the installed shared library reports 39 with the same API.
-SimulationType.SIMULATION_TYPE[39] = SimulationType.SIMULATION_TYPE["last"]
-# ngspice's messages are returned in SimulationError; PySpice would also print them to the log.
-logging.getLogger("PySpice").setLevel(logging.CRITICAL)
+from spice.worker import HEADER, Reply, write_frame
 
+TIME_LIMIT_S = 20.0  # a design's operating point takes milliseconds, its analyses well under a second
 _LOCK = threading.Lock()
-_MAX_MESSAGE = 600
-_FAILURE_MARKERS = ("aborted", "timestep too small", "error")
-_EXPLAINING_WORDS = ("error", "singular", "timestep", "converge", "failed", "unknown", "aborted")
 
 
 class SimulationError(RuntimeError):
-    """ngspice could not load or solve the circuit; the message is ngspice's, shortened."""
+    """ngspice could not load, solve or finish the circuit; the message says which and why."""
 
 
-@contextlib.contextmanager
-def _keeping_torch_threads():
-    """ngspice is built with OpenMP and sets the process's OpenMP thread count to the core count; torch
-    shares that runtime, so a language model in the same process would silently go from its configured
-    threads to all cores, and on two cores its spinning worker then fights every other job. The count
-    torch had is put back after each ngspice call."""
-    torch = sys.modules.get("torch")
-    threads = torch.get_num_threads() if torch is not None else None
-    try:
-        yield
-    finally:
-        if threads is not None and torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
+class _Worker:
+    """One ``python -m spice.worker`` process and the pipes to it."""
+
+    def __init__(self) -> None:
+        # the worker's stderr (what a crashing library printed), open as long as the worker lives
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "spice.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},  # ngspice's OpenMP would claim every core
+        )
+
+    def run(self, deck: str, time_limit_s: float) -> Reply:
+        write_frame(self._process.stdin, deck)
+        deadline = time.monotonic() + time_limit_s
+        (size,) = HEADER.unpack(self._read(HEADER.size, deadline))
+        return pickle.loads(self._read(size, deadline))
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        out = self._process.stdout
+        chunks, remaining = [], size
+        while remaining:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([out], [], [], left)[0]:
+                raise TimeoutError
+            chunk = os.read(out.fileno(), remaining)
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def last_words(self) -> str:
+        """The last line the worker printed (read after it died)."""
+        self._log.seek(0)
+        lines = [line.strip() for line in self._log.read().decode(errors="replace").splitlines() if line.strip()]
+        return lines[-1][:300] if lines else "no message"
+
+    def stop(self, wait_s: float = 2.0) -> None:
+        """End the worker: closing its input ends a healthy one; one that does not end by then is killed."""
+        for pipe in (self._process.stdin, self._process.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        try:
+            self._process.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._log.close()
 
 
-def run(deck: str) -> dict[str, np.ndarray]:
+_worker: _Worker | None = None
+
+
+def run(deck: str, *, time_limit_s: float = TIME_LIMIT_S) -> dict[str, np.ndarray]:
     """Load and run one deck; returns every vector of the resulting plot by lower-case name."""
-    with _LOCK, _keeping_torch_threads():
-        ngspice = NgSpiceShared.new_instance()
+    global _worker
+    with _LOCK:
+        if _worker is None:
+            _worker = _Worker()
         try:
-            ngspice.load_circuit(deck)
-        except Exception as exc:
-            _reset(ngspice)
-            raise SimulationError(_explain(ngspice, exc)) from None
-        try:
-            # PySpice treats every stderr line as failure, gmin-stepping progress included; a run
-            # has failed when ngspice says so or leaves no plot.
-            with contextlib.suppress(NgSpiceCommandError):
-                ngspice.run()
-            failed = any(marker in ngspice.stderr.lower() for marker in _FAILURE_MARKERS)
-            if failed or ngspice.last_plot == "const":
-                raise SimulationError(_explain(ngspice, None))
-            plot = ngspice.plot(None, ngspice.last_plot)
-            return {name.lower(): np.array(vector._data) for name, vector in plot.items()}
-        finally:
-            _reset(ngspice)
+            status, value = _worker.run(deck, time_limit_s)
+        except (TimeoutError, EOFError, BrokenPipeError) as exc:
+            worker, _worker = _worker, None
+            if isinstance(exc, TimeoutError):
+                message = f"ngspice did not finish within {time_limit_s:g} s; the run was stopped"
+            else:
+                message = f"ngspice crashed on this circuit ({worker.last_words()})"
+            worker.stop(wait_s=0)
+            raise SimulationError(message) from None
+    if status != "ok":
+        raise SimulationError(str(value))
+    return value
 
 
-def _explain(ngspice: NgSpiceShared, exc: Exception | None) -> str:
-    """ngspice's own complaint, without the gmin/source-stepping progress lines."""
-    lines = [
-        line.strip().removeprefix("Warning:").strip() for line in (ngspice.stderr + "\n" + ngspice.stdout).splitlines()
-    ]
-    wanted = [
-        line
-        for line in lines
-        if any(word in line.lower() for word in _EXPLAINING_WORDS) and not line.lower().startswith(("trying", "note"))
-    ]
-    message = "; ".join(dict.fromkeys(wanted)) or (str(exc) if exc else "") or "ngspice could not simulate the circuit"
-    return message[:_MAX_MESSAGE]
-
-
-def _reset(ngspice: NgSpiceShared) -> None:
-    """Drop the circuit and its plots, so the next run starts clean and memory stays flat."""
-    for command in ("destroy all", "remcirc"):
-        try:
-            ngspice.exec_command(command)
-        except Exception:  # a failed clean-up must not hide the run's own result
-            continue
+@atexit.register
+def _stop_worker() -> None:
+    if _worker is not None:
+        _worker.stop()

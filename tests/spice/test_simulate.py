@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 
@@ -166,7 +167,29 @@ def test_nothing_to_simulate_is_a_readable_failure(build):
 def test_ngspice_errors_become_simulation_errors():
     with pytest.raises(engine.SimulationError, match="singular"):
         engine.run("* two sources fighting\nV1 a 0 DC 1\nV2 a 0 DC 2\n.op\n.end\n")
-    assert engine.run("* still usable\nV1 a 0 DC 1\nR1 a 0 1k\n.op\n.end\n")["a"][0] == pytest.approx(1.0)
+    assert engine.run(STILL_USABLE)["a"][0] == pytest.approx(1.0)
+
+
+LONG_TRANSIENT = (
+    "* an RC stepped for ten seconds at a nanosecond\nV1 a 0 DC 1\nR1 a b 1k\nC1 b 0 1u\n.tran 1n 10\n.end\n"
+)
+STILL_USABLE = "* still usable\nV1 a 0 DC 1\nR1 a 0 1k\n.op\n.end\n"
+
+
+def test_a_run_past_its_time_limit_is_stopped_and_the_next_one_runs():
+    start = time.monotonic()
+    with pytest.raises(engine.SimulationError, match=r"did not finish within 0.5 s"):
+        engine.run(LONG_TRANSIENT, time_limit_s=0.5)
+    assert time.monotonic() - start < 2
+    assert engine.run(STILL_USABLE)["a"][0] == pytest.approx(1.0)
+
+
+def test_a_crashed_ngspice_is_an_error_and_the_next_run_gets_a_fresh_one():
+    engine.run(STILL_USABLE)
+    engine._worker._process.kill()  # as ngspice's abort() on an internal assertion ends its process
+    with pytest.raises(engine.SimulationError, match="ngspice crashed on this circuit"):
+        engine.run(STILL_USABLE)
+    assert engine.run(STILL_USABLE)["a"][0] == pytest.approx(1.0)
 
 
 def test_a_thirty_part_operating_point_finds_every_led_current(build):
