@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -226,6 +227,18 @@ def test_attribution_ranks_experts_and_applies_them_as_a_profile(designed, artif
     assert "risk-diff-off" in page.inner_text("#profile-summary")
 
 
+QUEUE_POSITION = "text=/queue: \\d+\\/\\d+/"
+
+
+def wait_for_queue_position(pages, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(page.locator(QUEUE_POSITION).locator("visible=true").count() for page in pages):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no page showed its queue position within {timeout_s:g} s")
+
+
 def test_two_sessions_keep_their_own_toggles_and_results(browser, served_app):
     (ctx_a, a), (ctx_b, b) = new_page(browser, served_app), new_page(browser, served_app)
     try:
@@ -233,8 +246,9 @@ def test_two_sessions_keep_their_own_toggles_and_results(browser, served_app):
         b.fill("#request textarea", REQUEST)
         a.click("#run")
         b.click("#run")
-        # one run at a time on the shared model: B waits in the queue and is shown its position
-        b.locator("text=/queue: \\d+\\/\\d+/").locator("visible=true").first.wait_for(timeout=30_000)
+        # one run at a time on the shared model: the session that waits is shown its position (usually B;
+        # the two clicks reach the queue from two pages, so A can be the one that waits)
+        wait_for_queue_position((a, b), timeout_s=30)
         for page in (a, b):
             page.wait_for_selector(FINISHED, timeout=RUN_TIMEOUT_MS)
             open_tab(page, "Experts")
