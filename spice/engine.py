@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from spice.worker import HEADER, Reply, write_frame
+from spice.frames import HEADER, Reply, write_frame
 
 TIME_LIMIT_S = 20.0  # a design's operating point takes milliseconds, its analyses well under a second
 _LOCK = threading.Lock()

@@ -4,7 +4,7 @@ ngspice's complaint.
 ngspice is a shared library that calls ``abort()`` on some internal failures and has no time limit of its
 own, so it lives apart from the studio: a crash or a run that will not end costs this process, never the
 caller's. Run as ``python -m spice.worker``; frames both ways are pickles prefixed by their length
-(``write_frame`` / ``read_frame``). The channel to the parent is a copy of stdout taken at start-up;
+(``spice.frames``). The channel to the parent is a copy of stdout taken at start-up;
 stdout itself then points at stderr, so nothing the library prints can corrupt a frame.
 """
 
@@ -13,45 +13,26 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import pickle
-import struct
 import sys
-from typing import BinaryIO
 
 import numpy as np
 from PySpice.Spice.NgSpice import SimulationType
 from PySpice.Spice.NgSpice.Shared import NgSpiceCommandError, NgSpiceShared
+
+from spice.frames import Reply, read_frame, write_frame
 
 # PySpice 1.5 knows ngspice up to 34; the installed shared library reports 39 with the same API.
 SimulationType.SIMULATION_TYPE[39] = SimulationType.SIMULATION_TYPE["last"]
 # ngspice's messages are returned in the reply; PySpice would also print them to the log.
 logging.getLogger("PySpice").setLevel(logging.CRITICAL)
 
-HEADER = struct.Struct("<Q")  # a frame's payload length
 _MAX_MESSAGE = 600
 _FAILURE_MARKERS = ("aborted", "timestep too small", "error")
 _EXPLAINING_WORDS = ("error", "singular", "timestep", "converge", "failed", "unknown", "aborted")
 
-# reply: ("ok", {vector name: values}) or ("error", ngspice's complaint)
-Reply = tuple[str, dict[str, np.ndarray] | str]
-
 
 class DeckFailed(RuntimeError):
     """ngspice could not load or solve the deck; the message is ngspice's, shortened."""
-
-
-def write_frame(stream: BinaryIO, value: object) -> None:
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(HEADER.pack(len(payload)) + payload)
-    stream.flush()
-
-
-def read_frame(stream: BinaryIO) -> object | None:
-    """The next value, or None at the end of the stream."""
-    header = stream.read(HEADER.size)
-    if len(header) < HEADER.size:
-        return None
-    return pickle.loads(stream.read(HEADER.unpack(header)[0]))
 
 
 def run_deck(ngspice: NgSpiceShared, deck: str) -> dict[str, np.ndarray]:
