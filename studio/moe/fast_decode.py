@@ -46,8 +46,9 @@ def decode_step(model: PreTrainedModel) -> DecodeStep:
     return Qwen3MoeDecodeStep(model) if Qwen3MoeDecodeStep.supports(model) else ForwardStep(model)
 
 
-def _projection_size(attention: nn.Module) -> int:
-    return sum(attention.get_submodule(name).weight.numel() for name in ("q_proj", "k_proj", "v_proj"))
+def _projections(attention: nn.Module) -> tuple[Tensor, Tensor, Tensor]:
+    """The q, k and v projection weights, in the order they are stacked."""
+    return attention.q_proj.weight, attention.k_proj.weight, attention.v_proj.weight
 
 
 def _rms_norm(x: Tensor, weight: Tensor, eps: float) -> Tensor:
@@ -107,7 +108,8 @@ class Qwen3MoeDecodeStep:
         self._head_dim = config.head_dim
         self._eps = config.rms_norm_eps
         self._rotate = _rotate_half_matrix(self._head_dim)
-        fuse = sum(_projection_size(layer.self_attn) for layer in model.model.layers) <= FUSE_LIMIT
+        stacked = sum(w.numel() for layer in model.model.layers for w in _projections(layer.self_attn))
+        fuse = stacked <= FUSE_LIMIT
         self._layers = [self._layer(layer, fuse) for layer in model.model.layers]
         # per layer [kv heads, capacity, head_dim], filled up to ``_length``; capacity doubles when full
         # (transformers' cache concatenates at every step: a copy of the whole cache per token and layer)
@@ -118,7 +120,6 @@ class Qwen3MoeDecodeStep:
 
     def _layer(self, layer: nn.Module, fuse: bool) -> _Layer:
         attention, sparse = layer.self_attn, isinstance(layer.mlp, Qwen3MoeSparseMoeBlock)
-        projections = (attention.q_proj.weight, attention.k_proj.weight, attention.v_proj.weight)
         return _Layer(
             attention=attention,
             input_norm=layer.input_layernorm.weight,
@@ -126,7 +127,7 @@ class Qwen3MoeDecodeStep:
             qk_norm=torch.cat(
                 (attention.q_norm.weight.expand(self._heads, -1), attention.k_norm.weight.expand(self._kv_heads, -1))
             ).unsqueeze(1),
-            qkv=torch.cat(projections) if fuse else None,
+            qkv=torch.cat(_projections(attention)) if fuse else None,
             mlp=layer.mlp,
             experts=_experts_call(layer.mlp.experts) if sparse else None,
         )
