@@ -1,7 +1,7 @@
 """How well a system turns the benchmark requests into designs: per-prompt metrics, their aggregates,
 and the rule-based reference baseline the pipeline is compared with.
 
-    prompts = load_benchmark(Path("benchmarks/prompts/benchmark.jsonl"))
+    prompts = load_benchmark(prompt_file("test"))
     baseline = ReferenceBaseline(kb)
     results = [score(p, baseline.run(p.prompt), kb) for p in prompts]
     summary = summarise("reference", results)
@@ -50,8 +50,13 @@ from studio.check import CheckReport, check_design
 from studio.design import Design
 from studio.resolve import PartLookup, resolve
 
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "prompts"
+Split = Literal["dev", "test", "wild"]
+SPLITS: tuple[Split, ...] = ("dev", "test", "wild")
 Difficulty = Literal["easy", "medium", "hard"]
-Style = Literal["imperative", "question", "terse"]
+# the wild split adds wordings the corpus generator does not produce: goal-only stories, questions with
+# their context, several requests in one, misspellings, parts named by what they do
+Style = Literal["imperative", "question", "terse", "story", "context", "multi", "misspelled", "functional"]
 Domain = Literal["embedded", "power", "analog"]
 
 
@@ -63,10 +68,17 @@ class ExpectedPart(BaseModel):
 
     part: str  # knowledge-base id
     quantity: int = Field(default=1, ge=1)
+    alternatives: list[str] = Field(
+        default_factory=list
+    )  # other ids that do the job as well (a part named by function)
+
+    @property
+    def ids(self) -> list[str]:
+        return [self.part, *self.alternatives]
 
 
 class BenchmarkPrompt(BaseModel):
-    """One line of benchmarks/prompts/benchmark.jsonl (its README documents the fields)."""
+    """One line of a benchmark file in benchmarks/prompts/ (its README documents the fields)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -82,6 +94,12 @@ class BenchmarkPrompt(BaseModel):
 
 class BenchmarkError(ValueError):
     """A prompt file that cannot be used; the message names the file and line."""
+
+
+def prompt_file(split: Split) -> Path:
+    """The shipped benchmark file of a split: ``dev`` (tune on it), ``test`` (report it, never tune on
+    it), ``wild`` (hand-written in wording the corpus generator does not produce; report only)."""
+    return PROMPTS_DIR / f"{split}.jsonl"
 
 
 def load_benchmark(path: Path) -> list[BenchmarkPrompt]:

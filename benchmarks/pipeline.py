@@ -36,7 +36,7 @@ from studio.moe.engine import MoEEngine
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
 from studio.moe.specs import MoEInfo
 
-PROMPTS = Path(__file__).parent / "prompts" / "benchmark.jsonl"
+PROMPTS = Path(__file__).parent / "prompts" / "dev.jsonl"
 EXPERTS_OFF = 4
 SEED = 0
 

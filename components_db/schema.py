@@ -76,6 +76,8 @@ class PinRole(StrEnum):
     # control
     ENABLE = "ENABLE"
     RESET = "RESET"
+    ADDRESS = "ADDRESS"  # an address-select strap (BME280 SDO, PCF8574 A0): tied to a rail by design
+    MODE = "MODE"  # a mode or configuration strap (A4988 MS1, a bus-select pin): tied to a rail by design
     BOOT = "BOOT"
     OUTPUT_ENABLE = "OUTPUT_ENABLE"
     DIRECTION = "DIRECTION"
@@ -269,6 +271,10 @@ class Usage(BaseModel):
     flyback_included: bool = False  # module carries its own flyback diode / driver transistor
     series_resistor_required: bool = False  # LED-like: needs a current-limiting resistor
     decoupling_required: bool = False  # bare IC: wants a 100 nF capacitor at its supply pin
+    # signal pins the part needs wired to do its job (HC-SR04 TRIG and ECHO, a display's bus pins, a
+    # driver's inputs); "AO|DO" means either will do. Power pins have rules of their own.
+    required_pins: list[str] = Field(default_factory=list)
+    pin_matrix: bool = False  # a board whose I2C, SPI and UART go on any output-capable GPIO (ESP32)
     notes: list[str] = Field(default_factory=list)  # plain-language notes for people and agents
 
 
@@ -337,6 +343,10 @@ class Part(BaseModel):
         for name in self.usage.pullup_required:
             if name not in names:
                 raise ValueError(f"usage.pullup_required: {name!r} is not a pin of this part")
+        for entry in self.usage.required_pins:
+            for name in entry.split("|"):
+                if name not in names:
+                    raise ValueError(f"usage.required_pins: {name!r} is not a pin of this part")
         for name in self.wokwi_pins:
             if name not in names:
                 raise ValueError(f"wokwi_pins: {name!r} is not a pin of this part")
@@ -355,6 +365,10 @@ class Part(BaseModel):
             if any(t.upper() == wanted for t in pin.tokens()):
                 return pin
         return None
+
+    def required_groups(self) -> list[list[Pin]]:
+        """``usage.required_pins`` as pins: the part works only with one pin of each group wired."""
+        return [[p for n in entry.split("|") if (p := self.find_pin(n))] for entry in self.usage.required_pins]
 
     def pins_with_role(self, role: PinRole) -> list[Pin]:
         return [p for p in self.pins if role in p.roles]

@@ -1,7 +1,7 @@
 """`circuit-studio design` and `circuit-studio eval`: the design pipeline from the command line.
 
     circuit-studio design "ESP32 reads a DHT22 and switches a 12 V fan" --out design-out/
-    circuit-studio eval --prompts benchmarks/prompts/benchmark.jsonl --baseline reference --out eval-out/
+    circuit-studio eval --prompts benchmarks/prompts/test.jsonl --baseline reference --out eval-out/
 
 `design` streams the stages (and the reasoning as it is written) to stderr, prints a summary, and writes
 every export, ``report.json``, ``plan.txt`` and the reference designer's suggestion (``suggestion/``).

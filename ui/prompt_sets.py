@@ -1,12 +1,12 @@
 """Ready-made prompt-set pairs for the Attribution view, taken from the benchmark prompts (hand-written
-requests with a domain and a style): behaviour A against contrast B."""
+requests with a domain and a style) of the dev split: behaviour A against contrast B."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "prompts" / "benchmark.jsonl"
+BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "prompts" / "dev.jsonl"  # the tuning split
 PER_SET = 8
 
 FALLBACK = {

@@ -38,7 +38,7 @@ from studio.erc import run_erc
 from studio.model import phrasings as P
 from studio.resolve import resolve
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "prompts" / "benchmark.jsonl"
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "prompts"  # every file there is held out
 NEAR_COPY = 90.0  # a request this similar (rapidfuzz ratio, 0-100) to a benchmark prompt is a near-copy
 GENERATION_MARGIN = 5.0  # the generator drops requests already this close below NEAR_COPY
 LONG_PROMPT = 40  # benchmark prompts at least this long are also looked for inside longer requests
@@ -65,10 +65,13 @@ def _norm(text: str) -> str:
 
 
 class Benchmark:
-    """The benchmark prompts and the near-copy test the corpus must pass."""
+    """The benchmark prompts (dev, test, wild and the steering harness's sets) and the near-copy test
+    the corpus must pass."""
 
-    def __init__(self, path: Path = BENCHMARK) -> None:
-        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    def __init__(self, folder: Path = PROMPTS_DIR) -> None:
+        lines = [
+            line for path in sorted(folder.rglob("*.jsonl")) for line in path.read_text(encoding="utf-8").splitlines()
+        ]
         self.prompts = [_norm(json.loads(line)["prompt"]) for line in lines if line.strip()]
         self.long = [p for p in self.prompts if len(p) >= LONG_PROMPT]
 

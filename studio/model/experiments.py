@@ -2,7 +2,7 @@
 measure what changes on the benchmark. This writes the bundled model's example steering profiles.
 
     python -m studio.model.experiments --model studio/model/weights --corpus corpus.jsonl \\
-        --prompts benchmarks/prompts/benchmark.jsonl --out studio/model/profiles
+        --prompts benchmarks/prompts/dev.jsonl --out studio/model/profiles
 
 A ``Behaviour`` names the pipeline stage it lives in, the corpus rows of that stage that show it and a
 contrast, where in an answer it is written (the parts list entries of its roles, the net lines of its
@@ -328,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None, help="model folder or hub id (default: the bundled model)")
     parser.add_argument("--corpus", type=Path, required=True, help="corpus JSONL (its held-out rows are used)")
-    parser.add_argument("--prompts", type=Path, default=Path("benchmarks/prompts/benchmark.jsonl"))
+    parser.add_argument("--prompts", type=Path, default=Path("benchmarks/prompts/dev.jsonl"))
     parser.add_argument("--out", type=Path, default=Path("studio/model/profiles"))
     parser.add_argument(
         "--experts", type=int, default=EXPERTS_OFF, help=f"experts turned off per profile (default {EXPERTS_OFF})"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from agents.evaluation import (
@@ -16,6 +14,7 @@ from agents.evaluation import (
     load_benchmark,
     names_match,
     percentile,
+    prompt_file,
     score,
     score_parts,
     summarise,
@@ -27,8 +26,6 @@ from agents.report import RunReport, StageRecord
 from studio.check import check_design
 from studio.design import Design
 from studio.moe.specs import MoEInfo
-
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "prompts" / "benchmark.jsonl"
 
 
 def expected(*items: str) -> list[ExpectedPart]:
@@ -241,7 +238,7 @@ def test_percentiles_interpolate_between_ranks():
 
 
 def test_the_benchmark_loads_typed():
-    prompts = load_benchmark(BENCHMARK)
+    prompts = [p for split in ("dev", "test") for p in load_benchmark(prompt_file(split))]
     assert len(prompts) >= 100 and len({p.id for p in prompts}) == len(prompts)
     assert all(p.missing for p in prompts if not p.in_kb)
 
@@ -308,7 +305,7 @@ def test_baseline_reports_unknown_part_numbers_out_of_knowledge(baseline):
 
 
 def test_baseline_designs_pass_their_erc_on_benchmark_prompts(baseline, pipeline_kb):
-    prompts = {p.id: p for p in load_benchmark(BENCHMARK)}
+    prompts = {p.id: p for split in ("dev", "test") for p in load_benchmark(prompt_file(split))}
     for pid in ("b013", "b025", "b088", "b097"):
         result = score(prompts[pid], baseline.run(prompts[pid].prompt), pipeline_kb, system="reference")
         assert result.status == "ok" and result.design_valid and result.erc_pass, (pid, result)

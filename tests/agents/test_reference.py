@@ -17,7 +17,7 @@ from studio.erc.report import ErcReport
 from studio.resolve import resolve
 from tests.catalog_lookup import Catalog
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "prompts" / "benchmark.jsonl"
+PROMPT_FILES = sorted((Path(__file__).resolve().parents[2] / "benchmarks" / "prompts").rglob("*.jsonl"))
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,8 @@ def refs_of(design: Design, part_id: str) -> list[str]:
 
 
 def in_kb_prompts() -> list[dict]:
-    lines = BENCHMARK.read_text(encoding="utf-8").splitlines()
-    return [d for d in map(json.loads, lines) if d.get("in_kb", True)]
+    lines = [line for path in PROMPT_FILES for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [d for d in map(json.loads, lines) if d.get("in_kb", True) and "expected_parts" in d]
 
 
 # Prompts whose textbook wiring the ERC rejects because of a defect outside the designer; each must still

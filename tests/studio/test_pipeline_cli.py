@@ -20,7 +20,7 @@ from studio.pipeline_cli import format_summary
 from tests.agents.conftest import TEST_SETTINGS, tiny_moe, train_stage_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCHMARK = ROOT / "benchmarks" / "prompts" / "benchmark.jsonl"
+BENCHMARK = ROOT / "benchmarks" / "prompts" / "dev.jsonl"
 EXPORTS = {"circuit.json", "diagram.json", "circuit.cir", "netlist.net", "bom.csv", "schematic.svg"}
 # a random model writes as long as a grammar lets it: small bounds keep these runs to seconds
 SETTINGS = TEST_SETTINGS.model_copy(
