@@ -19,6 +19,7 @@ from studio.values import parse_value
 
 T = ElectricalType
 GPIO_TYPES = frozenset({T.OUTPUT, T.BIDIRECTIONAL, T.TRI_STATE})  # pins that push a high and a low level
+SIGNAL_TYPES = GPIO_TYPES | {T.INPUT, T.OPEN_COLLECTOR, T.OPEN_EMITTER}  # pins that carry a signal
 RECEIVER_TYPES = frozenset({T.INPUT, T.BIDIRECTIONAL, T.TRI_STATE, T.OPEN_COLLECTOR, T.OPEN_EMITTER})
 SINK_TYPES = GPIO_TYPES | {T.OPEN_COLLECTOR}  # pins that can pull a load to ground
 RESISTORS = frozenset({SymbolKind.RESISTOR, SymbolKind.POTENTIOMETER})

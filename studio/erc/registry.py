@@ -41,12 +41,26 @@ RULES: dict[str, Rule] = {
         Rule("unknown-pin", FATAL, _S, "A REF.PIN reference to a pin the part does not have."),
         Rule("duplicate-connection", MINOR, _S, "The same pin listed twice in one net."),
         Rule("pin-on-two-nets", MAJOR, _S, "One pin listed in two nets, which silently joins them into one."),
-        Rule("unconnected-part", MAJOR, _S, "A part with no pin on any net: the design does not use it."),
+        Rule("unconnected-part", MAJOR, _S, "A part with no pin wired to another part: the design does not use it."),
+        Rule(
+            "required-pin-unconnected",
+            MAJOR,
+            _S,
+            "A pin the part needs wired to work (HC-SR04 ECHO, a display's SDA) is left open; the KB lists them.",
+        ),
         Rule("unconnected-input", WARNING, _S, "A module input (IN, SCL, TRIG...) left open, not a spare channel."),
+        Rule("single-pin-net", WARNING, _S, "A net that holds one pin only: a wire to nowhere."),
         # pin-conflict matrix and drive rules (rules/conflicts.py)
         Rule("output-conflict", MAJOR, _E, "Two outputs drive one net (KiCad matrix ERR: output against output)."),
         Rule("output-on-rail", FATAL, _E, "A push-pull output wired straight to a supply rail or ground."),
-        Rule("gpio-on-rail", MAJOR, _E, "A GPIO or open-drain pin wired straight to a supply rail or ground."),
+        Rule(
+            "signal-on-rail",
+            MAJOR,
+            _E,
+            "A signal pin (input, GPIO, open-drain) wired straight to a supply or ground; enable, reset, "
+            "address and mode straps excepted.",
+        ),
+        Rule("gpio-short", MAJOR, _E, "Two driving pins (GPIOs, outputs) of one part joined on one net (ours)."),
         Rule("pin-conflict-warning", WARNING, _E, "Pin types the KiCad matrix warns about (tri-state, unspecified)."),
         Rule("no-connect-wired", WARNING, _E, "A 'no connect' pin wired to a net (KiCad ERR; ours: warning)."),
         Rule("input-not-driven", MAJOR, _E, "A net of inputs with nothing that drives it: the inputs float."),
@@ -61,6 +75,7 @@ RULES: dict[str, Rule] = {
         Rule("missing-decoupling", WARNING, _E, "An IC that wants a capacitor from its supply pin to ground has none."),
         # LEDs (rules/leds.py)
         Rule("led-no-resistor", MAJOR, _E, "An LED driven from a pin or rail with no resistor in series."),
+        Rule("led-resistor-no-value", MAJOR, _E, "An LED series resistor of 0 ohm or with no value in the design."),
         Rule("led-resistor-low", MINOR, _E, "An LED series resistor below 100 ohm."),
         Rule("led-overcurrent", MAJOR, _E, "(V - Vf) / R puts more current through an LED than its maximum."),
         # logic levels (rules/logic.py)
@@ -68,9 +83,22 @@ RULES: dict[str, Rule] = {
         Rule("logic-level-low", MINOR, _E, "A high level below 70 % of the input's logic supply (3.3 V into 5 V)."),
         # loads (rules/loads.py)
         Rule("inductive-no-flyback", MAJOR, _E, "A relay coil, motor or solenoid with no flyback diode and no driver."),
+        Rule(
+            "load-voltage-out-of-range",
+            MAJOR,
+            _E,
+            "A motor, pump, fan, solenoid or relay coil on a rail outside its rated voltage (a 6 V motor on 12 V).",
+        ),
         Rule("gpio-overcurrent", MAJOR, _E, "A GPIO asked to power a load drawing more than the pin's current limit."),
         # buses and pull-ups (rules/buses.py)
         Rule("protocol-mismatch", MAJOR, _E, "Bus lines crossed: SDA to SCL, TX to TX, RX to RX, MOSI to MISO."),
+        Rule(
+            "bus-pin-unsupported",
+            MAJOR,
+            _E,
+            "A module's I2C, SPI or UART line on a board pin without that function (Uno I2C: A4/A5 only; no "
+            "input-only ESP32 pin for a line the board drives).",
+        ),
         Rule("uart-tx-no-rx", WARNING, _E, "A UART TX pin whose net reaches no UART RX pin."),
         Rule("i2c-no-pullups", WARNING, _E, "An I2C line with no pull-up resistor and no module carrying pull-ups."),
         Rule("redundant-pullups", MINOR, _E, "More than one pull-up on a line (two resistors, or one and a module's)."),

@@ -1,15 +1,21 @@
-"""Buses and pull-ups: crossed I2C/UART/SPI lines, a UART TX that reaches no RX, I2C pull-ups
-missing or doubled, and pins whose datasheet asks for a pull-up (DHT22 DATA).
+"""Buses and pull-ups: crossed I2C/UART/SPI lines, bus lines on board pins that cannot carry them, a
+UART TX that reaches no RX, I2C pull-ups missing or doubled, and pins whose datasheet asks for a
+pull-up (DHT22 DATA).
+
+A board with fixed peripheral pins carries a bus only on the pins the knowledge base gives that role
+(an Uno's I2C on A4/A5); a board whose knowledge-base entry says ``pin_matrix`` (ESP32) routes a bus
+to any GPIO that can drive it, so there only input-only pins are refused for lines the board drives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components_db.schema import PinRole
-from studio.erc.context import ErcContext, Node
+from components_db.schema import ElectricalType, PinRole
+from studio.erc.context import GPIO_TYPES, ErcContext, Node, is_board
 from studio.erc.registry import violation
 from studio.erc.report import Violation
+from studio.resolve import BoundPin
 
 R = PinRole
 # (a role, the role it must not meet on another part's pin, how the two should be wired)
@@ -21,6 +27,18 @@ CROSSED = (
 )
 I2C = frozenset({R.I2C_SDA, R.I2C_SCL})
 UART = frozenset({R.UART_TX, R.UART_RX})
+# a module's bus line -> the board pin role it needs, and whether the board drives that line
+BOARD_SIDE: dict[PinRole, tuple[PinRole, bool]] = {
+    R.I2C_SDA: (R.I2C_SDA, True),
+    R.I2C_SCL: (R.I2C_SCL, True),
+    R.SPI_MOSI: (R.SPI_MOSI, True),
+    R.SPI_SCK: (R.SPI_SCK, True),
+    R.SPI_MISO: (R.SPI_MISO, False),
+    R.UART_RX: (R.UART_TX, True),
+    R.UART_TX: (R.UART_RX, False),
+}
+# the role a module's line meets when it is crossed (reported as protocol-mismatch, not twice)
+CROSSED_ROLE = {R.I2C_SDA: R.I2C_SCL, R.I2C_SCL: R.I2C_SDA, R.SPI_MOSI: R.SPI_MISO, R.SPI_MISO: R.SPI_MOSI}
 
 
 def check(ctx: ErcContext) -> Iterator[Violation]:
@@ -28,6 +46,7 @@ def check(ctx: ErcContext) -> Iterator[Violation]:
         if node.is_ground or node.is_power or len(node.pins) < 2:
             continue
         yield from _crossed(node)
+        yield from _unsupported_bus_pins(node)
         yield from _uart_without_rx(node)
         yield from _pullups(ctx, node)
     yield from _required_pullups(ctx)
@@ -37,7 +56,12 @@ def _crossed(node: Node) -> Iterator[Violation]:
     for role_a, role_b, rule in CROSSED:
         first = [bp for bp in node.pins if role_a in bp.pin.roles and (role_a == role_b or role_b not in bp.pin.roles)]
         second = [bp for bp in node.pins if role_b in bp.pin.roles and (role_a == role_b or role_a not in bp.pin.roles)]
-        pairs = [(a, b) for a in first for b in second if a.ref != b.ref and (role_a != role_b or a.label < b.label)]
+        pairs = [
+            (a, b)
+            for a in first
+            for b in second
+            if a.label != b.label and (role_a != role_b or (a.ref != b.ref and a.label < b.label))
+        ]
         if pairs:
             a, b = pairs[0]
             yield violation(
@@ -49,6 +73,43 @@ def _crossed(node: Node) -> Iterator[Violation]:
                 pins=[a.label, b.label],
                 net=node.name,
             )
+
+
+def _unsupported_bus_pins(node: Node) -> Iterator[Violation]:
+    """A module's I2C, SPI or UART line on a board pin that cannot carry it."""
+    boards = [bp for bp in node.pins if is_board(bp.part)]
+    for device in (bp for bp in node.pins if not is_board(bp.part)):
+        lines = [role for role in device.pin.roles if role in BOARD_SIDE]
+        if not lines:
+            continue
+        for board in boards:
+            if any(_carries(board, *BOARD_SIDE[role]) for role in lines):
+                continue
+            if any(CROSSED_ROLE.get(role) in board.pin.roles for role in lines):
+                continue  # crossed lines: protocol-mismatch says so
+            role = lines[0]
+            needed = BOARD_SIDE[role][0]
+            if board.part.usage.pin_matrix:
+                why = f"{board.label} is input-only, and the board has to drive {role.value}"
+                fix = f"Move {device.label} to a GPIO of {board.ref} that can drive (not an input-only pin)."
+            else:
+                capable = [f"{board.ref}.{p.name}" for p in board.part.pins_with_role(needed)]
+                why = f"{board.part.name} has {needed.value} only on {', '.join(capable) or 'no pin'}"
+                fix = f"Wire {device.label} to {' or '.join(capable)}." if capable else f"Use a board with {needed}."
+            yield violation(
+                "bus-pin-unsupported",
+                f"{device.label} ({role.value}) is wired to {board.label}, which cannot carry it: {why}.",
+                fix,
+                refs=[device.ref, board.ref],
+                pins=[device.label, board.label],
+                net=node.name,
+            )
+
+
+def _carries(board: BoundPin, role: PinRole, drives: bool) -> bool:
+    if board.part.usage.pin_matrix:
+        return board.pin.type in GPIO_TYPES or (not drives and board.pin.type is ElectricalType.INPUT)
+    return role in board.pin.roles
 
 
 def _uart_without_rx(node: Node) -> Iterator[Violation]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import combinations_with_replacement
 
-from components_db.schema import ElectricalType
-from studio.erc.context import GPIO_TYPES, ErcContext, Node
+from components_db.schema import ElectricalType, PinRole
+from studio.erc.context import GPIO_TYPES, SIGNAL_TYPES, ErcContext, Node
 from studio.erc.registry import violation
 from studio.erc.report import Violation
 
@@ -52,15 +52,27 @@ CONFLICT: dict[tuple[ElectricalType, ElectricalType], str] = {
 DRIVERS = frozenset(
     {T.OUTPUT, T.BIDIRECTIONAL, T.TRI_STATE, T.PASSIVE, T.UNSPECIFIED, T.POWER_OUT, T.OPEN_COLLECTOR, T.OPEN_EMITTER}
 )
-# a pin that can drive high shorts a ground; one that can pull low shorts a rail
-DRIVES_HIGH = GPIO_TYPES | {T.OPEN_EMITTER}
-PULLS_LOW = GPIO_TYPES | {T.OPEN_COLLECTOR}
+# signal pins a design ties to a rail on purpose: enables, resets, boot and address or mode straps, an
+# external reference, and a MOSFET gate (a P-MOSFET's gate to ground is the textbook reverse-polarity guard)
+TIED_ON_PURPOSE = frozenset(
+    {
+        PinRole.ENABLE,
+        PinRole.OUTPUT_ENABLE,
+        PinRole.RESET,
+        PinRole.BOOT,
+        PinRole.ADDRESS,
+        PinRole.MODE,
+        PinRole.VREF,
+        PinRole.GATE,
+    }
+)
 
 
 def check(ctx: ErcContext) -> Iterator[Violation]:
     for node in ctx.nodes:
         yield from _no_connects(node)
         yield from _on_rail(node)
+        yield from _shorted_gpios(node)
         yield from _matrix(node)
         yield from _not_driven(node)
 
@@ -80,23 +92,57 @@ def _no_connects(node: Node) -> Iterator[Violation]:
 
 
 def _on_rail(node: Node) -> Iterator[Violation]:
+    """A signal pin straight on ground or a supply: an output shorts it (fatal); any other signal pin
+    (a GPIO, an input, an open-drain bus line) can no longer do its job (an LCD's SDA on GND)."""
     if node.is_ground:
-        what, victims = "ground", node.of_type(DRIVES_HIGH)
+        what = "ground"
     elif node.rail_pins:
-        what, victims = f"the {node.rail_voltage:g} V supply ({node.rail_pins[0].label})", node.of_type(PULLS_LOW)
+        what = f"the {node.rail_voltage:g} V supply ({node.rail_pins[0].label})"
     else:
         return
-    for bp in victims:
-        rule = "output-on-rail" if bp.pin.type is T.OUTPUT else "gpio-on-rail"
+    for bp in node.of_type(SIGNAL_TYPES):
+        if TIED_ON_PURPOSE.intersection(bp.pin.roles):
+            continue
+        if bp.pin.type is T.OUTPUT:
+            yield violation(
+                "output-on-rail",
+                f"{bp.label} is an output wired straight to {what}: when it drives the other level it shorts the "
+                "supply and can destroy the pin.",
+                f"Take {bp.label} off net {node.name}; connect it to the input it should drive.",
+                refs=[bp.ref],
+                pins=[bp.label],
+                net=node.name,
+            )
+            continue
+        harm = " and shorts the supply when it drives the other level" if bp.pin.type in GPIO_TYPES else ""
         yield violation(
-            rule,
-            f"{bp.label} is wired straight to {what}: when it drives the other level it shorts the supply "
-            "and can destroy the pin.",
-            f"Take {bp.label} off net {node.name}; connect it through a resistor or to the input it should drive.",
+            "signal-on-rail",
+            f"{bp.label} is a signal pin ({bp.pin.type.value}) wired straight to {what}: it is stuck at that "
+            f"level, so it cannot carry its signal{harm}.",
+            f"Take {bp.label} off net {node.name}; connect it to the pin it talks to (through a resistor if it "
+            "needs a pull-up or pull-down).",
             refs=[bp.ref],
             pins=[bp.label],
             net=node.name,
         )
+
+
+def _shorted_gpios(node: Node) -> Iterator[Violation]:
+    """Two push-pull pins of one part on one node: when one drives high and the other low they short."""
+    by_part: dict[str, list[str]] = {}
+    for bp in node.of_type(GPIO_TYPES):
+        by_part.setdefault(bp.ref, []).append(bp.label)
+    for ref, labels in by_part.items():
+        if len(labels) > 1:
+            yield violation(
+                "gpio-short",
+                f"{' and '.join(labels)} are joined on net {node.name}: two pins of {ref} that each drive the line "
+                "short each other whenever they disagree.",
+                f"Give each of {', '.join(labels)} its own net; keep the one that drives this connection.",
+                refs=[ref],
+                pins=labels,
+                net=node.name,
+            )
 
 
 def _matrix(node: Node) -> Iterator[Violation]:

@@ -2,7 +2,8 @@
 
 An LED's anode side is *driven* when a supply rail or a GPIO reaches it through wires, switches or
 transistors only; its cathode side *sinks* when ground or a GPIO does. Both without a resistor in
-between is a short through the LED. Through one resistor on either side, I = (V - Vf) / R.
+between is a short through the LED. Through one resistor on either side, I = (V - Vf) / R; a
+series resistor of 0 ohm, or one the design gives no value, limits nothing anyone can tell.
 """
 
 from __future__ import annotations
@@ -68,6 +69,18 @@ def _check_led(
     path, ground = min(high, key=lambda p: p.ohms), min(low, key=lambda p: p.ohms)
     ohms = path.ohms + ground.ohms
     resistors = [*path.resistors, *ground.resistors]
+    unvalued = [r for r in resistors if ctx.resolved.design_part(r).numeric_value is None]
+    if unvalued or ohms <= 0:
+        what = f"{', '.join(unvalued)} ha{'s' if len(unvalued) == 1 else 've'} no value" if unvalued else "is 0 ohm"
+        yield violation(
+            "led-resistor-no-value",
+            f"The series resistor of LED {ref} ({' + '.join(resistors)}) {what}: nothing sets the LED's current, "
+            "so it may burn out (and a bill of materials cannot be made).",
+            f"Give {' + '.join(resistors)} a value: about 220 ohm at 3.3-5 V for a standard LED.",
+            refs=[ref, *resistors],
+            net=a_node.name,
+        )
+        return
     if ohms < MIN_SERIES_OHMS:
         yield violation(
             "led-resistor-low",
@@ -76,7 +89,7 @@ def _check_led(
             refs=[ref, *resistors],
             net=a_node.name,
         )
-    if path.volts is None or ohms <= 0:
+    if path.volts is None:
         return
     vf = _forward_voltage(part)
     milliamps = max(0.0, (path.volts - vf) / ohms * 1000.0)

@@ -1,21 +1,33 @@
-"""Loads: coils and motors need a flyback diode or a driver, and a GPIO cannot power a heavy load."""
+"""Loads: coils and motors need a flyback diode or a driver, run on a rail within their rated voltage,
+and a GPIO cannot power a heavy load."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from components_db.schema import Category, ElectricalType, Part, Pin, PinRole
-from studio.erc.context import DIODES, GPIO_TYPES, ErcContext, Node, is_ground_pin, is_two_terminal
+from studio.erc.context import (
+    DIODES,
+    GPIO_TYPES,
+    VOLT_TOLERANCE,
+    ErcContext,
+    Node,
+    is_ground_pin,
+    is_two_terminal,
+)
 from studio.erc.registry import violation
 from studio.erc.report import Violation
 
 LOAD_ROLES = frozenset({PinRole.COIL, PinRole.LOAD})
+# a motor's or coil's rated voltage is nominal: hobby loads run within 20 % of it (a 6 V motor on 7.2 V)
+LOAD_VOLT_MARGIN = 0.2
 
 
 def check(ctx: ErcContext) -> Iterator[Violation]:
     for ref, part in ctx.parts():
         if part.usage.inductive and not part.usage.flyback_included:
             yield from _flyback(ctx, ref, part)
+        yield from _rated_voltage(ctx, ref, part)
     for node in ctx.nodes:
         yield from _gpio_current(ctx, node)
 
@@ -49,6 +61,44 @@ def _flyback(ctx: ErcContext, ref: str, part: Part) -> Iterator[Violation]:
         pins=[f"{ref}.{p.name}" for p in load_pins(part)],
         net=nodes[0].name,
     )
+
+
+def _rated_voltage(ctx: ErcContext, ref: str, part: Part) -> Iterator[Violation]:
+    """A bare load (motor, pump, fan, solenoid, relay coil: terminals marked LOAD or COIL) whose rail is
+    outside its rated range (with ``LOAD_VOLT_MARGIN``). A terminal on a driver's motor output runs at the
+    driver's motor supply less its bridge drop (the KB's ``bridge_drop_v`` spec)."""
+    terminals = [p for p in part.pins if LOAD_ROLES.intersection(p.roles)]
+    if not terminals or part.supply is None:
+        return
+    volts = [v for p in terminals if (node := ctx.node(ref, p)) is not None and (v := _load_volts(ctx, node))]
+    if not volts:
+        return
+    rail, low, high = max(volts), part.supply.min_v, part.supply.max_v
+    if low * (1 - LOAD_VOLT_MARGIN) - VOLT_TOLERANCE <= rail <= high * (1 + LOAD_VOLT_MARGIN) + VOLT_TOLERANCE:
+        return
+    hint = "too little for it to run" if rail < low else "more than it is made for: it overheats or burns out"
+    yield violation(
+        "load-voltage-out-of-range",
+        f"{ref} ({part.name}) is rated {low:g}-{high:g} V but runs from {rail:g} V here: {hint}.",
+        f"Power {ref} from a {low:g}-{high:g} V supply (or a regulator or converter to that voltage), or use a "
+        f"{rail:g} V version of it.",
+        refs=[ref],
+        pins=[f"{ref}.{p.name}" for p in terminals],
+    )
+
+
+def _load_volts(ctx: ErcContext, node: Node) -> float | None:
+    drivers = {bp.ref: bp.part for bp in node.pins if PinRole.MOTOR_OUT in bp.pin.roles}
+    volts = [v - _bridge_drop(part) for ref, part in drivers.items() if (v := ctx.part_supply_voltage(ref)) is not None]
+    own = ctx.voltage(node)
+    if own is not None and not node.is_ground:
+        volts.append(own)
+    return max(volts, default=None)
+
+
+def _bridge_drop(driver: Part) -> float:
+    drop = driver.specs.get("bridge_drop_v", 0.0)
+    return float(drop) if isinstance(drop, int | float) else 0.0
 
 
 def _gpio_current(ctx: ErcContext, node: Node) -> Iterator[Violation]:

@@ -1,4 +1,5 @@
-"""References and wiring: unknown parts and pins, pins listed twice, parts or inputs left unwired."""
+"""References and wiring: unknown parts and pins, pins listed twice, nets of one pin, and parts, the
+pins a part needs to work (its KB ``required_pins``) or other inputs left unwired."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import cache
 from rapidfuzz import process
 
 from components_db.catalog import load_catalog
-from components_db.schema import ElectricalType, PinRole
+from components_db.schema import ElectricalType, Pin, PinRole
 from studio.erc.context import ErcContext, is_board
 from studio.erc.registry import violation
 from studio.erc.report import Violation
@@ -21,6 +22,7 @@ OPTIONAL_INPUT_ROLES = frozenset({PinRole.RESET, PinRole.ENABLE, PinRole.VREF, P
 def check(ctx: ErcContext) -> Iterator[Violation]:
     yield from _unresolved(ctx)
     yield from _duplicates(ctx)
+    yield from _single_pin_nets(ctx)
     yield from _unconnected(ctx)
 
 
@@ -75,9 +77,23 @@ def _duplicates(ctx: ErcContext) -> Iterator[Violation]:
             )
 
 
+def _single_pin_nets(ctx: ErcContext) -> Iterator[Violation]:
+    for node in ctx.nodes:
+        if len(node.pins) == 1:
+            (bp,) = node.pins
+            yield violation(
+                "single-pin-net",
+                f"Net {node.name} holds only {bp.label}: a wire that goes nowhere.",
+                f"Connect {bp.label} to the pin it belongs with, or delete net {node.name}.",
+                refs=[bp.ref],
+                pins=[bp.label],
+                net=node.name,
+            )
+
+
 def _unconnected(ctx: ErcContext) -> Iterator[Violation]:
     for ref, part in ctx.parts():
-        if ref not in ctx.pins_of:
+        if not any(ctx.wired(ref, p) for p in part.pins):
             yield violation(
                 "unconnected-part",
                 f"{ref} ({part.name}) is not connected to anything.",
@@ -85,11 +101,23 @@ def _unconnected(ctx: ErcContext) -> Iterator[Violation]:
                 refs=[ref],
             )
             continue
+        required = part.required_groups()
+        for group in required:
+            if not any(ctx.wired(ref, p) for p in group):
+                names = " or ".join(f"{ref}.{p.name}" for p in group)
+                yield violation(
+                    "required-pin-unconnected",
+                    f"{names} of {part.name} is not connected, and {ref} needs it to do its job{_purpose(group[0])}.",
+                    f"Connect {names} to the pin it works with (see {ref}'s pinout).",
+                    refs=[ref],
+                    pins=[f"{ref}.{p.name}" for p in group],
+                )
         if is_board(part):
             continue  # a board's spare inputs are simply unused
-        inputs = [p for p in part.pins if p.type is ElectricalType.INPUT and p.roles]
+        listed = {p.number for group in required for p in group}
+        inputs = [p for p in part.pins if p.type is ElectricalType.INPUT and p.roles and p.number not in listed]
         # an input whose role another wired input already covers is a spare channel (IN3/IN4 of an H-bridge)
-        in_use = {role for p in inputs if ctx.wired(ref, p) for role in p.roles}
+        in_use = {role for p in part.pins if p.type is ElectricalType.INPUT and ctx.wired(ref, p) for role in p.roles}
         for pin in inputs:
             needed = not OPTIONAL_INPUT_ROLES.intersection(pin.roles) and not in_use.intersection(pin.roles)
             if needed and not ctx.wired(ref, pin):
@@ -100,6 +128,11 @@ def _unconnected(ctx: ErcContext) -> Iterator[Violation]:
                     refs=[ref],
                     pins=[f"{ref}.{pin.name}"],
                 )
+
+
+def _purpose(pin: Pin) -> str:
+    """ " (ECHO: ...)" from the pin's description, when the knowledge base gives one."""
+    return f" ({pin.description})" if pin.description else ""
 
 
 @cache

@@ -84,6 +84,42 @@ TWO_GROUNDS = {"GND": ["U1.GND", "U2.GND"]}
 BUTTON = {"U1": ESP, "SW1": "push-button"}
 BUTTON_NETS = {"BTN": ["U1.GPIO4", "SW1.1"], "GND": ["SW1.2", "U1.GND"]}
 
+SONAR = {"U1": UNO, "S1": "hc-sr04"}
+SONAR_NETS = {
+    "5V": ["U1.5V", "S1.VCC"],
+    "TRIG": ["U1.D9", "S1.TRIG"],
+    "ECHO": ["U1.D10", "S1.ECHO"],
+    "GND": ["U1.GND", "S1.GND"],
+}
+LCD = {"U1": UNO, "L1": "lcd1602-i2c"}
+LCD_NETS = {
+    "5V": ["U1.5V", "L1.VCC"],
+    "SDA": ["U1.A4", "L1.SDA"],
+    "SCL": ["U1.A5", "L1.SCL"],
+    "GND": ["U1.GND", "L1.GND"],
+}
+OLED = {"U1": ESP, "D1": "oled-ssd1306-i2c"}
+OLED_NETS = {
+    "3V3": ["U1.3V3", "D1.VCC"],
+    "SDA": ["U1.GPIO21", "D1.SDA"],
+    "SCL": ["U1.GPIO22", "D1.SCL"],
+    "GND": ["U1.GND", "D1.GND"],
+}
+# a 6 V motor switched by a TIP120 with its flyback diode, from a supply given by the case
+MOTOR = {"U1": UNO, "M1": "dc-motor-6v", "Q1": "npn-tip120", "R1": "resistor=1k", "D1": "diode-1n4007"}
+
+
+def motor_from(supply: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The motor's switch circuit powered from the part ``supply`` (its + and - pins)."""
+    return {**MOTOR, "P1": supply}, {
+        "VM": ["P1.+", "M1.+", "D1.K"],
+        "SW": ["M1.-", "Q1.C", "D1.A"],
+        "BASE": ["U1.D9", "R1.1"],
+        "B": ["R1.2", "Q1.B"],
+        "GND": ["P1.-", "Q1.E", "U1.GND"],
+    }
+
+
 CASES = [
     # structure
     Case("unknown-part", True, {"U1": "esp32-devkit-v2"}, {}),
@@ -96,6 +132,13 @@ CASES = [
     Case("pin-on-two-nets", False, *LED_OK),
     Case("unconnected-part", True, {**LED_OK[0], "R9": "resistor"}, LED_OK[1]),
     Case("unconnected-part", False, *LED_OK),
+    Case("unconnected-part", True, {**LED_OK[0], "R9": "resistor"}, {**LED_OK[1], "X": ["R9.1"]}, "one-pin-net"),
+    Case("required-pin-unconnected", True, SONAR, {k: v for k, v in SONAR_NETS.items() if k != "ECHO"}, "echo"),
+    Case("required-pin-unconnected", True, LCD, {k: v for k, v in LCD_NETS.items() if k != "SDA"}, "display-bus"),
+    Case("required-pin-unconnected", False, SONAR, SONAR_NETS),
+    Case("required-pin-unconnected", False, LCD, LCD_NETS),
+    Case("single-pin-net", True, SONAR, {**SONAR_NETS, "SPARE": ["U1.D7"]}),
+    Case("single-pin-net", False, SONAR, SONAR_NETS),
     Case("unconnected-input", True, *supplied({"K1": "relay-module-1ch"}, {"5V": ["K1.VCC"], "GND": ["K1.GND"]})),
     Case(
         "unconnected-input",
@@ -111,9 +154,38 @@ CASES = [
     Case("output-on-rail", True, HBRIDGE, {**HBRIDGE_NETS, "MB": ["MT.-"], "GND": [*HBRIDGE_NETS["GND"], "M1.OUT2"]}),
     Case("output-on-rail", False, HBRIDGE, HBRIDGE_NETS),
     Case("pin-conflict-warning", False, HBRIDGE, HBRIDGE_NETS),
-    Case("gpio-on-rail", True, {"U1": ESP, "R1": "resistor"}, {"3V3": ["U1.3V3", "U1.GPIO4", "R1.1"]}),
-    Case("gpio-on-rail", True, *LED_OK[:1], {**LED_OK[1], "GND": ["D1.K", "U1.GND", "U1.GPIO5"]}, "ground"),
-    Case("gpio-on-rail", False, DHT, DHT_NETS),
+    Case("signal-on-rail", True, {"U1": ESP, "R1": "resistor"}, {"3V3": ["U1.3V3", "U1.GPIO4", "R1.1"]}),
+    Case("signal-on-rail", True, *LED_OK[:1], {**LED_OK[1], "GND": ["D1.K", "U1.GND", "U1.GPIO5"]}, "ground"),
+    Case("signal-on-rail", False, DHT, DHT_NETS),
+    Case(
+        "signal-on-rail",
+        True,
+        LCD,
+        {"5V": ["U1.5V", "L1.VCC"], "GND": ["U1.GND", "L1.GND", "L1.SDA", "L1.SCL"]},
+        "lcd-bus",
+    ),
+    Case(
+        "signal-on-rail",
+        True,
+        SONAR,
+        {"5V": ["U1.5V", "S1.VCC", "S1.TRIG"], "ECHO": ["U1.D10", "S1.ECHO"], "GND": ["U1.GND", "S1.GND"]},
+        "input",
+    ),
+    Case("signal-on-rail", False, LCD, LCD_NETS, "lcd"),
+    Case(
+        "signal-on-rail",
+        False,
+        {"U1": ESP, "S1": "vl53l0x"},
+        {
+            "3V3": ["U1.3V3", "S1.VIN", "S1.XSHUT"],
+            "SDA": ["U1.GPIO21", "S1.SDA"],
+            "SCL": ["U1.GPIO22", "S1.SCL"],
+            "GND": ["U1.GND", "S1.GND"],
+        },
+        "enable-tied-high",
+    ),
+    Case("gpio-short", True, LED_OK[0], {**LED_OK[1], "LED": ["U1.GPIO2", "U1.GPIO4", "R1.1"]}),
+    Case("gpio-short", False, *LED_OK),
     Case("no-connect-wired", True, DHT, {**DHT_NETS, "GND": ["U1.GND", "S1.GND", "S1.NC"]}),
     Case("no-connect-wired", False, DHT, DHT_NETS),
     Case(
@@ -203,6 +275,15 @@ CASES = [
         {"5V": ["U1.5V", "D1.A"], "K": ["D1.K", "R1.1"], "SINK": ["R1.2", "U1.D7"], "GND": ["U1.GND"]},
         "low-side-r",
     ),
+    Case("led-resistor-no-value", True, *led("0", "3V3"), "zero-ohm"),
+    Case(
+        "led-resistor-no-value",
+        True,
+        {**LED_OK[0], "R1": "resistor"},
+        LED_OK[1],
+        "no-value",
+    ),
+    Case("led-resistor-no-value", False, *LED_OK),
     Case("led-resistor-low", True, *led("47", "3V3")),
     Case("led-resistor-low", False, *led("220", "3V3")),
     Case("led-overcurrent", True, *led("47", "5V")),
@@ -250,6 +331,16 @@ CASES = [
         {"5V": ["U1.5V", "K1.VCC"], "GND": ["U1.GND", "K1.GND"], "IN": ["U1.D7", "K1.IN"]},
         "module",
     ),
+    Case("load-voltage-out-of-range", True, *motor_from("dc-supply-12v"), "6v-motor-on-12v"),
+    Case(
+        "load-voltage-out-of-range",
+        True,
+        {**motor_from("usb-power-5v")[0], "M1": "fan-12v"},
+        motor_from("usb-power-5v")[1],
+        "12v-fan-on-5v",
+    ),
+    Case("load-voltage-out-of-range", False, *motor_from("battery-pack-4xaa")),
+    Case("load-voltage-out-of-range", False, HBRIDGE, HBRIDGE_NETS, "9v-through-the-bridge-drop"),
     Case(
         "gpio-overcurrent",
         True,
@@ -274,6 +365,17 @@ CASES = [
     Case("protocol-mismatch", True, BME, {**BME_NETS, "SDA": ["U1.GPIO21", "S1.SCL"], "SCL": ["U1.GPIO22", "S1.SDA"]}),
     Case("protocol-mismatch", True, {"U1": ESP, "U2": UNO}, {"TX": ["U1.GPIO17", "U2.D1"], **TWO_GROUNDS}, "tx-to-tx"),
     Case("protocol-mismatch", False, BME, BME_NETS_OK),
+    Case(
+        "protocol-mismatch",
+        True,
+        LCD,
+        {"5V": ["U1.5V", "L1.VCC"], "SDA": ["U1.A4", "L1.SDA", "L1.SCL"], "GND": ["U1.GND", "L1.GND"]},
+        "same-part",
+    ),
+    Case("bus-pin-unsupported", True, OLED, {**OLED_NETS, "SCL": ["U1.GPIO36", "D1.SCL"]}, "input-only-pin"),
+    Case("bus-pin-unsupported", True, LCD, {**LCD_NETS, "SDA": ["U1.D4", "L1.SDA"]}, "uno-i2c-off-a4"),
+    Case("bus-pin-unsupported", False, OLED, {**OLED_NETS, "SDA": ["U1.GPIO32", "D1.SDA"]}, "esp32-matrix"),
+    Case("bus-pin-unsupported", False, LCD, LCD_NETS, "uno-a4-a5"),
     Case("uart-tx-no-rx", True, {"U1": ESP, "U2": UNO}, {"TX": ["U1.GPIO1", "U2.D2"], **TWO_GROUNDS}),
     Case("uart-tx-no-rx", False, {"U1": ESP, "U2": UNO}, {"TX": ["U1.GPIO17", "U2.D0"], **TWO_GROUNDS}),
     Case("uart-tx-no-rx", False, {"U1": ESP, "K1": "relay-module-1ch"}, {"IN": ["U1.GPIO17", "K1.IN"]}, "gpio-use"),
