@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from studio.intent import Measured
+
 Severity = Literal["fatal", "major", "minor", "warning"]  # the ERC's scale
 
 
@@ -66,3 +68,16 @@ class SpiceReport(BaseModel):
     assumptions: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # skipped parts, analyses that could not run
     netlist: str = ""
+
+    def measured(self) -> Measured | None:
+        """What the intent check holds a request's numbers against; None when nothing was solved."""
+        if not self.ok or self.operating_point is None:
+            return None
+        op = self.operating_point
+        return Measured(
+            simulated=True,
+            rails_v=dict(op.rail_voltages),
+            frequencies_hz={"+".join(a.refs): a.values["frequency_hz"] for a in self.analyses if a.kind == "timer555"},
+            cutoffs_hz={"+".join(a.refs): a.values["cutoff_hz"] for a in self.analyses if a.kind == "rc_filter"},
+            led_currents_a={ref: ma / 1000 for ref, ma in op.led_currents_ma.items()},
+        )

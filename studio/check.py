@@ -1,5 +1,10 @@
-"""One call that checks a design the way the CLI `check` and the studio's Check button do:
-bind it to the knowledge base, run the ERC, simulate it with ngspice."""
+"""One call that checks a design the way the CLI `check`, the studio's Check button and the pipeline
+do: bind it to the knowledge base, run the ERC, simulate it with ngspice, and, given the request, hold
+the design against what the request asks for (``studio.intent``).
+
+Two findings join the ERC from outside its rule groups, because the netlist alone cannot decide them:
+an LED whose simulated current exceeds its maximum, and a simulated value (a 555's frequency, a filter's
+cutoff, a rail, an LED current) more than 20 % from the number the request states."""
 
 from __future__ import annotations
 
@@ -9,9 +14,12 @@ from pydantic import BaseModel
 
 from spice.simulate import SpiceReport, simulate
 from studio.design import Design, DesignError
-from studio.erc import run_erc
-from studio.erc.report import ErcReport
+from studio.erc import run_erc, with_findings
+from studio.erc.registry import violation
+from studio.erc.report import ErcReport, Violation
+from studio.intent import IntentReport, RequestReading, check_intent
 from studio.resolve import PartLookup, resolve
+from studio.values import format_value
 
 MAX_DESIGN_BYTES = 2_000_000
 
@@ -20,11 +28,17 @@ class CheckReport(BaseModel):
     design: Design
     erc: ErcReport
     spice: SpiceReport | None
+    intent: IntentReport | None = None  # with a request: is the design what it asked for
 
     @property
     def passed(self) -> bool:
-        """The pass@1 verdict: no fatal and no major ERC violation (SPICE findings inform, ERC decides)."""
+        """The pass@1 verdict: no fatal and no major ERC violation."""
         return self.erc.passed
+
+    @property
+    def right(self) -> bool:
+        """What a user would accept: the ERC passes and the design is what was asked (with a request)."""
+        return self.erc.passed and (self.intent is None or self.intent.met)
 
 
 def read_design(path: Path) -> Design:
@@ -36,8 +50,50 @@ def read_design(path: Path) -> Design:
     return Design.from_json(path.read_bytes())
 
 
-def check_design(design: Design, lookup: PartLookup, *, run_spice: bool = True) -> CheckReport:
+def check_design(
+    design: Design, lookup: PartLookup, *, run_spice: bool = True, reading: RequestReading | None = None
+) -> CheckReport:
     resolved = resolve(design, lookup)
     erc = run_erc(resolved)
     spice = simulate(resolved) if run_spice else None
-    return CheckReport(design=design, erc=erc, spice=spice)
+    measured = spice.measured() if spice is not None else None
+    intent = check_intent(reading, resolved, measured) if reading is not None else None
+    found = simulated_led_overcurrent(erc, spice) + (off_target(intent) if intent is not None else [])
+    return CheckReport(design=design, erc=with_findings(erc, found), spice=spice, intent=intent)
+
+
+def simulated_led_overcurrent(erc: ErcReport, spice: SpiceReport | None) -> list[Violation]:
+    """SPICE's LED overcurrent findings, for LEDs the ERC's own estimate did not already report."""
+    if spice is None:
+        return []
+    known = {ref for v in erc.violations if v.rule == "led-overcurrent" for ref in v.refs}
+    return [
+        violation(
+            "led-overcurrent-simulated",
+            f"SPICE: {f.message}; the LED (and what drives it) can burn out.",
+            "Raise its series resistance until the simulated current is at most half its maximum.",
+            refs=f.refs,
+        )
+        for f in spice.findings
+        if f.rule == "led_overcurrent" and not known.intersection(f.refs)
+    ]
+
+
+def off_target(intent: IntentReport) -> list[Violation]:
+    """A finding per number of the request that the simulated design misses by more than 20 %."""
+    found = []
+    for r in intent.off_target:
+        stated, got = r.stated or 0.0, r.found or 0.0
+        where = f"net {r.net}" if r.net else ", ".join(r.refs)
+        found.append(
+            violation(
+                "spice-off-target",
+                f"The request asks for {r.text} ({format_value(stated, r.unit)}), but SPICE gives "
+                f"{format_value(got, r.unit)} ({where}): {abs(got - stated) / stated:.0%} off.",
+                "Change the values that set it (timing resistors and capacitor, the regulator, the series resistor) "
+                f"so that the simulation gives {format_value(stated, r.unit)} within 20 %.",
+                refs=r.refs,
+                net=r.net,
+            )
+        )
+    return found

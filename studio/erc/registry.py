@@ -77,6 +77,7 @@ RULES: dict[str, Rule] = {
         Rule("led-no-resistor", MAJOR, _E, "An LED driven from a pin or rail with no resistor in series."),
         Rule("led-resistor-no-value", MAJOR, _E, "An LED series resistor of 0 ohm or with no value in the design."),
         Rule("led-resistor-low", MINOR, _E, "An LED series resistor below 100 ohm."),
+        Rule("led-overcurrent-simulated", MAJOR, _E, "SPICE puts more current through an LED than its maximum."),
         Rule("led-overcurrent", MAJOR, _E, "(V - Vf) / R puts more current through an LED than its maximum."),
         # logic levels (rules/logic.py)
         Rule("logic-level-overvoltage", MAJOR, _E, "A signal above what an input accepts (5 V into a 3.3 V-only pin)."),
@@ -103,6 +104,13 @@ RULES: dict[str, Rule] = {
         Rule("i2c-no-pullups", WARNING, _E, "An I2C line with no pull-up resistor and no module carrying pull-ups."),
         Rule("redundant-pullups", MINOR, _E, "More than one pull-up on a line (two resistors, or one and a module's)."),
         Rule("pullup-missing", MAJOR, _E, "A pin the datasheet says needs a pull-up (DHT22 DATA) has none."),
+        # against the request (studio/check.py, from studio.intent)
+        Rule(
+            "spice-off-target",
+            MAJOR,
+            _E,
+            "A simulated frequency, cutoff, rail voltage or LED current more than 20 % from what the request states.",
+        ),
         # switches (rules/inputs.py)
         Rule("floating-switch-input", MAJOR, _E, "A button or switch to a GPIO with no pull-up or pull-down resistor."),
     )

@@ -67,6 +67,14 @@ def test_quantities_count_as_a_multiset(pipeline_kb):
     assert (extra.true_positives, extra.false_positives, extra.false_negatives) == (5, 2, 0)
 
 
+def test_an_expected_part_is_met_by_one_of_its_alternatives(pipeline_kb):
+    sonar = [ExpectedPart(part="arduino-uno"), ExpectedPart(part="hc-sr04", alternatives=["vl53l0x"])]
+    s = score_parts(sonar, parts("arduino-uno", "vl53l0x"), pipeline_kb)
+    assert (s.true_positives, s.false_positives, s.false_negatives) == (2, 0, 0)
+    both = score_parts(sonar, parts("arduino-uno", "vl53l0x", "hc-sr04"), pipeline_kb)
+    assert (both.true_positives, both.false_positives, both.false_negatives) == (2, 1, 0)
+
+
 def test_supporting_parts_the_designer_adds_are_not_false_positives(pipeline_kb):
     support = ["resistor*3", "capacitor-ceramic*2", "diode-1n4007", "nmos-irlz44n", "usb-power-5v", "ams1117-3v3"]
     s = score_parts(expected("arduino-uno", "led-red"), parts("arduino-uno", "led-red", *support), pipeline_kb)

@@ -1,0 +1,8 @@
+"""The intent check: what a request asks for (``reading``) and whether a design gives it (``check``)."""
+
+from __future__ import annotations
+
+from studio.intent.check import IntentReport, Measured, Requirement, check_intent
+from studio.intent.reading import RequestReader, RequestReading, UnknownPart
+
+__all__ = ["IntentReport", "Measured", "RequestReader", "RequestReading", "Requirement", "UnknownPart", "check_intent"]
