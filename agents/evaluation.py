@@ -31,11 +31,10 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from rapidfuzz import fuzz
 
 from agents.identify import MAX_UNKNOWN
 from agents.parts_list import MAX_QUANTITY, PartRequest, PartsList
-from agents.pinouts import OutOfKnowledge, lookup_pinouts
+from agents.pinouts import OutOfKnowledge, lookup_pinouts, names_match
 from agents.reference import ReferenceDesignError, design_from_parts
 from agents.reference.designer import SUPPORT_SYMBOLS
 from agents.reference.levels import SHIFTER
@@ -47,7 +46,8 @@ from components_db.retrieval import compact
 from components_db.schema import Category
 from studio.check import CheckReport, check_design
 from studio.design import Design
-from studio.intent import RequestReader
+from studio.intent import RequestReader, RequestReading
+from studio.intent.check import NOT_UNDERSTOOD
 from studio.resolve import PartLookup, resolve
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "prompts"
@@ -206,17 +206,6 @@ def score_parts(expected: Iterable[ExpectedPart], identified: PartsList | None, 
     return PartScore(true_positives=tp, false_positives=fp, false_negatives=fn)
 
 
-def names_match(missing: str, reported: str) -> bool:
-    """Whether an out-of-knowledge entry names the missing part ("MH-Z19B" ~ "mh-z19b co2 sensor")."""
-    a, b = compact(missing), compact(reported)
-    if not a or not b:
-        return False
-    return (min(len(a), len(b)) >= 3 and (a in b or b in a)) or fuzz.ratio(a, b) >= OOK_NAME_RATIO
-
-
-OOK_NAME_RATIO = 80.0
-
-
 class PromptResult(BaseModel):
     """One row of results.csv: a system's metrics on one prompt."""
 
@@ -237,7 +226,10 @@ class PromptResult(BaseModel):
     recall: float
     f1: float
     design_valid: bool  # a design was produced and every part and pin in it is in the knowledge base
-    erc_pass: bool  # no fatal and no major violation
+    erc_pass: bool  # pass@1: no fatal and no major violation
+    intent_score: float  # share of the request's checked requirements the design meets; 0 without a design
+    intent_met: bool  # every one of them (nothing missing, substituted or out of knowledge)
+    right: bool  # what a user would accept: the ERC passes and the intent is met
     structural: float  # ERC scores; 0 without a design
     electrical: float
     violations: int
@@ -258,6 +250,9 @@ def score(prompt: BenchmarkPrompt, outcome: Outcome, kb: PartLookup, system: str
         missing = prompt.missing or ""
         detected = any(names_match(missing, o.name) for o in outcome.out_of_knowledge)
     identified = [(r.part, r.quantity) for r in outcome.parts.parts] if outcome.parts else []
+    intent = outcome.check.intent if outcome.check is not None else None
+    erc_pass = valid and erc is not None and erc.passed
+    intent_met = valid and intent is not None and intent.met
     return PromptResult(
         id=prompt.id,
         system=system,
@@ -276,7 +271,10 @@ def score(prompt: BenchmarkPrompt, outcome: Outcome, kb: PartLookup, system: str
         recall=round(parts.recall, 4),
         f1=round(parts.f1, 4),
         design_valid=valid,
-        erc_pass=valid and erc is not None and erc.passed,
+        erc_pass=erc_pass,
+        intent_score=intent.score if valid and intent is not None else 0.0,
+        intent_met=intent_met,
+        right=erc_pass and intent_met,
         structural=erc.structural_score if erc else 0.0,
         electrical=erc.electrical_score if erc else 0.0,
         violations=len(erc.violations) if erc else 0,
@@ -305,6 +303,8 @@ class Aggregate(BaseModel):
     f1: float
     validity: float
     erc_pass: float
+    intent_score: float
+    right_rate: float  # ERC pass and intent met
     structural: float
     electrical: float
     ook_prompts: int  # prompts naming a part the knowledge base lacks
@@ -329,6 +329,8 @@ def aggregate(results: list[PromptResult]) -> Aggregate:
         f1=_mean(r.f1 for r in results),
         validity=_mean(r.design_valid for r in results),
         erc_pass=_mean(r.erc_pass for r in results),
+        intent_score=_mean(r.intent_score for r in results),
+        right_rate=_mean(r.right for r in results),
         structural=_mean(r.structural for r in results),
         electrical=_mean(r.electrical for r in results),
         ook_prompts=len(ook),
@@ -432,7 +434,10 @@ class ReferenceBaseline:
             return Outcome(status="invalid", error=str(exc))
         stages: dict[str, float] = {}
         with _timed(stages, "identify"):
-            parts = self.identify(text)
+            reading = self.reader.read(text)
+            if not reading.understood:
+                return Outcome(status="not_understood", error=NOT_UNDERSTOOD, seconds=time.perf_counter() - started)
+            parts = self._identify(reading)
         with _timed(stages, "pinouts"):
             pinouts = lookup_pinouts(parts, self.kb)
         status: Status = "ok"
@@ -447,7 +452,7 @@ class ReferenceBaseline:
                     status, error = "stopped", str(exc)
         if design is not None:
             with _timed(stages, "check"):
-                check = check_design(design, self.kb, run_spice=self.run_spice)
+                check = check_design(design, self.kb, run_spice=self.run_spice, reading=reading)
         return Outcome(
             status=status,
             error=error,
@@ -460,7 +465,10 @@ class ReferenceBaseline:
         )
 
     def identify(self, request: str) -> PartsList:
-        reading = self.reader.read(request)
+        return self._identify(self.reader.read(request))
+
+    def _identify(self, reading: RequestReading) -> PartsList:
+        request = reading.request
         found = {p.part: p.quantity for p in reading.parts}
         unknown = [u.name for u in reading.unknown]
         for part_id in self._retrieved(request, unknown):

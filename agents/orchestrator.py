@@ -34,7 +34,7 @@ from agents.identify import (
 )
 from agents.llm import Generated, StageCall, StageGenerationError, generate_stage
 from agents.parts_list import PartsList
-from agents.pinouts import MAX_PARTS, PinoutsOutput, PromptStyle, lookup_pinouts
+from agents.pinouts import MAX_PARTS, OutOfKnowledge, PinoutsOutput, PromptStyle, lookup_pinouts, names_match
 from agents.prompting import LlmStage
 from agents.reason import plan_from_text, reason_input, reason_prompt
 from agents.reference.builder import ReferenceDesignError
@@ -55,6 +55,8 @@ from agents.synthesize import GrammarBounds, SynthesizeInput, design_from_text, 
 from components_db import KnowledgeBase
 from studio.check import check_design
 from studio.design import DesignError
+from studio.intent import RequestReader, RequestReading
+from studio.intent.check import NOT_UNDERSTOOD
 from studio.layout import layout_design
 from studio.moe.engine import MoEEngine
 from studio.moe.profile import SteeringProfile
@@ -156,6 +158,7 @@ class Pipeline:
         self.settings = settings or PipelineSettings()
         self.model_name = model_name or engine.info.name
         self.cache = StageCache()
+        self._reader: tuple[str, RequestReader] | None = None  # built for one state of the knowledge base
 
     def run(
         self,
@@ -181,6 +184,11 @@ class Pipeline:
         result = PipelineRun(report=report)
         for notice in cleaned.notices:
             run.emit("notice", None, notice)
+        report.reading = self.read(cleaned.text, run.kb_digest)
+        if not report.reading.understood:
+            report.status, report.error = "not_understood", NOT_UNDERSTOOD
+            report.total_seconds = round(time.perf_counter() - started, 3)
+            return result
         try:
             run.execute(result)
         except PipelineStopped as exc:
@@ -190,13 +198,21 @@ class Pipeline:
         report.total_seconds = round(time.perf_counter() - started, 3)
         return result
 
-    def suggest(self, parts: PartsList, title: str | None = None) -> tuple[Suggestion, str | None]:
-        """The reference designer's wiring of ``parts``, checked and drawn."""
+    def read(self, request: str, kb_digest: str) -> RequestReading:
+        """What the request names and states, read against the knowledge base as it is now."""
+        if self._reader is None or self._reader[0] != kb_digest:
+            self._reader = (kb_digest, RequestReader(self.kb))
+        return self._reader[1].read(request)
+
+    def suggest(
+        self, parts: PartsList, title: str | None = None, reading: RequestReading | None = None
+    ) -> tuple[Suggestion, str | None]:
+        """The reference designer's wiring of ``parts``, checked (against ``reading`` too) and drawn."""
         try:
             reference = design_from_parts(parts, self.kb, title=title)
         except ReferenceDesignError as exc:
             return Suggestion(error=str(exc)), None
-        check = check_design(reference.design, self.kb, run_spice=self.settings.run_spice)
+        check = check_design(reference.design, self.kb, run_spice=self.settings.run_spice, reading=reading)
         plan = plan_text(reference.design, reference.added, reference.notes, self.kb)
         resolved = resolve(reference.design, self.kb)
         svg = render_svg(resolved, layout_design(resolved, seed=self.settings.layout_seed), title=title)
@@ -257,9 +273,9 @@ class _Run:
         start = time.perf_counter()
         pinouts = lookup_pinouts(parts, self.p.kb, max_parts=s.max_parts)
         report.bill = pinouts.bill
-        report.out_of_knowledge = pinouts.out_of_knowledge
+        report.out_of_knowledge = [*pinouts.out_of_knowledge, *named_out_of_knowledge(report.reading, pinouts)]
         report.notices += pinouts.notices
-        messages = [o.message for o in pinouts.out_of_knowledge] + pinouts.notices
+        messages = [o.message for o in report.out_of_knowledge] + pinouts.notices
         for message in messages:
             self.emit("notice", "pinouts", message)
         output = {"bill": [b.model_dump() for b in pinouts.bill], "pins": _pin_table(pinouts)}
@@ -269,7 +285,7 @@ class _Run:
             raise PipelineStopped(
                 "none of the identified parts is in the knowledge base" + (f": {reasons}" if reasons else "")
             )
-        suggestion, result.suggestion_svg = self.p.suggest(parts, title=self.title)
+        suggestion, result.suggestion_svg = self.p.suggest(parts, title=self.title, reading=report.reading)
         report.suggestion = suggestion
 
         # reason
@@ -301,8 +317,10 @@ class _Run:
         # check
         self.emit("stage_started", "check")
         start = time.perf_counter()
-        report.check = check_design(design, self.p.kb, run_spice=s.run_spice)
+        report.check = check_design(design, self.p.kb, run_spice=s.run_spice, reading=report.reading)
         summary = {"passed": report.check.passed, "violations": len(report.check.erc.violations)}
+        if report.check.intent is not None:
+            summary |= {"intent_met": report.check.intent.met, "intent_score": report.check.intent.score}
         self._record("check", {}, summary, start, None)
 
         # render
@@ -398,6 +416,19 @@ class _Run:
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
             raise _Cancelled
+
+
+def named_out_of_knowledge(reading: RequestReading | None, pinouts: PinoutsOutput) -> list[OutOfKnowledge]:
+    """The part numbers the request names that the knowledge base lacks and identify did not report:
+    whatever the model put in their place, the run says so (never a silent substitute)."""
+    if reading is None:
+        return []
+    reported = [o.name for o in pinouts.out_of_knowledge]
+    return [
+        OutOfKnowledge(name=u.name, nearest=u.nearest, message=u.message + ".")
+        for u in reading.unknown
+        if not any(names_match(u.name, name) for name in reported)
+    ]
 
 
 def _pin_table(pinouts: PinoutsOutput) -> dict[str, list[dict]]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from rapidfuzz import fuzz
 
 from agents.parts_list import PartsList
 from agents.reference.builder import PREFIXES
+from components_db.retrieval import compact
 from components_db.schema import ElectricalType, Part, Pin
 from studio.resolve import PartLookup, SuggestingLookup
 
@@ -36,6 +38,17 @@ class OutOfKnowledge(BaseModel):
     name: str  # as the request or the model named it
     nearest: list[str]  # known part ids closest to it
     message: str
+
+
+OOK_NAME_RATIO = 80.0
+
+
+def names_match(missing: str, reported: str) -> bool:
+    """Whether an out-of-knowledge entry names the missing part ("MH-Z19B" ~ "mh-z19b co2 sensor")."""
+    a, b = compact(missing), compact(reported)
+    if not a or not b:
+        return False
+    return (min(len(a), len(b)) >= 3 and (a in b or b in a)) or fuzz.ratio(a, b) >= OOK_NAME_RATIO
 
 
 class PinoutsOutput(BaseModel):

@@ -12,6 +12,7 @@ from agents.parts_list import PartsList
 from agents.pinouts import BillLine, OutOfKnowledge
 from studio.check import CheckReport
 from studio.design import Design
+from studio.intent import RequestReading
 from studio.moe.profile import SteeringProfile
 from studio.moe.specs import MoEInfo
 from studio.moe.trace import RoutingTrace
@@ -19,7 +20,7 @@ from studio.moe.trace import RoutingTrace
 REPORT_VERSION = 1
 StageName = Literal["identify", "pinouts", "reason", "synthesize", "check", "render"]
 STAGE_ORDER: tuple[StageName, ...] = ("identify", "pinouts", "reason", "synthesize", "check", "render")
-Status = Literal["ok", "stopped", "cancelled", "invalid"]
+Status = Literal["ok", "stopped", "cancelled", "invalid", "not_understood"]
 
 
 class RoutingSummary(BaseModel):
@@ -68,6 +69,7 @@ class RunReport(BaseModel):
     status: Status = "ok"
     error: str | None = None  # why the run stopped, in words
     notices: list[str] = Field(default_factory=list)
+    reading: RequestReading | None = None  # what the request names and states (the intent check's input)
     stages: list[StageRecord] = Field(default_factory=list)
     parts: PartsList | None = None
     bill: list[BillLine] = Field(default_factory=list)
@@ -84,6 +86,11 @@ class RunReport(BaseModel):
     @property
     def passed(self) -> bool:
         return self.check is not None and self.check.passed
+
+    @property
+    def right(self) -> bool:
+        """The ERC passes and the design is what the request asked for."""
+        return self.check is not None and self.check.right
 
 
 def summarise(trace: RoutingTrace | None, prompt_tokens: int, num_experts: int) -> RoutingSummary | None:
