@@ -1,7 +1,8 @@
 """`circuit-studio check` and `circuit-studio export`: the design toolkit from the command line.
 
-Exit codes of `check`: 0 the design passes (no fatal, no major violation), 1 it fails, 2 the input
-cannot be read. `export` writes nothing unless every part and pin is known.
+Exit codes of `check`: 0 the design passes (no fatal, no major violation; with ``--request``, and it is
+what the request asks for), 1 it fails, 2 the input cannot be read. `export` writes nothing unless every
+part and pin is known.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from spice.report import SpiceReport
 from studio.check import CheckReport, check_design, read_design
 from studio.design import DesignError
 from studio.exports import ExportError, write_exports
+from studio.intent import IntentReport, RequestReader
+from studio.intent.reading import MAX_REQUEST_CHARS
 from studio.resolve import resolve
 
 EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
@@ -25,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("design", type=Path, help="design JSON file")
     check.add_argument("--json", action="store_true", help="print the full report as JSON")
     check.add_argument("--no-spice", action="store_true", help="skip the SPICE simulation")
+    check.add_argument(
+        "--request", metavar="TEXT", help="also check that the design is what this request asks for (intent check)"
+    )
     check.set_defaults(handler=run_check)
     export = sub.add_parser("export", help="write Circuit JSON, Wokwi, SPICE, KiCad, BOM and SVG files")
     export.add_argument("design", type=Path, help="design JSON file")
@@ -37,9 +43,16 @@ def run_check(args: argparse.Namespace) -> int:
         design = read_design(args.design)
     except DesignError as exc:
         return _invalid(exc.problems)
-    report = check_design(design, KnowledgeBase.open(), run_spice=not args.no_spice)
+    kb = KnowledgeBase.open()
+    reading = None
+    if args.request is not None:
+        if not args.request.strip():
+            print("error: --request is empty", file=sys.stderr)
+            return EXIT_INVALID
+        reading = RequestReader(kb).read(" ".join(args.request.split())[:MAX_REQUEST_CHARS])
+    report = check_design(design, kb, run_spice=not args.no_spice, reading=reading)
     print(report.model_dump_json(indent=2) if args.json else format_check(report))
-    return EXIT_PASS if report.passed else EXIT_FAIL
+    return EXIT_PASS if report.right else EXIT_FAIL
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -67,7 +80,18 @@ def format_check(report: CheckReport) -> str:
         lines.append(f"      fix: {v.fix}")
     if report.spice is not None:
         lines += format_spice(report.spice)
+    if report.intent is not None:
+        lines += format_intent(report.intent)
     return "\n".join(lines)
+
+
+def format_intent(intent: IntentReport) -> list[str]:
+    if not intent.understood:
+        return [f"Intent: {intent.verdict}"]
+    lines = [f"Intent: {'MET' if intent.met else 'NOT MET'} - score {intent.score:.2f}"]
+    lines += [f"  [{r.status}] {r.kind} {r.text}: {r.detail}" for r in intent.requirements]
+    lines += [f"  substituted: {s.used} ({', '.join(s.refs)}) for {s.named} - {s.why}" for s in intent.substitutions]
+    return lines
 
 
 def format_spice(spice: SpiceReport) -> list[str]:

@@ -1,15 +1,23 @@
 """`circuit-studio design` and `circuit-studio eval`: the design pipeline from the command line.
 
     circuit-studio design "ESP32 reads a DHT22 and switches a 12 V fan" --out design-out/
-    circuit-studio eval --prompts benchmarks/prompts/test.jsonl --baseline reference --out eval-out/
+    circuit-studio design --batch requests.jsonl --out batch-out/
+    circuit-studio eval --split dev --split test --split wild --baseline reference --out eval-out/
 
 `design` streams the stages (and the reasoning as it is written) to stderr, prints a summary, and writes
 every export, ``report.json``, ``plan.txt`` and the reference designer's suggestion (``suggestion/``).
-Exit codes: 0 the design passes the ERC, 1 it fails, 2 the request, profile or model cannot be used or
-the run stopped (the message says why).
+Exit codes: 0 the design is right (it passes the ERC and is what the request asked for), 1 it is not,
+2 the request, profile or model cannot be used or the run stopped (the message says why).
+
+`design --batch FILE` runs every request of FILE (JSONL with ``id`` and ``prompt``, or one request per
+line) in one process: ``DIR/<id>/`` holds each run's report and exports, ``DIR/index.jsonl`` a line per
+request (id, status, ERC verdict, intent score, right, seconds); progress goes to stderr. Exit 0 when every
+design is right, 1 when one is not, 2 when the file cannot be used.
 
 `eval` runs each benchmark prompt through the pipeline and, with ``--baseline reference``, through the
-rule-based baseline, and writes ``results.csv``, ``summary.md``, ``summary.json`` and ``summary.png``.
+rule-based baseline, and writes ``results.csv``, ``summary.md``, ``summary.json`` and ``summary.png``;
+given several prompt files it does so per file (``DIR/<file>/``) and writes ``comparison.md`` with the
+files side by side.
 
 torch and the model stack are imported when a command runs, so the rest of the CLI starts fast.
 """
@@ -36,6 +44,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[[argparse.Namespace], int]
 BASELINES = ("reference",)
+SPLITS = ("dev", "test", "wild")  # agents.evaluation.SPLITS, spelled out to keep the start-up light
 
 
 class CliError(ValueError):
@@ -44,14 +53,24 @@ class CliError(ValueError):
 
 def register(sub: argparse._SubParsersAction) -> None:
     design = sub.add_parser("design", help="design a circuit from a sentence on a local MoE model")
-    design.add_argument("prompt", help='the circuit request, e.g. "ESP32 reads a DHT22 and switches a 12 V fan"')
+    design.add_argument(
+        "prompt", nargs="?", help='the circuit request, e.g. "ESP32 reads a DHT22 and switches a 12 V fan"'
+    )
+    design.add_argument(
+        "--batch", type=Path, metavar="FILE", help="design every request of FILE (JSONL with id and prompt, or lines)"
+    )
     _model_options(design)
     design.add_argument("--out", type=Path, default=Path("design-out"), help="output folder (default design-out)")
     design.add_argument("--json", action="store_true", help="print the run report as JSON instead of a summary")
     design.set_defaults(handler=run_design)
 
-    evaluate = sub.add_parser("eval", help="score the pipeline (and a baseline) on a benchmark prompt file")
-    evaluate.add_argument("--prompts", type=Path, required=True, help="benchmark JSONL (benchmarks/prompts/)")
+    evaluate = sub.add_parser("eval", help="score the pipeline (and a baseline) on benchmark prompt files")
+    evaluate.add_argument(
+        "--prompts", type=Path, action="append", default=[], help="benchmark JSONL (repeatable; benchmarks/prompts/)"
+    )
+    evaluate.add_argument(
+        "--split", choices=SPLITS, action="append", default=[], help="a shipped split: dev, test or wild (repeatable)"
+    )
     _model_options(evaluate)
     evaluate.add_argument("--baseline", choices=BASELINES, help="also evaluate this baseline, side by side")
     evaluate.add_argument("--baseline-only", action="store_true", help="evaluate only the baseline (no model)")
@@ -70,6 +89,7 @@ def _reports_errors(handler: Handler) -> Handler:
 
     @wraps(handler)
     def run(args: argparse.Namespace) -> int:
+        from agents.batch import BatchError
         from agents.evaluation import BenchmarkError
         from studio.exports import ExportError
         from studio.models import ModelNotAvailable
@@ -80,6 +100,7 @@ def _reports_errors(handler: Handler) -> Handler:
             CliError,
             RequestError,
             BenchmarkError,
+            BatchError,
             ModelNotAvailable,
             UnsupportedModel,
             ProfileError,
@@ -107,6 +128,10 @@ def _error(message: str) -> int:
 def run_design(args: argparse.Namespace) -> int:
     from components_db import KnowledgeBase
 
+    if args.batch is not None:
+        return run_batch(args)
+    if args.prompt is None:
+        raise CliError('give a request ("ESP32 reads a DHT22") or --batch FILE')
     clean_request(args.prompt)  # refuse an empty request before loading a model
     kb = KnowledgeBase.open()
     pipeline, profile = open_pipeline(args.model, args.profile, kb)
@@ -116,7 +141,32 @@ def run_design(args: argparse.Namespace) -> int:
     print(report.model_dump_json(indent=2) if args.json else format_summary(report, written))
     if report.status != "ok":
         return _error(f"no design ({report.status}): {report.error}")
-    return EXIT_PASS if report.passed else EXIT_FAIL
+    return EXIT_PASS if report.right else EXIT_FAIL
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    from agents.batch import BatchRow, read_batch
+    from components_db import KnowledgeBase
+
+    if args.prompt is not None:
+        raise CliError("give either a request or --batch FILE, not both")
+    requests = read_batch(args.batch)  # refuse a bad file before loading a model
+    kb = KnowledgeBase.open()
+    pipeline, profile = open_pipeline(args.model, args.profile, kb)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with (args.out / "index.jsonl").open("w", encoding="utf-8") as index:
+        for number, request in enumerate(requests, start=1):
+            run = pipeline.run(request.prompt, profile=profile)
+            write_run(run, kb, args.out / request.id)
+            row = BatchRow.of(request.id, run.report)
+            rows.append(row)
+            index.write(row.model_dump_json() + "\n")
+            index.flush()
+            print(f"[{number}/{len(requests)}] {row.line()}", file=sys.stderr, flush=True)
+    right = sum(r.right for r in rows)
+    print(f"{right} of {len(rows)} designs right (ERC pass and intent met); index in {args.out / 'index.jsonl'}")
+    return EXIT_PASS if right == len(rows) else EXIT_FAIL
 
 
 def open_pipeline(
@@ -207,6 +257,7 @@ def format_summary(report: RunReport, written: list[Path]) -> str:
         lines += [f"  - {o.message}" for o in report.out_of_knowledge]
     if report.check is not None:
         lines.append(format_check(report.check))
+        lines.append(f"Right: {'yes' if report.right else 'no'} (ERC pass and intent met)")
     suggestion = report.suggestion
     if suggestion is not None:
         if suggestion.check is not None:
@@ -224,14 +275,25 @@ def format_summary(report: RunReport, written: list[Path]) -> str:
 
 @_reports_errors
 def run_eval(args: argparse.Namespace) -> int:
-    from agents.evaluation import EvaluationSummary, Outcome, ReferenceBaseline, evaluate, load_benchmark, summaries
+    from agents.evaluation import (
+        EvaluationSummary,
+        Outcome,
+        ReferenceBaseline,
+        evaluate,
+        load_benchmark,
+        prompt_file,
+        summaries,
+    )
     from components_db import KnowledgeBase
 
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit must be at least 1")
     if args.baseline_only and not args.baseline:
         raise CliError("--baseline-only needs --baseline")
-    prompts = load_benchmark(args.prompts)[: args.limit]
+    files = list(dict.fromkeys([*args.prompts, *(prompt_file(split) for split in args.split)]))
+    if not files:
+        raise CliError("name the prompts: --prompts FILE or --split dev|test|wild (each repeatable)")
+    sets = {path: load_benchmark(path)[: args.limit] for path in files}  # every file checked before a model loads
     kb = KnowledgeBase.open()
     kb.search("warm up", top=1)  # the first search loads the embedding model: not part of any prompt's latency
     systems = {}
@@ -246,28 +308,39 @@ def run_eval(args: argparse.Namespace) -> int:
         systems["pipeline"] = run_pipeline
     if args.baseline:
         systems[args.baseline] = ReferenceBaseline(kb).run
-    results = evaluate(prompts, systems, kb, on_result=_progress_line(len(prompts)))
-    summary = EvaluationSummary(
-        prompts_file=str(args.prompts), prompts=len(prompts), model=model, profile=profile, systems=summaries(results)
-    )
-    written = write_eval(results, summary, args.out)
-    print(markdown_table(*overall_rows(summary)))
+    evaluated: dict[str, EvaluationSummary] = {}
+    written: list[Path] = []
+    for path, prompts in sets.items():
+        label = path.stem if len(sets) > 1 else ""
+        results = evaluate(prompts, systems, kb, on_result=_progress_line(len(prompts), label))
+        summary = EvaluationSummary(
+            prompts_file=str(path), prompts=len(prompts), model=model, profile=profile, systems=summaries(results)
+        )
+        written += write_eval(results, summary, args.out / label if label else args.out)
+        evaluated[path.stem] = summary
+    if len(evaluated) > 1:
+        table = markdown_table(*comparison_rows(evaluated))
+        written.append(_write_text(args.out / "comparison.md", f"# Evaluation side by side\n\n{table}\n"))
+        print(table)
+    else:
+        print(markdown_table(*overall_rows(next(iter(evaluated.values())))))
     print(f"\nWrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     return EXIT_PASS
 
 
-def _progress_line(total: int) -> Callable[[BenchmarkPrompt, list[PromptResult]], None]:
+def _progress_line(total: int, label: str = "") -> Callable[[BenchmarkPrompt, list[PromptResult]], None]:
     done = 0
 
     def show(prompt: BenchmarkPrompt, rows: list[PromptResult]) -> None:
         nonlocal done
         done += 1
         parts = [
-            f"{r.system} F1 {r.f1:.2f} ERC {'pass' if r.erc_pass else 'fail'} {r.seconds:.1f} s"
-            + ("" if r.status == "ok" else f" ({r.status})")
+            f"{r.system} F1 {r.f1:.2f} ERC {'pass' if r.erc_pass else 'fail'} intent {r.intent_score:.2f}"
+            f"{' right' if r.right else ''} {r.seconds:.1f} s" + ("" if r.status == "ok" else f" ({r.status})")
             for r in rows
         ]
-        print(f"[{done}/{total}] {prompt.id} " + " | ".join(parts), file=sys.stderr, flush=True)
+        where = f"{label} " if label else ""
+        print(f"[{where}{done}/{total}] {prompt.id} " + " | ".join(parts), file=sys.stderr, flush=True)
 
     return show
 
@@ -301,7 +374,9 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("recall", "part recall"),
     ("f1", "part F1"),
     ("validity", "design validity"),
-    ("erc_pass", "ERC pass"),
+    ("erc_pass", "ERC pass@1"),
+    ("intent_score", "intent score"),
+    ("right_rate", "right-rate (ERC pass and intent met)"),
     ("structural", "structural score"),
     ("electrical", "electrical score"),
     ("ook_recall", "out-of-knowledge recall"),
@@ -311,7 +386,22 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("seconds_p95", "latency p95 (s)"),
     ("tokens_mean", "tokens generated (mean)"),
 )
-GROUP_METRICS = (("f1", "F1"), ("erc_pass", "ERC"), ("validity", "valid"), ("seconds_p50", "p50 s"))
+GROUP_METRICS = (
+    ("f1", "F1"),
+    ("erc_pass", "ERC"),
+    ("intent_score", "intent"),
+    ("right_rate", "right"),
+    ("validity", "valid"),
+    ("seconds_p50", "p50 s"),
+)
+# the side-by-side table of several prompt files: overall, then per difficulty
+COMPARED = (
+    ("recall", "part recall"),
+    ("f1", "part F1"),
+    ("erc_pass", "ERC pass@1"),
+    ("intent_score", "intent score"),
+    ("right_rate", "right-rate"),
+)
 
 
 def overall_rows(summary: EvaluationSummary) -> tuple[list[str], list[list[str]]]:
@@ -319,6 +409,24 @@ def overall_rows(summary: EvaluationSummary) -> tuple[list[str], list[list[str]]
     rows = [[label, *(_cell(getattr(summary.systems[n].overall, key)) for n in names)] for key, label in METRICS]
     rows.insert(4, ["part F1, prompts in the KB", *(_cell(summary.systems[n].f1_in_kb) for n in names)])
     return ["metric", *names], rows
+
+
+def comparison_rows(evaluated: dict[str, EvaluationSummary]) -> tuple[list[str], list[list[str]]]:
+    """Metrics as rows; one column per prompt file and system ("test pipeline", "test reference")."""
+    columns = [(name, system) for name, summary in evaluated.items() for system in summary.systems]
+    header = ["metric", *(f"{name} {system}" for name, system in columns)]
+    rows = [["prompts", *(str(evaluated[n].systems[s].overall.prompts) for n, s in columns)]]
+    rows += [
+        [label, *(_cell(getattr(evaluated[n].systems[s].overall, key)) for n, s in columns)] for key, label in COMPARED
+    ]
+    for difficulty in ("easy", "medium", "hard"):
+        for key, label in (("erc_pass", "ERC pass@1"), ("right_rate", "right-rate")):
+            cells = []
+            for n, s in columns:
+                group = evaluated[n].systems[s].by_difficulty.get(difficulty)
+                cells.append(f"{_cell(getattr(group, key))} ({group.prompts})" if group else "-")
+            rows.append([f"{label}, {difficulty}", *cells])
+    return header, rows
 
 
 def summary_markdown(results: list[PromptResult], summary: EvaluationSummary) -> str:
@@ -342,14 +450,14 @@ def summary_markdown(results: list[PromptResult], summary: EvaluationSummary) ->
     for r in results:
         by_prompt.setdefault(r.id, {})[r.system] = r
     header = ["id", "difficulty", "style", "domain"]
-    header += [f"{n} {label}" for n in names for label in ("F1", "ERC", "valid", "s", "status")]
+    header += [f"{n} {label}" for n in names for label in ("F1", "ERC", "intent", "right", "s", "status")]
     rows = []
     for rows_of in by_prompt.values():
         first = next(iter(rows_of.values()))
         row = [first.id, first.difficulty, first.style, first.domain]
         for n in names:
             r = rows_of[n]
-            row += [_cell(r.f1), _cell(r.erc_pass), _cell(r.design_valid), _cell(r.seconds), r.status]
+            row += [_cell(r.f1), _cell(r.erc_pass), _cell(r.intent_score), _cell(r.right), _cell(r.seconds), r.status]
         rows.append(row)
     sections.append("## Per prompt\n\n" + markdown_table(header, rows))
     return "\n\n".join(sections) + "\n"
@@ -382,12 +490,12 @@ def plot_summary(summary: EvaluationSummary, path: Path) -> None:
     names = list(summary.systems)
     fig, axes = plt.subplots(1, len(names) + 1, figsize=(5 * (len(names) + 1), 4), squeeze=False)
     groups = [*summary.systems[names[0]].by_difficulty, "all"]
-    quality = (("f1", "part F1"), ("erc_pass", "ERC pass"), ("validity", "validity"))
+    quality = (("f1", "part F1"), ("erc_pass", "ERC pass@1"), ("intent_score", "intent"), ("right_rate", "right"))
     width = 0.8 / len(quality)
     for ax, name in zip(axes[0], names, strict=False):
         aggregates = _by_difficulty_and_all(summary.systems[name])
         for i, (key, label) in enumerate(quality):
-            xs = [g + (i - 1) * width for g in range(len(groups))]
+            xs = [g + (i - (len(quality) - 1) / 2) * width for g in range(len(groups))]
             ax.bar(xs, [getattr(aggregates[g], key) for g in groups], width, label=label)
         ax.set(title=name, xticks=range(len(groups)), xticklabels=groups, ylim=(0, 1.05))
         ax.legend(loc="lower right", fontsize="small")

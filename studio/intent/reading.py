@@ -35,6 +35,7 @@ TYPO_RATIO = 85.0  # rapidfuzz ratio at which a part number is read as a typo of
 COUNT_LOOKBACK = 3  # words before a part name searched for its count ("two 6 V DC motors")
 MAX_COUNT = 16
 MAX_UNKNOWN = 4
+MAX_REQUEST_CHARS = 1000  # the pipeline's cut (agents.request); a longer text is read up to here
 CONTEXT_WORDS = 5  # words each side of a number (or an unknown part) that tell what it is about
 NEAREST_SCORE = 0.2  # a known part this close to an unknown one's words may stand in for it
 NUMBER_WORDS = {
