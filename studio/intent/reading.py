@@ -59,6 +59,7 @@ _EVERY = re.compile(r"\bevery\s+(\d+(?:\.\d+)?)?\s*(second|seconds|sec|s)\b", re
 # what the words near a number say it is about, tried in this order among those that apply to its kind
 _CONTEXT = (
     ("mains", re.compile(r"\b(mains|ac|wall socket|230|240|110|120)\b", re.I)),
+    ("supply", re.compile(r"\b(rails?|suppl\w*|power\w*|batter\w*|adapter|regulat\w*|psu|lipo|cells?)\b", re.I)),
     ("filter", re.compile(r"\b(cut-?off|corner|filter|low-?pass|high-?pass|-3\s*db|3db)\b", re.I)),
     ("measure", re.compile(r"\b(measur\w*|read\w*|sens\w*|monitor\w*|detect\w*|up to|range|max\w*|divider)\b", re.I)),
     ("logic", re.compile(r"\b(logic|level|signal|tolerant)\b", re.I)),
@@ -342,7 +343,7 @@ def read_quantities(request: str) -> list[Quantity]:
 
 
 _KIND_CONTEXTS: dict[QuantityKind, tuple[tuple[Context, ...], Context]] = {
-    "voltage": (("mains", "measure", "logic"), "supply"),
+    "voltage": (("mains", "supply", "measure", "logic"), "supply"),
     "frequency": (("filter", "oscillator"), "other"),
     "current": (("measure", "led"), "supply"),
 }

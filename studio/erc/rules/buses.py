@@ -5,6 +5,8 @@ pull-up (DHT22 DATA).
 A board with fixed peripheral pins carries a bus only on the pins the knowledge base gives that role
 (an Uno's I2C on A4/A5); a board whose knowledge-base entry says ``pin_matrix`` (ESP32) routes a bus
 to any GPIO that can drive it, so there only input-only pins are refused for lines the board drives.
+A line that is just as often bit-banged (a shift register's: the knowledge base gives it a plain CLOCK,
+DATA or LATCH role beside its SPI one) goes on any GPIO.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ BOARD_SIDE: dict[PinRole, tuple[PinRole, bool]] = {
     R.UART_RX: (R.UART_TX, True),
     R.UART_TX: (R.UART_RX, False),
 }
+BIT_BANGED = frozenset({R.CLOCK, R.DATA, R.LATCH})
 # the role a module's line meets when it is crossed (reported as protocol-mismatch, not twice)
 CROSSED_ROLE = {R.I2C_SDA: R.I2C_SCL, R.I2C_SCL: R.I2C_SDA, R.SPI_MOSI: R.SPI_MISO, R.SPI_MISO: R.SPI_MOSI}
 
@@ -80,7 +83,7 @@ def _unsupported_bus_pins(node: Node) -> Iterator[Violation]:
     boards = [bp for bp in node.pins if is_board(bp.part)]
     for device in (bp for bp in node.pins if not is_board(bp.part)):
         lines = [role for role in device.pin.roles if role in BOARD_SIDE]
-        if not lines:
+        if not lines or BIT_BANGED.intersection(device.pin.roles):
             continue
         for board in boards:
             if any(_carries(board, *BOARD_SIDE[role]) for role in lines):

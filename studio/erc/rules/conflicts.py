@@ -53,7 +53,8 @@ DRIVERS = frozenset(
     {T.OUTPUT, T.BIDIRECTIONAL, T.TRI_STATE, T.PASSIVE, T.UNSPECIFIED, T.POWER_OUT, T.OPEN_COLLECTOR, T.OPEN_EMITTER}
 )
 # signal pins a design ties to a rail on purpose: enables, resets, boot and address or mode straps, an
-# external reference, and a MOSFET gate (a P-MOSFET's gate to ground is the textbook reverse-polarity guard)
+# external reference, a regulator's adjust pin, an op-amp or comparator input held at ground, a 555's
+# threshold (bistable), and a MOSFET gate (a P-MOSFET's gate to ground is the textbook reverse-polarity guard)
 TIED_ON_PURPOSE = frozenset(
     {
         PinRole.ENABLE,
@@ -63,6 +64,10 @@ TIED_ON_PURPOSE = frozenset(
         PinRole.ADDRESS,
         PinRole.MODE,
         PinRole.VREF,
+        PinRole.FEEDBACK,
+        PinRole.NONINVERTING_IN,
+        PinRole.INVERTING_IN,
+        PinRole.THRESHOLD,
         PinRole.GATE,
     }
 )
