@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PROFILE_VERSION = 1
 Stage = Literal["identify", "reason", "synthesize", "*"]
@@ -94,9 +94,19 @@ class SteeringProfile(BaseModel):
     version: Literal[1] = PROFILE_VERSION
     name: str = "unnamed"
     description: str = ""
+    behaviour: str | None = None  # the design behaviour it is meant to change (studio.behaviours)
     model: ModelIdentity
     mode: Mode = "reroute"
     stages: dict[Stage, StageSteering] = Field(default_factory=dict)
+
+    @field_validator("behaviour")
+    @classmethod
+    def _known_behaviour(cls, name: str | None) -> str | None:
+        from studio.behaviours import BEHAVIOUR_NAMES  # the registry imports the ERC: only when a profile names one
+
+        if name is not None and name not in BEHAVIOUR_NAMES:
+            raise ValueError(f"behaviour {name!r} is not one of {', '.join(BEHAVIOUR_NAMES)}")
+        return name
 
     @model_validator(mode="after")
     def _fits_its_model(self) -> SteeringProfile:

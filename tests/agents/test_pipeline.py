@@ -108,6 +108,21 @@ def test_a_huge_request_is_truncated_with_a_notice(pipeline, pipeline_kb) -> Non
     _assert_complete(run.report, pipeline_kb)
 
 
+@pytest.mark.parametrize("text", ["make me a sandwich", "asdkjh qwe zxcv"])
+def test_a_request_about_no_circuit_is_not_understood_and_runs_no_stage(pipeline, text) -> None:
+    report = pipeline.run(text).report
+    assert report.status == "not_understood" and "does not describe a circuit" in report.error
+    assert report.stages == [] and report.design is None and report.reading is not None
+
+
+def test_a_part_number_the_kb_lacks_is_reported_whatever_identify_does(pipeline) -> None:
+    report = pipeline.run("Use a TMC2209 to drive a NEMA17 stepper from an Arduino Uno").report
+    assert any(o.name == "TMC2209" for o in report.out_of_knowledge)
+    assert any("TMC2209 is not in the knowledge base" in n for n in report.stage("pinouts").messages)
+    if report.check is not None:
+        assert not report.check.intent.met and not report.right
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -120,7 +135,7 @@ def test_a_huge_request_is_truncated_with_a_notice(pipeline, pipeline_kb) -> Non
 def test_foreign_and_hostile_requests_give_a_design_or_a_reason(pipeline, pipeline_kb, text) -> None:
     run = pipeline.run(text)
     report = run.report
-    assert report.status in ("ok", "stopped"), report.error
+    assert report.status in ("ok", "stopped", "not_understood"), report.error
     if report.status == "ok":
         _assert_complete(report, pipeline_kb)
         assert "<script>" not in (run.svg or "")

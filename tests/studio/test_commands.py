@@ -34,6 +34,18 @@ def test_check_fails_a_bad_design_and_says_why(capsys):
     assert "ERC: FAIL" in out and "led-no-resistor" in out and "fix:" in out
 
 
+def test_check_holds_a_design_against_a_request(capsys):
+    design = str(EXAMPLES / "esp32-bme280-oled.json")
+    assert main(["check", design, "--no-spice", "--request", "ESP32 shows a BME280 on an SSD1306 over I2C"]) == 0
+    out = capsys.readouterr().out
+    assert "Intent: MET - score 1.00" in out and "[met] interface I2C" in out
+    assert main(["check", design, "--no-spice", "--request", "ESP32 shows a BME280 on an SSD1306 over SPI"]) == 1
+    assert "Intent: NOT MET" in capsys.readouterr().out
+    assert main(["check", design, "--no-spice", "--request", "make me a sandwich"]) == 1
+    assert "Intent: not understood" in capsys.readouterr().out
+    assert main(["check", design, "--request", "  "]) == 2
+
+
 def test_check_json_report(capsys):
     assert main(["check", str(DESIGNS / "esp32-dht22-no-pullup.json"), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)

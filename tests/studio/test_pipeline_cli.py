@@ -110,18 +110,20 @@ def test_eval_writes_csv_markdown_json_and_plot(model_dir, tmp_path, capsys):
     args = ["eval", "--prompts", str(BENCHMARK), "--model", str(model_dir), "--baseline", "reference"]
     assert main([*args, "--limit", "3", "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert captured.err.count("] b00") == 3 and "[3/3] b003 pipeline F1" in captured.err
+    first = [json.loads(line)["id"] for line in BENCHMARK.read_text(encoding="utf-8").splitlines()[:3]]
+    assert captured.err.count("] b") == 3 and f"[3/3] {first[2]} pipeline F1" in captured.err
     with (out / "results.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["id"], r["system"]) for r in rows] == [
-        (pid, system) for pid in ("b001", "b002", "b003") for system in ("pipeline", "reference")
+        (pid, system) for pid in first for system in ("pipeline", "reference")
     ]
-    assert {"f1", "erc_pass", "design_valid", "seconds", "tokens", "seconds_identify"} <= set(rows[0])
+    expected = {"f1", "erc_pass", "intent_score", "right", "design_valid", "seconds", "tokens", "seconds_identify"}
+    assert expected <= set(rows[0])
     summary = EvaluationSummary.model_validate_json((out / "summary.json").read_text(encoding="utf-8"))
     assert list(summary.systems) == ["pipeline", "reference"] and summary.prompts == 3
     markdown = (out / "summary.md").read_text(encoding="utf-8")
     assert "| metric | pipeline | reference |" in markdown and "## By difficulty" in markdown
-    assert "| b003 |" in markdown
+    assert f"| {first[2]} |" in markdown and "| right-rate (ERC pass and intent met) |" in markdown
     assert (out / "summary.png").read_bytes().startswith(b"\x89PNG")
     assert "| part F1 |" in captured.out
 
@@ -138,3 +140,64 @@ def test_eval_refuses_a_bad_prompt_file(tmp_path, capsys):
     args = ["eval", "--prompts", str(BENCHMARK), "--baseline", "reference", "--baseline-only", "--limit", "1"]
     assert main([*args, "--out", str(blocked)]) == 2
     assert f"error: {blocked}" in capsys.readouterr().err
+
+
+def test_eval_sets_several_files_side_by_side(tmp_path, capsys):
+    out = tmp_path / "eval"
+    args = ["eval", "--split", "dev", "--split", "wild", "--baseline", "reference", "--baseline-only", "--limit", "2"]
+    assert main([*args, "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "[dev 2/2]" in captured.err and "[wild 2/2]" in captured.err
+    for split in ("dev", "wild"):
+        summary = EvaluationSummary.model_validate_json((out / split / "summary.json").read_text(encoding="utf-8"))
+        assert summary.prompts == 2 and summary.prompts_file.endswith(f"{split}.jsonl")
+    comparison = (out / "comparison.md").read_text(encoding="utf-8")
+    assert "| metric | dev reference | wild reference |" in comparison and "| right-rate, hard |" in comparison
+    assert comparison.split("\n\n", 1)[1].strip() in captured.out
+    assert main(["eval", "--baseline", "reference", "--baseline-only"]) == 2
+    assert "name the prompts" in capsys.readouterr().err
+
+
+def test_design_batch_writes_a_folder_per_request_and_an_index(model_dir, tmp_path, capsys):
+    batch = tmp_path / "requests.jsonl"
+    lines = [
+        {"id": "led", "prompt": "Blink a red LED from an Arduino Uno."},
+        {"id": "food", "prompt": "make me a sandwich"},
+    ]
+    batch.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "batch"
+    code = main(["design", "--batch", str(batch), "--model", str(model_dir), "--out", str(out)])
+    captured = capsys.readouterr()
+    index = [json.loads(line) for line in (out / "index.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [row["id"] for row in index] == ["led", "food"]
+    assert index[1]["status"] == "not_understood" and index[1]["erc"] == "none" and not index[1]["right"]
+    assert set(index[0]) >= {"status", "erc", "intent_score", "right", "seconds"}
+    assert code == (0 if all(row["right"] for row in index) else 1)
+    assert (out / "led" / "report.json").is_file() and (out / "food" / "report.json").is_file()
+    assert "[1/2] led" in captured.err and "[2/2] food not_understood" in captured.err
+    assert "of 2 designs right" in captured.out
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"id": "../x", "prompt": "uno led"}\n', "must be 1-64 letters"),
+        ('{"id": "a", "prompt": "uno led"}\n{"id": "a", "prompt": "uno"}\n', "used twice"),
+        ('{"id": "a"}\n', 'expected an object with a "prompt"'),
+        ("\n\n", "no requests"),
+    ],
+)
+def test_a_bad_batch_file_is_refused_before_a_model_loads(tmp_path, capsys, text, says):
+    batch = tmp_path / "requests.jsonl"
+    batch.write_text(text, encoding="utf-8")
+    assert main(["design", "--batch", str(batch), "--model", str(tmp_path / "no-model")]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+
+
+def test_a_plain_text_batch_takes_a_request_per_line(tmp_path):
+    from agents.batch import read_batch
+
+    batch = tmp_path / "requests.txt"
+    batch.write_text("uno + led\n\nesp32 bme280 i2c\n", encoding="utf-8")
+    assert [(r.id, r.prompt) for r in read_batch(batch)] == [("r001", "uno + led"), ("r002", "esp32 bme280 i2c")]

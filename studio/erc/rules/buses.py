@@ -140,11 +140,21 @@ def _uart_without_rx(node: Node) -> Iterator[Violation]:
         )
 
 
+def i2c_line(node: Node) -> list[BoundPin]:
+    """The I2C pins on a node that joins two or more parts' I2C pins (a bus line); [] otherwise."""
+    i2c = [bp for bp in node.pins if I2C.intersection(bp.pin.roles)]
+    return i2c if len({bp.ref for bp in i2c}) >= 2 else []
+
+
+def pulled_up(ctx: ErcContext, node: Node) -> bool:
+    return bool(ctx.pull_ups(node) or ctx.onboard_pullups(node))
+
+
 def _pullups(ctx: ErcContext, node: Node) -> Iterator[Violation]:
     resistors = ctx.pull_ups(node)
     onboard = ctx.onboard_pullups(node)
-    i2c = [bp for bp in node.pins if I2C.intersection(bp.pin.roles)]
-    if len({bp.ref for bp in i2c}) >= 2 and not resistors and not onboard:
+    i2c = i2c_line(node)
+    if i2c and not pulled_up(ctx, node):
         yield violation(
             "i2c-no-pullups",
             f"I2C line {node.name} ({', '.join(bp.label for bp in i2c)}) has no pull-up resistor and no module on it "

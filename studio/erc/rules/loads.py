@@ -42,15 +42,23 @@ def load_pins(part: Part) -> list[Pin]:
     return [p for p in part.pins if p.type is ElectricalType.POWER_IN]
 
 
-def _flyback(ctx: ErcContext, ref: str, part: Part) -> Iterator[Violation]:
+def flyback_protected(ctx: ErcContext, ref: str, part: Part) -> bool | None:
+    """A diode across the coil's two nodes, or a driver module on one of them; None: not in a circuit yet."""
     nodes = list(dict.fromkeys(n for p in load_pins(part) if (n := ctx.node(ref, p)) is not None))
     if len(nodes) < 2:
-        return  # the coil is not in a circuit yet
+        return None
     for node in nodes:
         if any(other in nodes and other is not node for _, other in ctx.two_terminals_on(node, DIODES)):
-            return
+            return True
         if any(bp.part.category is Category.DRIVER or PinRole.MOTOR_OUT in bp.pin.roles for bp in node.pins):
-            return
+            return True
+    return False
+
+
+def _flyback(ctx: ErcContext, ref: str, part: Part) -> Iterator[Violation]:
+    if flyback_protected(ctx, ref, part) is not False:
+        return
+    nodes = list(dict.fromkeys(n for p in load_pins(part) if (n := ctx.node(ref, p)) is not None))
     yield violation(
         "inductive-no-flyback",
         f"{ref} ({part.name}) is a coil or motor with no flyback diode across it: when it switches off, its "
