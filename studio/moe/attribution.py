@@ -5,8 +5,11 @@ expert) gets a score from their routing. Three scores from the literature, all c
 per-set counts (``SetCounts``), so the methods differ only in the last formula:
 
 - ``risk-diff`` (SteerMoE): p_A(e selected) - p_B(e selected) over the target tokens of each set.
-- ``ftri`` (MoTE): the expert's routing weight summed over a prompt's target tokens, averaged over the
-  prompts of each set, A minus B. It sees how much an expert contributes, not only whether it was picked.
+- ``ftri`` (MoTE): the routing weight the expert gets per target token (0 where it is not picked), averaged
+  over each set's target tokens, A minus B. It sees how much an expert contributes, not only whether it
+  was picked. (MoTE sums over a prompt's tokens and averages over prompts; that favours the set with the
+  longer prompts - a set against itself with every text doubled would score nearly every expert
+  positive - so the sum is normalised by the target tokens.)
 - ``npmi`` (RICE): normalised pointwise mutual information between "e selected" and "the token is one of
   A's target tokens", over every token of both sets: log(p(e,t) / (p(e) p(t))) / -log p(e,t), in [-1, 1];
   an expert never selected on A's target tokens (p(e,t) = 0) scores -1.
@@ -129,8 +132,8 @@ def risk_difference(a: SetCounts, b: SetCounts) -> torch.Tensor:
 
 
 def ftri(a: SetCounts, b: SetCounts) -> torch.Tensor:
-    """[L, E] mean over A's prompts of the expert's summed routing weight, minus the same over B's."""
-    return a.weight_targets / a.prompts - b.weight_targets / b.prompts
+    """[L, E] the expert's mean routing weight per target token of A, minus the same over B's."""
+    return a.weight_targets / a.targets - b.weight_targets / b.targets
 
 
 def npmi(a: SetCounts, b: SetCounts) -> torch.Tensor:
@@ -158,8 +161,9 @@ def score_sets(a: SetCounts, b: SetCounts, method: Method, model: ModelIdentity)
         raise AttributionError("both prompt sets need at least one prompt")
     if a.targets == 0:
         raise AttributionError("set A has no target tokens: nothing to attribute")
-    if method == "risk-diff" and b.targets == 0:
-        raise AttributionError("set B has no target tokens: risk difference needs target tokens in both sets")
+    if method in ("risk-diff", "ftri") and b.targets == 0:
+        what = "risk difference" if method == "risk-diff" else "fTRI"
+        raise AttributionError(f"set B has no target tokens: {what} needs target tokens in both sets")
     scores = SCORES[method](a, b)  # [L, E]
     p_a, p_b = a.frequency, b.frequency
     rows = [

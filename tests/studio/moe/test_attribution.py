@@ -63,10 +63,18 @@ def test_risk_difference_is_the_gap_in_selection_frequency():
     assert (top.p_a, top.p_b, top.count_a, top.count_b, top.decoder_layer) == (0.5, 0.0, 2, 0, 1)
 
 
-def test_ftri_contrasts_the_summed_weight_per_prompt():
+def test_ftri_contrasts_the_mean_weight_per_target_token():
     by_expert, _ = scores("ftri")
-    # A's prompts give expert 0 weights 2 and 0 (mean 1); B's give 0.
-    assert by_expert == pytest.approx({0: 1.0, 1: 0.5 - 1.0, 2: 0.5 - 1.0, 3: 0.0})
+    # A's 4 tokens give expert 0 weight 2 in all (0.5 a token); B's give it 0.
+    assert by_expert == pytest.approx({0: 0.5, 1: 0.25 - 0.5, 2: 0.25 - 0.5, 3: 0.0})
+
+
+def test_ftri_does_not_favour_longer_prompts():
+    """The same routing twice as long is the same behaviour: every score 0 (summed per prompt, A's
+    experts would all score higher)."""
+    doubled = [p + p for p in A]
+    result = score_sets(counts(doubled), counts(A), "ftri", MODEL)
+    assert [r.score for r in result.rows] == [0.0] * 4
 
 
 def test_npmi_of_expert_and_a_tokens_with_minus_one_when_never_together():
@@ -91,6 +99,8 @@ def test_sets_without_targets_are_refused():
         score_sets(nothing, counts(B), "npmi", MODEL)
     with pytest.raises(AttributionError, match="set B has no target tokens"):
         score_sets(counts(A), counts(B, [False] * 4), "risk-diff", MODEL)
+    with pytest.raises(AttributionError, match="set B has no target tokens: fTRI"):
+        score_sets(counts(A), counts(B, [False] * 4), "ftri", MODEL)
     score_sets(counts(A), counts(B, [False] * 4), "npmi", MODEL)  # nPMI only needs A's targets
 
 
@@ -172,12 +182,26 @@ def test_every_method_ranks_the_marker_expert_first(arch, tiny_model):
         assert {r.expert for r in result.best_per_layer().values()} == {EXPERT}
         assert [(r.layer, r.expert) for r in result.top(n_layers)] == [(i, EXPERT) for i in range(n_layers)]
         assert result.rows[n_layers].score < min(r.score for r in result.top(n_layers))
-    risk, _, nmi = results
+    risk, fused, nmi = results
     assert risk.rows[0].p_a == pytest.approx(0.5) and risk.rows[0].p_b == 0.0  # half of A's tokens are markers
+    assert fused.rows[0].score > 0.4  # ... and give the expert nearly all their weight
     assert nmi.rows[0].score == pytest.approx(1.0)  # the expert and A's marker tokens always co-occur
 
     profile = suggest_profile(risk, n_layers, "off")
     assert all(layer.off == [EXPERT] for layer in profile.stages["*"].layers.values())
+
+
+@pytest.mark.parametrize("arch", ["qwen3_moe", "olmoe"])
+def test_ftri_of_a_set_against_itself_doubled_is_about_zero(arch, tiny_model):
+    """A set against the same prompts each written twice: the routing per token hardly changes (the
+    second copy sees the first in its context), so no expert scores clearly positive. The marker
+    expert's genuine difference scores ~0.5 (half of A's tokens give it weight ~1)."""
+    from studio.moe.engine import MoEEngine
+
+    _, prompts = contrast_sets()
+    with MoEEngine.from_model(tiny_model(arch), name=f"tiny-{arch}") as engine:
+        result = attribute(engine, [p + p for p in prompts], prompts, "ftri")
+    assert max(abs(r.score) for r in result.rows) < 0.05
 
 
 def test_marked_positions_count_only_where_they_are_marked(tiny_model):
