@@ -8,7 +8,8 @@ Steering semantics (the same on every architecture):
 - the weights of whatever was selected come from the UNBIASED scores with the architecture's own
   normalisation, so forcing or biasing an expert never inflates its weight;
 - ``scale`` then multiplies an expert's weight; in drop mode an off expert stays selectable but its
-  weight is zeroed, with no replacement and no renormalisation.
+  weight is zeroed, with no replacement and no renormalisation. An expert whose weight is zeroed (off in
+  drop mode, or scaled by 0) contributes nothing, so traces do not report it as selected (``dropped``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class LayerPlan:
     reroute: bool  # selection must be recomputed (bias, force, off in re-route mode, or a new k)
     offset: Tensor  # [E] float32: bias, +FORCED for forced, -inf for off (re-route mode)
     multiplier: Tensor | None  # [E] float32: scale, and 0 for off experts in drop mode; None if all 1
+    dropped: Tensor | None  # [E] bool: experts whose weight is zeroed (multiplier 0); None if none
     shared_off: bool
 
 
@@ -83,11 +85,13 @@ def _plan(index: int, steer: LayerSteering, mode: Mode, info: MoEInfo, router: n
         multiplier[expert] = scale
     if mode == "drop":
         multiplier[steer.off] = 0.0
+    dropped = multiplier == 0
     return LayerPlan(
         top_k=top_k,
         reroute=bool(offset.any()) or top_k != native_k,
         offset=offset,
         multiplier=None if bool((multiplier == 1).all()) else multiplier,
+        dropped=dropped if bool(dropped.any()) else None,
         shared_off=steer.shared_off,
     )
 

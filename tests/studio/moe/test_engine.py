@@ -13,6 +13,7 @@ from studio.moe.engine import MoEEngine
 from studio.moe.experts_forward import DECODE
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
 from studio.moe.specs import SPECS, UnsupportedModel
+from studio.moe.trace import NO_EXPERT
 
 PROMPT = [5, 17, 42, 9, 77, 23, 61, 8, 100, 3]
 
@@ -145,7 +146,7 @@ def test_impossible_steering_is_refused(qwen2: MoEEngine):
         warnings.simplefilter("error")
         with qwen2.steer(StageSteering(layers={0: LayerSteering(off=list(range(6)))}), mode="drop") as run:
             qwen2.forward_trace([PROMPT])  # drop mode: every weight zeroed, nothing re-routed
-    assert (run.trace.layers[0].weights == 0).all()
+    assert (run.trace.layers[0].weights == 0).all() and (run.trace.layers[0].selected == NO_EXPERT).all()
 
 
 def test_profile_stage_sections_and_mode(qwen2: MoEEngine):
@@ -161,8 +162,9 @@ def test_profile_stage_sections_and_mode(qwen2: MoEEngine):
     with qwen2.steer(profile, stage="reason", mode="reroute") as run:
         layer = qwen2.forward_trace([PROMPT]).layers[0]
     assert run.mode == "drop" and run.steering.layers[0].off == [1, 2]
-    assert torch.equal(layer.selected, unsteered.selected)
-    assert (layer.weights[torch.isin(layer.selected, torch.tensor([1, 2]))] == 0).all()
+    off = torch.isin(unsteered.selected, torch.tensor([1, 2]))
+    assert off.any() and torch.equal(layer.selected, unsteered.selected.masked_fill(off, NO_EXPERT))
+    assert (layer.weights[off] == 0).all()
     with qwen2.steer(profile, stage="identify") as run:
         assert run.steering.layers[0].off == [1]
 
