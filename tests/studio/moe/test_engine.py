@@ -221,3 +221,50 @@ def test_group_limited_routing_still_meets_k_from_enabled_experts(tiny_model):
             layer = engine.forward_trace([PROMPT]).layers[0]
     assert (layer.selected.sort(dim=-1).values == torch.tensor([3, 7])).all()
     assert torch.isfinite(layer.weights).all() and (layer.weights > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("arch", "overrides"),
+    [("olmoe", {}), ("qwen2_moe", {}), ("qwen2_moe", {"norm_topk_prob": True}), ("phimoe", {})],
+    ids=["olmoe", "qwen2_moe", "qwen2_moe-renormalised", "phimoe"],
+)
+def test_reroute_weights_are_the_router_on_logits_without_the_off_experts(tiny_model, arch, overrides):
+    """Re-route mode as SteerMoE: the router's own computation on logits where the off experts' are
+    -inf, so their probability mass goes to the experts left (OLMoE and Qwen2-MoE without
+    renormalisation: a softmax over the enabled experts; PhiMoE: sparsemixer without them)."""
+    from transformers.models.phimoe.modeling_phimoe import sparsemixer
+
+    with MoEEngine.from_model(tiny_model(arch, **overrides), name=f"tiny-{arch}") as engine:
+        router = engine.layers[0].router
+        with torch.inference_mode():
+            logits = engine.model(torch.tensor([PROMPT]), output_router_logits=True).router_logits[0].float()
+        unsteered = engine.forward_trace([PROMPT]).layers[0]
+        off = unsteered.usage().argsort(descending=True, stable=True)[:2].tolist()
+        with engine.steer(StageSteering(layers={0: LayerSteering(off=off)})):
+            steered = engine.forward_trace([PROMPT]).layers[0]  # the first MoE layer: its input is unsteered
+        # a re-route without off experts (a bias too small to change the choice) is the router bit for bit
+        rare = int(unsteered.usage().argmin())
+        with engine.steer(StageSteering(layers={0: LayerSteering(bias={rare: -1e-3})})):
+            biased = engine.forward_trace([PROMPT]).layers[0]
+    renormalised = getattr(router, "norm_topk_prob", False)
+    assert torch.equal(biased.selected, unsteered.selected)
+    if renormalised:  # a softmax of the chosen logits: the router's renormalised softmax, to rounding
+        torch.testing.assert_close(biased.weights, unsteered.weights, rtol=0, atol=1e-6)
+    else:
+        assert torch.equal(biased.weights, unsteered.weights)
+
+    masked = logits.clone()
+    masked[:, off] = float("-inf")
+    if arch == "phimoe":
+        weights, selected = sparsemixer(masked, jitter_eps=router.router_jitter_noise, training=False)
+    else:
+        weights, selected = masked.softmax(dim=-1).topk(engine.info.top_k, dim=-1)
+        if renormalised:
+            weights = weights / weights.sum(dim=-1, keepdim=True)
+    rerouted = torch.isin(unsteered.selected, torch.tensor(off)).any(dim=-1)  # tokens that chose an off expert
+    assert rerouted.any()
+    assert torch.equal(steered.selected, selected)
+    torch.testing.assert_close(steered.weights, weights, rtol=0, atol=1e-6)
+    if arch != "phimoe" and not renormalised:  # more than their share of the full softmax: the off mass
+        kept = logits.softmax(dim=-1).gather(1, steered.selected)
+        assert (steered.weights[rerouted].sum(-1) > kept[rerouted].sum(-1) + 1e-3).all()
