@@ -207,11 +207,15 @@ class Pipeline:
     def suggest(
         self, parts: PartsList, title: str | None = None, reading: RequestReading | None = None
     ) -> tuple[Suggestion, str | None]:
-        """The reference designer's wiring of ``parts``, checked (against ``reading`` too) and drawn."""
+        """The reference designer's wiring of ``parts``, checked (against ``reading`` too) and drawn; one it
+        cannot make is a ``Suggestion`` with an error, never an exception (it only stands beside the run's
+        design)."""
         try:
             reference = design_from_parts(parts, self.kb, title=title)
         except ReferenceDesignError as exc:
             return Suggestion(error=str(exc)), None
+        except Exception as exc:  # a gap of the designer on this combination of parts
+            return Suggestion(error=f"the reference designer could not wire these parts ({exc!r})"), None
         check = check_design(reference.design, self.kb, run_spice=self.settings.run_spice, reading=reading)
         plan = plan_text(reference.design, reference.added, reference.notes, self.kb)
         resolved = resolve(reference.design, self.kb)

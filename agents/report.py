@@ -15,7 +15,7 @@ from studio.design import Design
 from studio.intent import RequestReading
 from studio.moe.profile import SteeringProfile
 from studio.moe.specs import MoEInfo
-from studio.moe.trace import RoutingTrace
+from studio.moe.trace import NO_EXPERT, RoutingTrace
 
 REPORT_VERSION = 1
 StageName = Literal["identify", "pinouts", "reason", "synthesize", "check", "render"]
@@ -27,7 +27,7 @@ class RoutingSummary(BaseModel):
     """Expert usage over the tokens a stage generated, per MoE layer."""
 
     tokens: int
-    usage: list[list[int]]  # [moe layer][expert] tokens that selected the expert
+    usage: list[list[int]]  # [moe layer][expert] tokens that selected the expert (a dropped one did not)
     entropy: list[float]  # [moe layer] entropy (nats) of that usage; log(E) is perfectly balanced
 
 
@@ -35,7 +35,7 @@ class TokenRouting(BaseModel):
     """Per generated token, the experts (and weights) of the forward step that produced it."""
 
     tokens: list[str]
-    experts: list[list[list[int]]]  # [token][moe layer][k]
+    experts: list[list[list[int]]]  # [token][moe layer][k] (fewer where steering dropped an expert)
     weights: list[list[list[float]]]  # [token][moe layer][k]
 
 
@@ -100,7 +100,8 @@ def summarise(trace: RoutingTrace | None, prompt_tokens: int, num_experts: int) 
     first = max(prompt_tokens - 1, 0)
     usage, entropy = [], []
     for layer in trace.layers:
-        counts = layer.selected[first:].reshape(-1).bincount(minlength=num_experts)
+        chosen = layer.selected[first:].reshape(-1)
+        counts = chosen[chosen != NO_EXPERT].bincount(minlength=num_experts)  # a dropped expert did nothing
         p = counts.float() / counts.sum().clamp(min=1)
         usage.append(counts.tolist())
         entropy.append(round(float(-(p[p > 0] * p[p > 0].log()).sum()), 4))
@@ -114,6 +115,15 @@ def token_routing(trace: RoutingTrace | None, prompt_tokens: int, pieces: list[s
         return None
     first = max(prompt_tokens - 1, 0)
     rows = range(first, min(first + len(pieces), trace.num_tokens))
-    experts = [[layer.selected[row].tolist() for layer in trace.layers] for row in rows]
-    weights = [[[round(w, 4) for w in layer.weights[row].tolist()] for layer in trace.layers] for row in rows]
+    slots = [
+        [_contributing(layer.selected[row].tolist(), layer.weights[row].tolist()) for layer in trace.layers]
+        for row in rows
+    ]
+    experts = [[[e for e, _ in layer] for layer in row] for row in slots]
+    weights = [[[round(w, 4) for _, w in layer] for layer in row] for row in slots]
     return TokenRouting(tokens=pieces[: len(experts)], experts=experts, weights=weights)
+
+
+def _contributing(experts: list[int], weights: list[float]) -> list[tuple[int, float]]:
+    """A token's (expert, weight) slots in one layer, without the dropped ones (NO_EXPERT)."""
+    return [(e, w) for e, w in zip(experts, weights, strict=True) if e != NO_EXPERT]

@@ -19,7 +19,7 @@ RANK_HEADERS = ["rank", "MoE layer", "decoder layer", "expert", "score", "p_A", 
 SHOWN_ROWS = 30
 METHOD_HELP = {
     "risk-diff": "risk difference (SteerMoE): how much more often A's tokens pick the expert than B's",
-    "ftri": "FTRI (MoTE): the routing weight the expert gets on A's tokens minus B's, per prompt",
+    "ftri": "FTRI (MoTE): the routing weight the expert gets per token of A minus per token of B",
     "npmi": "nPMI (RICE): how strongly picking the expert goes with being one of A's tokens, -1..1",
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from agents.reference.builder import Placed
 from agents.reference.context import PULLUP_OHMS, Wiring
 from agents.reference.loads import flyback, led_ohms, load_range, load_terminals, wire_resistive_sensor
-from agents.reference.power import GND
+from agents.reference.power import GND, named
 from components_db.schema import ElectricalType, Part, PinRole
 from studio.erc.context import supply_pins
 
@@ -112,7 +112,7 @@ def load_on_rail(w: Wiring, load: Placed, feed_net: str) -> None:
 
 def load_rail(w: Wiring, load: Placed) -> str:
     low, high = load_range(load.part)
-    rail = w.power.rail_for(low, high, load_ma=load.part.current_draw_ma or 0.0, prefer_logic=False)
+    rail = w.power.rail_for(low, high, load_ma=load.part.current_draw_ma or 0.0, prefer_logic=False, who=named(load))
     rail.load_ma += load.part.current_draw_ma or 0.0
     return rail.net
 

@@ -15,7 +15,7 @@ from agents.reference.builder import DesignBuilder, Placed, ReferenceDesignError
 from agents.reference.context import Wiring
 from agents.reference.levels import Levels
 from agents.reference.pins import McuPins
-from agents.reference.power import PowerPlan, decouple, is_converter, is_source, supply_range
+from agents.reference.power import PowerPlan, decouple, is_converter, is_source, named, supply_range
 from components_db.schema import Category, Part, PinRole, SymbolKind
 from studio.design import Design
 from studio.erc.context import supply_pins
@@ -185,7 +185,7 @@ def _without_mcu(w: Wiring, placed: list[Placed]) -> None:
             out, volts = analog.wire_timer(w, item)
             outputs.append((out, volts, False))
         elif analog.is_amplifier(item.part):
-            rail = w.power.rail_for(*_range(item.part), prefer_logic=False)
+            rail = w.power.rail_for(*_range(item.part), prefer_logic=False, who=named(item))
             signal = _signal(w, signals.pop(0), rail.net) if signals else None
             out, volts, sinking = analog.wire_amplifier(w, item, signal)
             outputs.append((out, volts, sinking))

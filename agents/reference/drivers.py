@@ -5,11 +5,11 @@ every load on it accepts; the logic supply pins get the MCU's rail."""
 
 from __future__ import annotations
 
-from agents.reference.builder import Placed
+from agents.reference.builder import Placed, ReferenceDesignError
 from agents.reference.context import Wiring
 from agents.reference.devices import is_i2c, wire_module
 from agents.reference.loads import flyback, load_terminals
-from agents.reference.power import supply_range
+from agents.reference.power import named, supply_range
 from components_db.schema import ElectricalType, Part, PinRole
 from studio.erc.context import supply_pins
 
@@ -40,13 +40,16 @@ def capacity(driver: Part) -> int:
 
 def wire_driver(w: Wiring, driver: Placed, loads: list[Placed]) -> None:
     motor_pin = max(supply_pins(driver.part), key=lambda p: (supply_range(driver.part, p) or (0.0, 0.0))[1])
-    low, high = supply_range(driver.part, motor_pin) or (0.0, 60.0)
-    for load in loads:
-        span = load.part.supply and (load.part.supply.min_v, load.part.supply.max_v)
-        if span:
-            low, high = max(low, span[0]), min(high, span[1])
+    own = supply_range(driver.part, motor_pin) or (0.0, 60.0)
+    spans = [(load, (load.part.supply.min_v, load.part.supply.max_v)) for load in loads if load.part.supply]
+    low, high = max([own[0], *(span[0] for _, span in spans)]), min([own[1], *(span[1] for _, span in spans)])
+    who = f"{named(driver)} {motor_pin.name} ({own[0]:g}-{own[1]:g} V)" + (
+        f" and {_listed(loads, spans)}" if loads else ""
+    )
+    if low > high:
+        raise ReferenceDesignError(f"no one supply can feed {who}: their voltage ranges do not overlap")
     draw = sum(load.part.current_draw_ma or 0.0 for load in loads)
-    rail = w.power.rail_for(low, high, load_ma=draw, prefer_logic=False)
+    rail = w.power.rail_for(low, high, load_ma=draw, prefer_logic=False, who=who)
     rail.load_ma += draw
     w.b.connect(rail.net, driver.label(motor_pin))
     outs = driver.part.pins_with_role(R.MOTOR_OUT)
@@ -62,6 +65,12 @@ def wire_driver(w: Wiring, driver: Placed, loads: list[Placed]) -> None:
         _servos(w, driver, loads, rail.net)
     if not is_i2c(driver.part):  # a PCA9685's logic side is wired with the I2C bus
         wire_module(w, driver)  # logic supply and control inputs (IN, STEP/DIR, enables)
+
+
+def _listed(loads: list[Placed], spans: list[tuple[Placed, tuple[float, float]]]) -> str:
+    """The loads with their supply ranges, for a message: 'M1 (6V DC motor, 3-6 V) and M2 (...)'."""
+    ranges = {id(load): f", {low:g}-{high:g} V" for load, (low, high) in spans}
+    return " and ".join(f"{load.ref} ({load.part.name}{ranges.get(id(load), '')})" for load in loads)
 
 
 def _windings(w: Wiring, driver: Placed, stepper: Placed, outs: list) -> None:

@@ -8,7 +8,7 @@ import math
 
 from agents.reference.builder import Placed
 from agents.reference.context import PULLUP_OHMS, Wiring
-from agents.reference.power import GND
+from agents.reference.power import GND, named
 from components_db.schema import Category, ElectricalType, Part, PinRole, SymbolKind
 from studio.erc.context import supply_pins
 
@@ -134,7 +134,7 @@ def wire_low_side(w: Wiring, load: Placed) -> None:
     assert w.pins is not None
     plus, minus = load_terminals(load.part)
     low, high = load_range(load.part)
-    rail = w.power.rail_for(low, high, load_ma=load.part.current_draw_ma or 0.0, prefer_logic=False)
+    rail = w.power.rail_for(low, high, load_ma=load.part.current_draw_ma or 0.0, prefer_logic=False, who=named(load))
     rail.load_ma += load.part.current_draw_ma or 0.0
     w.b.connect(rail.net, load.pin(plus))
     switch = w.b.supporting(
@@ -161,7 +161,7 @@ def wire_through_contacts(w: Wiring, load: Placed, relay: Placed, channel: int) 
     """Load powered through a relay's COM/NO contacts (the relay module's input is wired as a module)."""
     plus, minus = load_terminals(load.part)
     low, high = load_range(load.part)
-    rail = w.power.rail_for(low, high, load_ma=load.part.current_draw_ma or 0.0, prefer_logic=False)
+    rail = w.power.rail_for(low, high, load_ma=load.part.current_draw_ma or 0.0, prefer_logic=False, who=named(load))
     rail.load_ma += load.part.current_draw_ma or 0.0
     com = relay.part.pins_with_role(R.CONTACT_COM)[channel]
     no = relay.part.pins_with_role(R.CONTACT_NO)[channel]

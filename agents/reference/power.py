@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agents.reference.builder import DesignBuilder, Placed
+from agents.reference.builder import DesignBuilder, Placed, ReferenceDesignError
 from components_db.schema import Category, ElectricalType, Part, Pin
 from studio.erc.context import ground_pins, is_rail_pin, supply_pins
 
@@ -20,6 +20,7 @@ GND = "GND"
 SUPPLY_FOR_VOLTAGE = {12.0: "dc-supply-12v", 9.0: "battery-9v", 6.0: "battery-pack-4xaa", 5.0: "usb-power-5v"}
 REGULATOR_3V3 = "ams1117-3v3"
 BATTERY_1S = "battery-lipo-1s"  # 3.7 V cell: modules like the SIM800L that want 3.4-4.4 V
+STANDARD_VOLTS = (3.3, 3.7, *sorted(SUPPLY_FOR_VOLTAGE))  # what ``_new_supply`` can add, for messages
 
 
 @dataclass
@@ -42,6 +43,11 @@ def rail_name(volts: float) -> str:
     """3.3 -> '3V3', 5 -> '5V', 3.7 -> '3V7', 12 -> '12V' (names the rails module understands)."""
     whole, frac = divmod(round(volts * 10), 10)
     return f"{whole}V{frac}" if frac else f"{whole}V"
+
+
+def named(placed: Placed) -> str:
+    """How messages name a placed part: 'U2 (A4988 stepper driver module)'."""
+    return f"{placed.ref} ({placed.part.name})"
 
 
 def supply_range(part: Part, pin: Pin) -> tuple[float, float] | None:
@@ -128,18 +134,21 @@ class PowerPlan:
         return volts
 
     def feed(self, placed: Placed, pin: Pin, low: float, high: float, *, load_ma: float, external: bool) -> Rail:
-        rail = self.rail_for(low, high, load_ma=load_ma, prefer_logic=not external)
+        rail = self.rail_for(low, high, load_ma=load_ma, prefer_logic=not external, who=f"{named(placed)} {pin.name}")
         rail.load_ma += load_ma
         self.b.connect(rail.net, placed.label(pin))
         return rail
 
-    def rail_for(self, low: float, high: float, *, load_ma: float = 0.0, prefer_logic: bool = True) -> Rail:
-        """The rail in range that can take the load, the MCU's logic rail first; else a new supply."""
+    def rail_for(
+        self, low: float, high: float, *, load_ma: float = 0.0, prefer_logic: bool = True, who: str = "a part"
+    ) -> Rail:
+        """The rail in range that can take the load, the MCU's logic rail first; else a new supply (``who``
+        needs it: named if none can be made)."""
         fitting = [r for r in self.rails if r.fits(low, high) and r.can_take(load_ma)]
         if fitting:
             logic = self.logic_v if prefer_logic else None
             return min(fitting, key=lambda r: (r.voltage != logic, r.board and not prefer_logic, self.rails.index(r)))
-        return self._new_supply(low, high, load_ma)
+        return self._new_supply(low, high, load_ma, who)
 
     def rail_at(self, volts: float) -> Rail:
         return self.rail_for(volts, volts)
@@ -153,8 +162,11 @@ class PowerPlan:
         self.rails.append(rail)
         return rail
 
-    def _new_supply(self, low: float, high: float, load_ma: float) -> Rail:
-        """A supply for a range no rail covers: a bench supply, battery or 3.3 V regulator."""
+    def _new_supply(self, low: float, high: float, load_ma: float, who: str) -> Rail:
+        """A supply for a range no rail covers: a bench supply, battery or 3.3 V regulator; refused
+        (``ReferenceDesignError``) for a range none of them is in."""
+        if low > high + 0.05:
+            raise ReferenceDesignError(f"no supply can feed {who}: it would need {low:g}-{high:g} V, an empty range")
         for volts, part_id in SUPPLY_FOR_VOLTAGE.items():
             if low - 0.05 <= volts <= high + 0.05:
                 placed = self.b.add(part_id, f"supplies {rail_name(volts)} ({low:g}-{high:g} V needed, {load_ma:g} mA)")
@@ -170,7 +182,11 @@ class PowerPlan:
             return rail
         if low <= 3.7 <= high:
             return self.add_source(self.b.add(BATTERY_1S, f"a 3.7 V cell for a part that wants {low:g}-{high:g} V"))
-        raise ValueError(f"no standard supply for {low:g}-{high:g} V")
+        standard = ", ".join(f"{v:g}" for v in STANDARD_VOLTS)
+        raise ReferenceDesignError(
+            f"no standard supply in {low:g}-{high:g} V for {who} (the designer adds {standard} V supplies); "
+            "list a supply or regulator in that range"
+        )
 
     def _decouple(self, placed: Placed) -> None:
         decouple(self.b, placed)

@@ -40,7 +40,7 @@ from agents.parts_list import PartRequest, PartsList
 from agents.reference import ReferenceDesignError
 from agents.teacher import teach
 from studio.model.train import encode_rows
-from studio.moe.attribution import count_marked, score_sets, suggest_profile
+from studio.moe.attribution import Marked, count_marked, score_sets, suggest_profile
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
 
 ATTRIBUTION_ROWS = 160  # corpus rows per set
@@ -197,6 +197,17 @@ def marked(tokenizer, rows: Sequence[dict], spans_of: Callable[[str], Spans]) ->
     return out
 
 
+def attribution_sequences(
+    tokenizer, behaviour: Behaviour, shows: Sequence[dict], contrast: Sequence[dict]
+) -> list[Marked]:
+    """Each row once, for one counting pass: a showing row is in A (its positions that write the behaviour)
+    and in B (those that write comparable places), a contrast row in B only."""
+    writes = marked(tokenizer, shows, behaviour.writes)
+    elsewhere = marked(tokenizer, [*shows, *contrast], behaviour.elsewhere)
+    in_a = [marks for _, marks in writes] + [None] * len(contrast)
+    return [Marked(ids, a=a, b=b) for (ids, b), a in zip(elsewhere, in_a, strict=True)]
+
+
 def random_control(profile: SteeringProfile, stage: str, seed: int) -> SteeringProfile:
     """As many experts as ``profile`` turns off, drawn at random (seeded) in the same layers' stage."""
     n = sum(len(s.off) for s in profile.stages[stage].layers.values())
@@ -292,9 +303,8 @@ def run(
         if only and behaviour.name not in only:
             continue
         shows, contrast = corpus_sets(rows, behaviour, seed)
-        a = count_marked(engine, marked(engine.tokenizer, shows, behaviour.writes))
-        b = count_marked(engine, marked(engine.tokenizer, [*shows, *contrast], behaviour.elsewhere))
-        result = score_sets(a, b, METHOD, engine.info.identity())
+        counts = count_marked(engine, attribution_sequences(engine.tokenizer, behaviour, shows, contrast))
+        result = score_sets(counts, METHOD, engine.info.identity())
         profile = suggest_profile(result, n, "off", stage=behaviour.stage)
         profile = profile.model_copy(update={"name": behaviour.name})
         chosen = [

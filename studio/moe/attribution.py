@@ -2,20 +2,26 @@
 
 Two prompt sets go through the model - A shows the behaviour, B is the contrast - and every (MoE layer,
 expert) gets a score from their routing. Three scores from the literature, all computed from the same
-per-set counts (``SetCounts``), so the methods differ only in the last formula:
+counts (``Counts``: one ``SetCounts`` per set and nPMI's population), so the methods differ only in the
+last formula:
 
 - ``risk-diff`` (SteerMoE): p_A(e selected) - p_B(e selected) over the target tokens of each set.
-- ``ftri`` (MoTE): the expert's routing weight summed over a prompt's target tokens, averaged over the
-  prompts of each set, A minus B. It sees how much an expert contributes, not only whether it was picked.
+- ``ftri`` (MoTE): the routing weight the expert gets per target token (0 where it is not picked), averaged
+  over each set's target tokens, A minus B. It sees how much an expert contributes, not only whether it
+  was picked. (MoTE sums over a prompt's tokens and averages over prompts; that favours the set with the
+  longer prompts - a set against itself with every text doubled would score nearly every expert
+  positive - so the sum is normalised by the target tokens.)
 - ``npmi`` (RICE): normalised pointwise mutual information between "e selected" and "the token is one of
-  A's target tokens", over every token of both sets: log(p(e,t) / (p(e) p(t))) / -log p(e,t), in [-1, 1];
-  an expert never selected on A's target tokens (p(e,t) = 0) scores -1.
+  A's target tokens", over every token of the sequences counted, each once: log(p(e,t) / (p(e) p(t))) /
+  -log p(e,t), in [-1, 1]; an expert never selected on A's target tokens (p(e,t) = 0) scores -1.
 
-Target tokens are every token unless ``targets`` narrows them: a token-id predicate, or strings whose
-tokens count; ``count_marked`` takes them position by position instead (the tokens where a decision is
-written), for ``score_sets``. The table ranks experts by signed score: the experts behaviour A leans on come first, B's
-last. It feeds ``suggest_profile``: the top experts turned off (to suppress the behaviour) or forced on
-(to provoke it).
+``attribute`` compares two lists of prompts, whose target tokens are every token unless ``targets``
+narrows them (a token-id predicate, or strings whose tokens count). ``count_marked`` takes token
+sequences marked position by position instead (the tokens where a decision is written), each sequence in
+A, in B or in both - B may be built from A's rows plus contrast rows, at other positions - and counts
+every sequence once, so nPMI's population holds each token once; ``score_sets`` scores the counts. The
+table ranks experts by signed score: the experts behaviour A leans on come first, B's last. It feeds
+``suggest_profile``: the top experts turned off (to suppress the behaviour) or forced on (to provoke it).
 """
 
 from __future__ import annotations
@@ -44,30 +50,27 @@ class AttributionError(ValueError):
 
 @dataclass
 class SetCounts:
-    """Sufficient statistics of one prompt set's routing (L MoE layers, E experts): every method is a
-    function of two of these, and they add up batch after batch."""
+    """One prompt set's target tokens (L MoE layers, E experts): what risk difference and fTRI read."""
 
-    prompts: int
-    tokens: int
-    targets: int
-    selected: torch.Tensor  # [L, E] tokens that selected the expert
+    prompts: int  # sequences in the set
+    targets: int  # their target tokens
     selected_targets: torch.Tensor  # [L, E] target tokens that selected the expert
     weight_targets: torch.Tensor  # [L, E] float64: routing weight the expert got, summed over target tokens
 
     @classmethod
     def empty(cls, num_layers: int, num_experts: int) -> SetCounts:
-        zeros = torch.zeros(num_layers, num_experts, dtype=torch.long)
-        return cls(0, 0, 0, zeros, zeros.clone(), torch.zeros(num_layers, num_experts, dtype=torch.float64))
+        return cls(
+            0,
+            0,
+            torch.zeros(num_layers, num_experts, dtype=torch.long),
+            torch.zeros(num_layers, num_experts, dtype=torch.float64),
+        )
 
-    def add(self, trace: RoutingTrace, is_target: torch.Tensor) -> None:
-        """Count one traced batch; ``is_target`` is [T] bool over the trace's tokens."""
-        num_experts = self.selected.shape[1]
-        selected = trace.selected_mask(num_experts)  # [L, T, E]
-        weights = trace.expert_weights(num_experts).double()  # [L, T, E]
-        self.prompts += int(trace.sequence.unique().numel())
-        self.tokens += trace.num_tokens
+    def add(self, prompts: int, selected: torch.Tensor, weights: torch.Tensor, is_target: torch.Tensor) -> None:
+        """Count ``prompts`` sequences of a traced batch: ``selected`` [L, T, E] bool and ``weights``
+        [L, T, E] over the batch's tokens, ``is_target`` [T] bool (False outside this set's sequences)."""
+        self.prompts += prompts
         self.targets += int(is_target.sum())
-        self.selected += selected.sum(dim=1)
         self.selected_targets += selected[:, is_target].sum(dim=1)
         self.weight_targets += weights[:, is_target].sum(dim=1)
 
@@ -75,6 +78,66 @@ class SetCounts:
     def frequency(self) -> torch.Tensor:
         """[L, E] share of the target tokens that selected the expert."""
         return self.selected_targets.double() / max(self.targets, 1)
+
+    @property
+    def mean_weight(self) -> torch.Tensor:
+        """[L, E] routing weight the expert got per target token (0 where it was not selected)."""
+        return self.weight_targets / max(self.targets, 1)
+
+
+@dataclass(frozen=True)
+class Marked:
+    """A token sequence and its target positions in each set: ``a`` and ``b`` hold one bool per token, or
+    are None when the sequence is not in that set. A sequence in both sets is counted once."""
+
+    ids: Sequence[int]
+    a: Sequence[bool] | None = None
+    b: Sequence[bool] | None = None
+
+
+@dataclass
+class Counts:
+    """Sufficient statistics of two prompt sets' routing: every method is a function of these, and they
+    add up batch after batch. ``tokens`` and ``selected`` are nPMI's population: every token of every
+    sequence counted, once, whichever sets it is in."""
+
+    a: SetCounts
+    b: SetCounts
+    tokens: int
+    selected: torch.Tensor  # [L, E] tokens that selected the expert
+
+    @classmethod
+    def empty(cls, num_layers: int, num_experts: int) -> Counts:
+        return cls(
+            SetCounts.empty(num_layers, num_experts),
+            SetCounts.empty(num_layers, num_experts),
+            0,
+            torch.zeros(num_layers, num_experts, dtype=torch.long),
+        )
+
+    def add(self, trace: RoutingTrace, sequences: Sequence[Marked]) -> None:
+        """Count one traced batch of ``sequences`` (the trace's tokens are theirs, sequence after sequence)."""
+        if sum(len(s.ids) for s in sequences) != trace.num_tokens:
+            raise AttributionError(f"{len(sequences)} sequences do not hold the trace's {trace.num_tokens} tokens")
+        num_experts = self.selected.shape[1]
+        selected = trace.selected_mask(num_experts)  # [L, T, E]
+        weights = trace.expert_weights(num_experts).double()  # [L, T, E]
+        self.tokens += trace.num_tokens
+        self.selected += selected.sum(dim=1)
+        for counts, marks in ((self.a, [s.a for s in sequences]), (self.b, [s.b for s in sequences])):
+            in_set = sum(m is not None for m in marks)
+            counts.add(in_set, selected, weights, _target_mask(sequences, marks))
+
+
+def _target_mask(sequences: Sequence[Marked], marks: Sequence[Sequence[bool] | None]) -> torch.Tensor:
+    """[T] bool over the sequences' tokens: each sequence's ``marks``, all False where it has none."""
+    flat = [False] * sum(len(s.ids) for s in sequences)
+    start = 0
+    for sequence, mask in zip(sequences, marks, strict=True):
+        if mask is not None:
+            flat[start : start + len(sequence.ids)] = [bool(m) for m in mask]
+        start += len(sequence.ids)
+    return torch.tensor(flat, dtype=torch.bool)
 
 
 class ExpertScore(BaseModel):
@@ -123,44 +186,49 @@ class AttributionResult(BaseModel):
         return "\n".join(lines)
 
 
-def risk_difference(a: SetCounts, b: SetCounts) -> torch.Tensor:
+def risk_difference(counts: Counts) -> torch.Tensor:
     """[L, E] p_A(e selected) - p_B(e selected) over each set's target tokens."""
-    return a.frequency - b.frequency
+    return counts.a.frequency - counts.b.frequency
 
 
-def ftri(a: SetCounts, b: SetCounts) -> torch.Tensor:
-    """[L, E] mean over A's prompts of the expert's summed routing weight, minus the same over B's."""
-    return a.weight_targets / a.prompts - b.weight_targets / b.prompts
+def ftri(counts: Counts) -> torch.Tensor:
+    """[L, E] the expert's mean routing weight per target token of A, minus the same over B's."""
+    return counts.a.mean_weight - counts.b.mean_weight
 
 
-def npmi(a: SetCounts, b: SetCounts) -> torch.Tensor:
-    """[L, E] nPMI of "e selected" and "token is an A target" over all tokens of A and B.
+def npmi(counts: Counts) -> torch.Tensor:
+    """[L, E] nPMI of "e selected" and "token is an A target" over every token counted, once.
 
-    p(e,t) < 1 always (B has tokens), so the denominator is positive wherever p(e,t) > 0."""
-    n = a.tokens + b.tokens
-    p_et = a.selected_targets.double() / n
-    p_e = (a.selected + b.selected).double() / n
-    p_t = a.targets / n
+    p(e,t) <= p(t) < 1 (``score_sets`` refuses a population of A's targets only), so the denominator is
+    positive wherever p(e,t) > 0."""
+    n = counts.tokens
+    p_et = counts.a.selected_targets.double() / n
+    p_e = counts.selected.double() / n
+    p_t = counts.a.targets / n
     score = torch.log(p_et / (p_e * p_t)) / -torch.log(p_et)
     return torch.where(p_et > 0, score, torch.full_like(score, -1.0))
 
 
-SCORES: dict[Method, Callable[[SetCounts, SetCounts], torch.Tensor]] = {
+SCORES: dict[Method, Callable[[Counts], torch.Tensor]] = {
     "risk-diff": risk_difference,
     "ftri": ftri,
     "npmi": npmi,
 }
 
 
-def score_sets(a: SetCounts, b: SetCounts, method: Method, model: ModelIdentity) -> AttributionResult:
+def score_sets(counts: Counts, method: Method, model: ModelIdentity) -> AttributionResult:
     """Score and rank every (MoE layer, expert) of two counted prompt sets."""
+    a, b = counts.a, counts.b
     if a.prompts == 0 or b.prompts == 0:
         raise AttributionError("both prompt sets need at least one prompt")
     if a.targets == 0:
         raise AttributionError("set A has no target tokens: nothing to attribute")
-    if method == "risk-diff" and b.targets == 0:
-        raise AttributionError("set B has no target tokens: risk difference needs target tokens in both sets")
-    scores = SCORES[method](a, b)  # [L, E]
+    if method in ("risk-diff", "ftri") and b.targets == 0:
+        what = "risk difference" if method == "risk-diff" else "fTRI"
+        raise AttributionError(f"set B has no target tokens: {what} needs target tokens in both sets")
+    if method == "npmi" and a.targets == counts.tokens:
+        raise AttributionError("every token is one of A's targets: nPMI needs tokens that are not")
+    scores = SCORES[method](counts)  # [L, E]
     p_a, p_b = a.frequency, b.frequency
     rows = [
         ExpertScore(
@@ -201,32 +269,26 @@ def target_predicate(targets: TokenPredicate | Sequence[str] | None, engine: MoE
     return ids.__contains__
 
 
-def count_set(
-    engine: MoEEngine, prompts: Sequence[Prompt], is_target: TokenPredicate, *, batch_size: int = 8
-) -> SetCounts:
-    """Run ``prompts`` through the model in batches (padding excluded) and count their routing."""
-    counts = SetCounts.empty(len(engine.info.moe_layers), engine.info.num_experts)
-    for start in range(0, len(prompts), batch_size):
-        trace = engine.forward_trace(list(prompts[start : start + batch_size]))
-        mask = torch.tensor([bool(is_target(int(t))) for t in trace.token_ids], dtype=torch.bool)  # [T]
-        counts.add(trace, mask)
+def count_marked(engine: MoEEngine, sequences: Sequence[Marked], *, batch_size: int = 8) -> Counts:
+    """Count the routing of token sequences whose target tokens are marked position by position, in one
+    pass: each sequence once, in A, in B or in both (``Marked``). For a decision, mark the positions whose
+    output writes it (A) and those that write comparable places (B)."""
+    for sequence in sequences:
+        if sequence.a is None and sequence.b is None:
+            raise AttributionError("a sequence is in neither set: mark its targets in A, in B or in both")
+        for marks in (sequence.a, sequence.b):
+            if marks is not None and len(marks) != len(sequence.ids):
+                raise AttributionError(f"a sequence of {len(sequence.ids)} tokens has {len(marks)} target marks")
+    counts = Counts.empty(len(engine.info.moe_layers), engine.info.num_experts)
+    _count(engine, counts, sequences, batch_size)
     return counts
 
 
-def count_marked(
-    engine: MoEEngine, sequences: Sequence[tuple[Sequence[int], Sequence[bool]]], *, batch_size: int = 8
-) -> SetCounts:
-    """Count the routing of token sequences whose target tokens are marked position by position: each
-    item is (token ids, one bool per id). For a decision, mark the positions whose output writes it."""
-    counts = SetCounts.empty(len(engine.info.moe_layers), engine.info.num_experts)
-    for ids, marks in sequences:
-        if len(ids) != len(marks):
-            raise AttributionError(f"a sequence of {len(ids)} tokens has {len(marks)} target marks")
+def _count(engine: MoEEngine, counts: Counts, sequences: Sequence[Marked], batch_size: int) -> None:
+    """Run ``sequences`` through the model in batches (padding excluded) and add their routing."""
     for start in range(0, len(sequences), batch_size):
         batch = sequences[start : start + batch_size]
-        trace = engine.forward_trace([list(ids) for ids, _ in batch])
-        counts.add(trace, torch.tensor([bool(m) for _, marks in batch for m in marks], dtype=torch.bool))
-    return counts
+        counts.add(engine.forward_trace([list(s.ids) for s in batch]), batch)
 
 
 def attribute(
@@ -245,9 +307,13 @@ def attribute(
     if not set_a or not set_b:
         raise AttributionError(f"set {'A' if not set_a else 'B'} is empty: both prompt sets need prompts")
     is_target = target_predicate(targets, engine)
-    a = count_set(engine, set_a, is_target, batch_size=batch_size)
-    b = count_set(engine, set_b, is_target, batch_size=batch_size)
-    return score_sets(a, b, method, engine.info.identity())
+    counts = Counts.empty(len(engine.info.moe_layers), engine.info.num_experts)
+    for prompts, in_a in ((set_a, True), (set_b, False)):  # each set in its own batches
+        encoded = [engine.encode(prompt) for prompt in prompts]
+        marked = [[bool(is_target(t)) for t in ids] for ids in encoded]
+        sequences = [Marked(ids, a=m) if in_a else Marked(ids, b=m) for ids, m in zip(encoded, marked, strict=True)]
+        _count(engine, counts, sequences, batch_size)
+    return score_sets(counts, method, engine.info.identity())
 
 
 def suggest_profile(

@@ -275,7 +275,7 @@ class _RouterHook:
             if plan.multiplier is not None:
                 weights = rescale(weights, indices, plan.multiplier)
         if recorder is not None:
-            recorder.add(self.moe_layer, indices, weights, logits)
+            recorder.add(self.moe_layer, indices, weights, logits, plan.dropped if plan is not None else None)
         if plan is None:
             return None
         steered = list(output)

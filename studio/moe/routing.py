@@ -7,8 +7,13 @@ Steering semantics (the same on every architecture):
   are excluded (re-route), forced experts always make the cut, group limits hold where possible;
 - the weights of whatever was selected come from the UNBIASED scores with the architecture's own
   normalisation, so forcing or biasing an expert never inflates its weight;
+- in re-route mode the off experts are out of the distribution the weights come from too, as in
+  SteerMoE (a softmax over the remaining experts): where the router does not renormalise its top-k
+  (OLMoE, Qwen2-MoE with ``norm_topk_prob=False``) and in PhiMoE's ``sparsemixer``, the chosen experts
+  get the off experts' probability mass instead of losing it;
 - ``scale`` then multiplies an expert's weight; in drop mode an off expert stays selectable but its
-  weight is zeroed, with no replacement and no renormalisation.
+  weight is zeroed, with no replacement and no renormalisation. An expert whose weight is zeroed (off in
+  drop mode, or scaled by 0) contributes nothing, so traces do not report it as selected (``dropped``).
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ class LayerPlan:
     top_k: int  # experts chosen per token
     reroute: bool  # selection must be recomputed (bias, force, off in re-route mode, or a new k)
     offset: Tensor  # [E] float32: bias, +FORCED for forced, -inf for off (re-route mode)
+    excluded: Tensor | None  # [E] bool: off experts in re-route mode, left out of the weights too; None if none
     multiplier: Tensor | None  # [E] float32: scale, and 0 for off experts in drop mode; None if all 1
+    dropped: Tensor | None  # [E] bool: experts whose weight is zeroed (multiplier 0); None if none
     shared_off: bool
 
 
@@ -75,19 +82,25 @@ def _plan(index: int, steer: LayerSteering, mode: Mode, info: MoEInfo, router: n
     for expert, bias in steer.bias.items():
         offset[expert] += bias
     offset[steer.force] += FORCED
-    if mode == "reroute":
+    excluded = None
+    if mode == "reroute" and steer.off:
         offset[steer.off] = float("-inf")
+        excluded = torch.zeros(n, dtype=torch.bool)
+        excluded[steer.off] = True
 
     multiplier = torch.ones(n)
     for expert, scale in steer.scale.items():
         multiplier[expert] = scale
     if mode == "drop":
         multiplier[steer.off] = 0.0
+    dropped = multiplier == 0
     return LayerPlan(
         top_k=top_k,
         reroute=bool(offset.any()) or top_k != native_k,
         offset=offset,
+        excluded=excluded,
         multiplier=None if bool((multiplier == 1).all()) else multiplier,
+        dropped=dropped if bool(dropped.any()) else None,
         shared_off=steer.shared_off,
     )
 
@@ -110,18 +123,21 @@ def route(
     if spec.grouped:
         choice = _limit_to_groups(choice, int(router.num_group), int(router.topk_group))
     indices = choice.topk(plan.top_k, dim=-1).indices  # [N, k]
-    weights = expert_weights(spec, router, logits, indices)
+    weights = expert_weights(spec, router, logits, indices, plan.excluded)
     return indices, weights.to(weights_dtype)
 
 
-def expert_weights(spec: RoutingSpec, router: nn.Module, logits: Tensor, indices: Tensor) -> Tensor:
-    """[N, k] float32 weights of the experts in ``indices``, from the unbiased fp32 ``logits``.
+def expert_weights(
+    spec: RoutingSpec, router: nn.Module, logits: Tensor, indices: Tensor, excluded: Tensor | None = None
+) -> Tensor:
+    """[N, k] float32 weights of the experts in ``indices``, from the unbiased fp32 ``logits``, with the
+    ``excluded`` experts ([E] bool: off, re-route mode) out of the distribution (their logits -inf).
 
     Runs on every decode step of every steered layer, so it takes the fewest ops: a softmax
-    renormalised over the chosen experts is a softmax of their logits, and sigmoids are only taken
-    of the chosen ones."""
+    renormalised over the chosen experts is a softmax of their logits (the excluded never among them),
+    and sigmoids, one per expert, are only taken of the chosen ones."""
     if spec.weighting == "sparsemixer":
-        return _sparsemixer_weights(logits, indices, float(router.router_jitter_noise))
+        return _sparsemixer_weights(logits, indices, float(router.router_jitter_noise), excluded)
     if spec.weighting == "sigmoid":
         weights = logits.gather(1, indices).sigmoid()
         if getattr(router, "norm_topk_prob", False):
@@ -131,6 +147,8 @@ def expert_weights(spec: RoutingSpec, router: nn.Module, logits: Tensor, indices
     renormalised = spec.weighting == "softmax_of_topk" or spec.always_renormalise or router.norm_topk_prob
     if renormalised:
         return logits.gather(1, indices).softmax(dim=-1)
+    if excluded is not None:
+        logits = logits.masked_fill(excluded, float("-inf"))
     return logits.softmax(dim=-1).gather(1, indices)
 
 
@@ -160,11 +178,12 @@ def _limit_to_groups(choice: Tensor, n_group: int, topk_group: int) -> Tensor:
     return choice - outside * OUT_OF_GROUP
 
 
-def _sparsemixer_weights(logits: Tensor, indices: Tensor, jitter_eps: float) -> Tensor:
+def _sparsemixer_weights(logits: Tensor, indices: Tensor, jitter_eps: float, excluded: Tensor | None) -> Tensor:
     """PhiMoE's inference-time ``sparsemixer`` weights for any chosen experts: for the r-th choice, a
-    softmax over the experts not yet chosen whose logits are within ``2 * jitter_eps`` (relative) of the
-    chosen one's. With the router's own choice this is exactly transformers' computation."""
-    remaining = logits
+    softmax over the experts not yet chosen (nor ``excluded``) whose logits are within ``2 * jitter_eps``
+    (relative) of the chosen one's. With the router's own choice this is exactly transformers'
+    computation, and with experts excluded it is that computation on logits where theirs are -inf."""
+    remaining = logits if excluded is None else logits.masked_fill(excluded, float("-inf"))
     weights = []
     for rank in range(indices.shape[1]):
         chosen = indices[:, rank : rank + 1]  # [N, 1]

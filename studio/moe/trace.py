@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+NO_EXPERT = -1  # a ``selected`` slot whose expert contributed nothing (its weight zeroed: dropped)
+
 
 @dataclass
 class LayerTrace:
@@ -15,14 +17,15 @@ class LayerTrace:
 
     moe_layer: int  # MoE-layer index (0-based; dense layers skipped)
     decoder_layer: int  # the decoder layer it sits in
-    selected: torch.Tensor  # [T, k] long: expert ids chosen for each token
-    weights: torch.Tensor  # [T, k] float32: their routing weights as the experts received them
+    selected: torch.Tensor  # [T, k] long: expert ids chosen for each token; NO_EXPERT where a dropped one was
+    weights: torch.Tensor  # [T, k] float32: their routing weights as the experts received them (0 if dropped)
     probs: torch.Tensor  # [T, E] float32: the full router distribution (softmax or sigmoid scores), unsteered
 
     def usage(self, num_experts: int | None = None) -> torch.Tensor:
         """[E] how many tokens selected each expert."""
         n = num_experts or self.probs.shape[-1]
-        return torch.bincount(self.selected.reshape(-1), minlength=n)
+        chosen = self.selected.reshape(-1)
+        return torch.bincount(chosen[chosen != NO_EXPERT], minlength=n)
 
     def entropy(self) -> float:
         """Entropy (nats) of the expert-usage distribution: log(E) is perfectly balanced, 0 is one expert."""
@@ -48,16 +51,21 @@ class RoutingTrace:
         """[L, T, E] bool: expert e selected for token t in MoE layer l."""
         masks = []
         for layer in self.layers:
-            mask = torch.zeros(self.num_tokens, num_experts, dtype=torch.bool)
-            mask.scatter_(1, layer.selected, True)
-            masks.append(mask)
+            mask = torch.zeros(self.num_tokens, num_experts + 1, dtype=torch.bool)  # NO_EXPERT: the last column
+            mask.scatter_(1, _slots(layer.selected, num_experts), True)
+            masks.append(mask[:, :num_experts])
         return torch.stack(masks)
 
     def expert_weights(self, num_experts: int) -> torch.Tensor:
         """[L, T, E] float: routing weight each expert received for each token (0 where not selected)."""
         dense = []
         for layer in self.layers:
-            w = torch.zeros(self.num_tokens, num_experts, dtype=torch.float32)
-            w.scatter_(1, layer.selected, layer.weights.float())
-            dense.append(w)
+            w = torch.zeros(self.num_tokens, num_experts + 1, dtype=torch.float32)
+            w.scatter_(1, _slots(layer.selected, num_experts), layer.weights.float())
+            dense.append(w[:, :num_experts])
         return torch.stack(dense)
+
+
+def _slots(selected: torch.Tensor, num_experts: int) -> torch.Tensor:
+    """``selected`` with NO_EXPERT moved to column ``num_experts`` (a scatter target that is then cut off)."""
+    return selected.masked_fill(selected == NO_EXPERT, num_experts)

@@ -160,6 +160,35 @@ def test_a_part_the_kb_lacks_is_reported_out_of_knowledge_with_nearest_parts(pip
     assert only_unknown.bill == [] and only_unknown.out_of_knowledge
 
 
+def test_parts_the_reference_designer_cannot_wire_make_a_suggestion_error_not_a_failed_run(
+    pipeline, pipeline_kb, monkeypatch
+) -> None:
+    """A steered identify listed a stepper driver whose motor supply (8-35 V) the 6 V motor it drives
+    cannot share: the reference designer refuses, the suggestion says why, the run goes on. (The random
+    model does not list these parts, so its identify answer is read as them.) A designer gap of any
+    other kind becomes a suggestion error too."""
+    from agents import orchestrator
+    from agents.parts_list import PartRequest, PartsList
+
+    parts = PartsList(parts=[PartRequest(part=p) for p in ("esp32-devkit-v1", "a4988-module", "dc-motor-6v")])
+    monkeypatch.setattr(orchestrator, "parse_answer", lambda text: parts)
+    run = pipeline.run("ESP32 runs a 6 V DC motor from an A4988")
+    report = run.report
+    assert report.parts == parts and [b.part for b in report.bill] == [p.part for p in parts.parts]
+    _assert_complete(report, pipeline_kb)
+    suggestion = report.suggestion
+    assert suggestion.design is None and run.suggestion_svg is None
+    assert suggestion.error.startswith("no one supply can feed U2 (A4988") and "3-6 V" in suggestion.error
+
+    def broken(*args, **kwargs):
+        raise KeyError("esp32-devkit-v1 has no pin 'MISO'")
+
+    monkeypatch.setattr(orchestrator, "design_from_parts", broken)
+    report = pipeline.run("ESP32 runs a 6 V DC motor from an A4988").report  # stages cached, suggestion anew
+    _assert_complete(report, pipeline_kb)
+    assert "could not wire these parts" in report.suggestion.error and "no pin 'MISO'" in report.suggestion.error
+
+
 def test_a_run_can_be_cancelled(pipeline) -> None:
     cancel = threading.Event()
 

@@ -211,6 +211,33 @@ def test_only_unknown_parts_is_a_clear_error(kb):
         wire(kb, "lidar-lite-v3")
 
 
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [
+        # a stepper driver's motor supply starts above what the motor takes (a steered identify listed it)
+        (
+            ("esp32-devkit-v1", "a4988-module", "dc-motor-6v"),
+            r"^no one supply can feed U2 \(A4988 .*\) VMOT \(8-35 V\) and M1 \(6 V DC .*, 3-6 V\): their voltage "
+            r"ranges do not overlap$",
+        ),
+        (
+            ("arduino-uno", "l298n-module", "vibration-motor*2"),
+            r"VS \(5-35 V\) and M1 \(Coin vibration .*2.5-3.5 V\) and M2 .*do not overlap",
+        ),
+        # they overlap, at a voltage no standard supply gives
+        (
+            ("esp32-devkit-v1", "drv8833-module", "solenoid-12v"),
+            r"^no standard supply in 10.8-10.8 V for U2 \(DRV8833 .*\) VM \(2.7-10.8 V\) and U3 \(12 V .*\); list a "
+            r"supply or regulator",
+        ),
+    ],
+    ids=["a4988-6v-motor", "l298n-3v-motors", "drv8833-12v-solenoid"],
+)
+def test_parts_no_standard_supply_can_feed_are_a_clear_error(kb, ids, message):
+    with pytest.raises(ReferenceDesignError, match=message):
+        wire(kb, *ids)
+
+
 def test_deterministic(kb):
     first = wire(kb, "arduino-uno", "rc522-rfid", "solenoid-12v", "led-green").design
     second = wire(kb, "arduino-uno", "rc522-rfid", "solenoid-12v", "led-green").design

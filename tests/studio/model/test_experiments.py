@@ -6,7 +6,7 @@ import json
 
 from agents.evaluation import BenchmarkPrompt
 from studio.model import experiments
-from studio.model.experiments import BEHAVIOURS, corpus_sets, marked, random_control
+from studio.model.experiments import BEHAVIOURS, attribution_sequences, corpus_sets, marked, random_control
 from studio.model.train import tokenize
 from studio.moe.profile import LayerSteering, ModelIdentity, StageSteering, SteeringProfile
 
@@ -69,6 +69,24 @@ def test_the_targets_are_the_tokens_that_write_the_behaviour(teacher_rows, corpu
     lines = [reason["answer"][a:b] for a, b in i2c.writes(reason["answer"])]
     assert lines and all(".SDA" in line or ".SCL" in line for line in lines)
     assert all(".SDA" not in line for a, b in i2c.elsewhere(reason["answer"]) for line in [reason["answer"][a:b]])
+
+
+def test_attribution_counts_each_row_once_showing_rows_in_both_sets(teacher_rows, corpus_tokenizer):
+    pull_ups = BY_NAME["no-pull-ups"]
+    shows, contrast = corpus_sets(teacher_rows, pull_ups, seed=0)
+    sequences = attribution_sequences(corpus_tokenizer, pull_ups, shows, contrast)
+    assert len(sequences) == len(shows) + len(contrast)
+    writes, elsewhere = (
+        marked(corpus_tokenizer, shows, pull_ups.writes),
+        marked(corpus_tokenizer, shows, pull_ups.elsewhere),
+    )
+    for sequence, (ids, a), (_, b) in zip(sequences, writes, elsewhere, strict=False):
+        assert (list(sequence.ids), sequence.a, sequence.b) == (ids, a, b)
+        assert any(a) and any(b)  # (a token straddling two entries may write both)
+    for sequence, (ids, b) in zip(
+        sequences[len(shows) :], marked(corpus_tokenizer, contrast, pull_ups.elsewhere), strict=True
+    ):
+        assert (list(sequence.ids), sequence.a, sequence.b) == (ids, None, b)
 
 
 def test_the_random_control_turns_off_as_many_experts_in_the_same_stage_reproducibly():

@@ -11,7 +11,7 @@ import torch
 
 from studio.moe.engine import MoEEngine
 from studio.moe.profile import LayerSteering, ModelIdentity, ProfileError, StageSteering, SteeringProfile
-from studio.moe.trace import RoutingTrace
+from studio.moe.trace import NO_EXPERT, RoutingTrace
 
 PROMPT = [5, 17, 42, 9, 77, 23, 61, 8, 100, 3]
 BATCH = [PROMPT, [11, 12, 13, 14], [90, 91, 92, 93, 94, 95, 96]]
@@ -130,11 +130,52 @@ def test_drop_mode_zeroes_the_weight_without_replacement(engine: MoEEngine):
     expert = most_used(engine.forward_trace([PROMPT]), 0, 1)[0]
     with engine.steer(StageSteering(layers={0: LayerSteering(off=[expert])}), mode="drop"):
         dropped = engine.forward_trace([PROMPT]).layers[0]
-    assert torch.equal(dropped.selected, unsteered.selected)  # no replacement
-    hit = dropped.selected == expert
+    hit = unsteered.selected == expert
     assert hit.any()
+    # no replacement: the dropped expert's slot holds no expert (it contributed nothing), the others stay
+    assert torch.equal(dropped.selected, unsteered.selected.masked_fill(hit, NO_EXPERT))
     assert (dropped.weights[hit] == 0).all()
     torch.testing.assert_close(dropped.weights[~hit], unsteered.weights[~hit])  # others untouched
+
+
+def test_a_dropped_expert_is_never_traced_as_selected_a_rerouted_one_is(engine: MoEEngine):
+    """Drop mode: the experts turned off contributed nothing, so neither the trace nor its usage counts
+    report them, in generation and in a forward; re-route mode records the experts that replaced them."""
+    unsteered = engine.forward_trace(BATCH)
+    off = {i: most_used(unsteered, i, 2) for i in range(len(engine.layers))}
+    steering = StageSteering(layers={i: LayerSteering(off=experts) for i, experts in off.items()})
+    with engine.steer(steering, mode="drop") as dropped:
+        engine.generate(PROMPT, max_new_tokens=NEW_TOKENS)
+        engine.forward_trace(BATCH)
+    with engine.steer(steering, mode="reroute") as rerouted:
+        engine.forward_trace(BATCH)
+    n, k = engine.info.num_experts, engine.info.top_k
+    for drop, reroute in zip(dropped.trace.layers, rerouted.trace.layers, strict=True):
+        banned = torch.tensor(off[drop.moe_layer])
+        assert not torch.isin(drop.selected, banned).any()
+        assert (drop.usage(n)[banned] == 0).all()
+        assert (drop.weights[drop.selected == NO_EXPERT] == 0).all()
+        assert int(drop.usage().sum()) == int((drop.selected != NO_EXPERT).sum())
+        assert not (reroute.selected == NO_EXPERT).any() and not torch.isin(reroute.selected, banned).any()
+        assert int(reroute.usage().sum()) == unsteered.num_tokens * k  # every slot a real expert
+    assert dropped.trace.selected_mask(n).sum() == sum(
+        (lay.selected != NO_EXPERT).sum() for lay in dropped.trace.layers
+    )
+    # the first MoE layer routes the forward as unsteered: exactly the off experts' slots are empty in drop
+    # mode, and in re-route mode hold the experts that replaced them
+    before = unsteered.layers[0]
+    was_off = torch.isin(before.selected, torch.tensor(off[0]))
+    assert was_off.any()
+    assert torch.equal(
+        dropped.trace.layers[0].selected[-unsteered.num_tokens :], before.selected.masked_fill(was_off, NO_EXPERT)
+    )
+    replaced = was_off.any(dim=-1)
+    kept = rerouted.trace.layers[0].selected
+    for row in range(unsteered.num_tokens):
+        if replaced[row]:  # k distinct experts, none of them off: the off ones were replaced
+            assert len(set(kept[row].tolist())) == k
+        else:  # a token that chose no off expert is routed as before
+            assert sorted(kept[row].tolist()) == sorted(before.selected[row].tolist())
 
 
 def test_mask_changes_output_and_clearing_restores_it(engine: MoEEngine):

@@ -13,6 +13,7 @@ from studio.moe.engine import MoEEngine
 from studio.moe.experts_forward import DECODE
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
 from studio.moe.specs import SPECS, UnsupportedModel
+from studio.moe.trace import NO_EXPERT
 
 PROMPT = [5, 17, 42, 9, 77, 23, 61, 8, 100, 3]
 
@@ -145,7 +146,7 @@ def test_impossible_steering_is_refused(qwen2: MoEEngine):
         warnings.simplefilter("error")
         with qwen2.steer(StageSteering(layers={0: LayerSteering(off=list(range(6)))}), mode="drop") as run:
             qwen2.forward_trace([PROMPT])  # drop mode: every weight zeroed, nothing re-routed
-    assert (run.trace.layers[0].weights == 0).all()
+    assert (run.trace.layers[0].weights == 0).all() and (run.trace.layers[0].selected == NO_EXPERT).all()
 
 
 def test_profile_stage_sections_and_mode(qwen2: MoEEngine):
@@ -161,8 +162,9 @@ def test_profile_stage_sections_and_mode(qwen2: MoEEngine):
     with qwen2.steer(profile, stage="reason", mode="reroute") as run:
         layer = qwen2.forward_trace([PROMPT]).layers[0]
     assert run.mode == "drop" and run.steering.layers[0].off == [1, 2]
-    assert torch.equal(layer.selected, unsteered.selected)
-    assert (layer.weights[torch.isin(layer.selected, torch.tensor([1, 2]))] == 0).all()
+    off = torch.isin(unsteered.selected, torch.tensor([1, 2]))
+    assert off.any() and torch.equal(layer.selected, unsteered.selected.masked_fill(off, NO_EXPERT))
+    assert (layer.weights[off] == 0).all()
     with qwen2.steer(profile, stage="identify") as run:
         assert run.steering.layers[0].off == [1]
 
@@ -219,3 +221,50 @@ def test_group_limited_routing_still_meets_k_from_enabled_experts(tiny_model):
             layer = engine.forward_trace([PROMPT]).layers[0]
     assert (layer.selected.sort(dim=-1).values == torch.tensor([3, 7])).all()
     assert torch.isfinite(layer.weights).all() and (layer.weights > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("arch", "overrides"),
+    [("olmoe", {}), ("qwen2_moe", {}), ("qwen2_moe", {"norm_topk_prob": True}), ("phimoe", {})],
+    ids=["olmoe", "qwen2_moe", "qwen2_moe-renormalised", "phimoe"],
+)
+def test_reroute_weights_are_the_router_on_logits_without_the_off_experts(tiny_model, arch, overrides):
+    """Re-route mode as SteerMoE: the router's own computation on logits where the off experts' are
+    -inf, so their probability mass goes to the experts left (OLMoE and Qwen2-MoE without
+    renormalisation: a softmax over the enabled experts; PhiMoE: sparsemixer without them)."""
+    from transformers.models.phimoe.modeling_phimoe import sparsemixer
+
+    with MoEEngine.from_model(tiny_model(arch, **overrides), name=f"tiny-{arch}") as engine:
+        router = engine.layers[0].router
+        with torch.inference_mode():
+            logits = engine.model(torch.tensor([PROMPT]), output_router_logits=True).router_logits[0].float()
+        unsteered = engine.forward_trace([PROMPT]).layers[0]
+        off = unsteered.usage().argsort(descending=True, stable=True)[:2].tolist()
+        with engine.steer(StageSteering(layers={0: LayerSteering(off=off)})):
+            steered = engine.forward_trace([PROMPT]).layers[0]  # the first MoE layer: its input is unsteered
+        # a re-route without off experts (a bias too small to change the choice) is the router bit for bit
+        rare = int(unsteered.usage().argmin())
+        with engine.steer(StageSteering(layers={0: LayerSteering(bias={rare: -1e-3})})):
+            biased = engine.forward_trace([PROMPT]).layers[0]
+    renormalised = getattr(router, "norm_topk_prob", False)
+    assert torch.equal(biased.selected, unsteered.selected)
+    if renormalised:  # a softmax of the chosen logits: the router's renormalised softmax, to rounding
+        torch.testing.assert_close(biased.weights, unsteered.weights, rtol=0, atol=1e-6)
+    else:
+        assert torch.equal(biased.weights, unsteered.weights)
+
+    masked = logits.clone()
+    masked[:, off] = float("-inf")
+    if arch == "phimoe":
+        weights, selected = sparsemixer(masked, jitter_eps=router.router_jitter_noise, training=False)
+    else:
+        weights, selected = masked.softmax(dim=-1).topk(engine.info.top_k, dim=-1)
+        if renormalised:
+            weights = weights / weights.sum(dim=-1, keepdim=True)
+    rerouted = torch.isin(unsteered.selected, torch.tensor(off)).any(dim=-1)  # tokens that chose an off expert
+    assert rerouted.any()
+    assert torch.equal(steered.selected, selected)
+    torch.testing.assert_close(steered.weights, weights, rtol=0, atol=1e-6)
+    if arch != "phimoe" and not renormalised:  # more than their share of the full softmax: the off mass
+        kept = logits.softmax(dim=-1).gather(1, steered.selected)
+        assert (steered.weights[rerouted].sum(-1) > kept[rerouted].sum(-1) + 1e-3).all()
