@@ -4,6 +4,9 @@
   per MoE layer: how many tokens each expert took, the usage entropy, the busiest experts.
 - ``attribute``: rank the experts by how much more prompt set A uses them than contrast set B, and
   optionally write a suggested steering profile.
+- ``effect``: run requests unsteered, under a profile and under matched random controls, and measure a
+  design behaviour on the netlist (``agents.effect``); ``--record`` writes the table into the profile.
+  Exit 0 when the effect holds beyond every control, 1 when it does not.
 
 Errors a user can cause (a model that cannot be loaded, an unsupported architecture, a profile for
 another model shape, an empty prompt file) print one line to stderr and exit 2. torch and transformers
@@ -90,18 +93,38 @@ def register(sub: argparse._SubParsersAction) -> None:
     attribute.add_argument("--json", action="store_true", help="print the full ranked table as JSON")
     attribute.set_defaults(handler=run_attribute)
 
+    effect = commands.add_parser(
+        "effect", help="measure a profile's effect on a design behaviour against matched random controls"
+    )
+    effect.add_argument("--profile", type=Path, required=True, help="steering profile JSON")
+    effect.add_argument(
+        "--prompts", type=Path, required=True, help="requests where the behaviour matters (JSONL/lines)"
+    )
+    effect.add_argument("--behaviour", help="behaviour to measure (default: the profile's own behaviour field)")
+    effect.add_argument("--utility", type=Path, help="requests without the behaviour: the right-rate it costs there")
+    effect.add_argument("--controls", type=int, default=5, help="matched random controls (default 5)")
+    effect.add_argument("--seed", type=int, default=0, help="seed of the controls' draws (default 0)")
+    effect.add_argument("--model", help="hub id or local path of the model (default: the bundled model)")
+    effect.add_argument("--limit", type=int, help="only the first N requests of each file")
+    effect.add_argument("--out", type=Path, default=Path("effect-out"), help="folder for effect.json/.md/.png")
+    effect.add_argument(
+        "--record", action="store_true", help="write the behaviour and the measured table into the profile and a .md"
+    )
+    effect.set_defaults(handler=run_effect_command)
+
 
 def _reports_errors(handler: Handler) -> Handler:
     """A refused input becomes a one-line message on stderr and exit code 2, never a traceback."""
 
     @wraps(handler)
     def run(args: argparse.Namespace) -> int:
+        from studio.models import ModelNotAvailable
         from studio.moe.attribution import AttributionError
         from studio.moe.specs import UnsupportedModel
 
         try:
             return handler(args)
-        except (InputError, ProfileError, UnsupportedModel, AttributionError) as exc:
+        except (InputError, ProfileError, UnsupportedModel, AttributionError, ModelNotAvailable) as exc:
             return _error(str(exc))
 
     return run
@@ -151,6 +174,78 @@ def run_attribute(args: argparse.Namespace) -> int:
     if args.out:
         print(f"suggested profile ({args.action}, {args.suggest} experts) written to {args.out}", file=sys.stderr)
     return EXIT_OK
+
+
+@_reports_errors
+def run_effect_command(args: argparse.Namespace) -> int:
+    from agents.batch import BatchError, read_batch
+    from studio.behaviours import BEHAVIOURS
+
+    if args.controls < 1 or (args.limit is not None and args.limit < 1):
+        raise InputError("--controls and --limit must be at least 1")
+    profile = SteeringProfile.load(args.profile)
+    behaviour = args.behaviour or profile.behaviour
+    if behaviour is None:
+        raise InputError(f"{args.profile} names no behaviour: give --behaviour ({', '.join(BEHAVIOURS)})")
+    if behaviour not in BEHAVIOURS:
+        raise InputError(f"behaviour {behaviour!r} is not one of {', '.join(BEHAVIOURS)}")
+    try:
+        prompts = read_batch(args.prompts)[: args.limit]
+        utility = read_batch(args.utility)[: args.limit] if args.utility else []
+    except BatchError as exc:
+        raise InputError(str(exc)) from None
+    from agents.effect import describe, markdown, plot, run_effect
+    from components_db import KnowledgeBase
+    from studio.pipeline_cli import open_pipeline
+
+    pipeline, profile = open_pipeline(args.model, args.profile, KnowledgeBase.open())
+    assert profile is not None
+    try:
+        report = run_effect(
+            pipeline,
+            profile,
+            prompts,
+            behaviour,
+            utility=utility,
+            controls=args.controls,
+            seed=args.seed,
+            prompts_file=str(args.prompts),
+            utility_file=str(args.utility) if args.utility else None,
+            on_progress=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    except ValueError as exc:  # a profile too large for matched controls, a file without requests
+        raise InputError(str(exc)) from None
+    table = markdown(report)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "effect.json").write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        (args.out / "effect.md").write_text(table, encoding="utf-8")
+        plot(report, args.out / "effect.png")
+        if args.record:
+            command = effect_command(args, behaviour)
+            recorded = profile.model_copy(update={"behaviour": behaviour, "description": describe(report, command)})
+            recorded.save(args.profile)
+            plot(report, args.profile.with_suffix(".png"))
+            note = f"{table}\n![behaviour rate per condition]({args.profile.with_suffix('.png').name})\n\n`{command}`\n"
+            args.profile.with_suffix(".md").write_text(note, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{exc.filename}: cannot write ({exc.strerror})") from None
+    print(table)
+    return EXIT_OK if report.holds else 1
+
+
+def effect_command(args: argparse.Namespace, behaviour: str) -> str:
+    """The command line that reproduces a measurement (quoted in the profile it records)."""
+    parts = ["circuit-studio experts effect", f"--profile {args.profile}", f"--prompts {args.prompts}"]
+    parts.append(f"--behaviour {behaviour}")
+    if args.utility:
+        parts.append(f"--utility {args.utility}")
+    parts += [f"--controls {args.controls}", f"--seed {args.seed}"]
+    if args.model:
+        parts.append(f"--model {args.model}")
+    if args.limit:
+        parts.append(f"--limit {args.limit}")
+    return " ".join(parts)
 
 
 def read_prompts(path: Path) -> list[str]:
