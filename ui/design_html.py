@@ -7,6 +7,7 @@ from agents.report import STAGE_ORDER, RunReport, StageName, Suggestion
 from spice.report import SpiceReport
 from studio.check import CheckReport
 from studio.erc.report import Violation
+from studio.intent import IntentReport
 from ui.html import details, esc, message, pre, progress_bar, table
 from ui.live import STAGE_TITLES, LiveRun
 
@@ -16,7 +17,9 @@ STATUS_TEXT = {
     "stopped": "stopped",
     "cancelled": "stopped by you",
     "invalid": "not started",
+    "not_understood": "not understood",
 }
+INTENT_HEADERS = ("asked for", "what", "status", "in the design")
 
 
 def run_progress(live: LiveRun, status: str | None = None) -> str:
@@ -90,15 +93,36 @@ def _pinouts(report: RunReport) -> str:
 
 
 def verdict(check: CheckReport | None) -> str:
+    """The ERC verdict and, with a request, whether the design is what it asked for."""
     if check is None:
         return ""
     erc = check.erc
     word, kind = ("passes", "ok") if erc.passed else ("fails", "error")
-    return message(
+    erc_line = message(
         kind,
         f"ERC {word}: {len(erc.violations)} finding(s); structural score {erc.structural_score:.2f}, "
         f"electrical score {erc.electrical_score:.2f}.",
     )
+    return erc_line + intent_html(check.intent)
+
+
+def intent_html(intent: IntentReport | None) -> str:
+    if intent is None:
+        return ""
+    if not intent.understood:
+        return message("warning", intent.verdict, title="Intent:")
+    kind = "ok" if intent.met else "warning"
+    head = "the design is what was asked" if intent.met else "the design is not all that was asked"
+    rows = [[r.text, r.kind, r.status, r.detail] for r in intent.requirements]
+    body = table(
+        INTENT_HEADERS,
+        rows,
+        css="intent",
+        row_classes=[f"intent-{r.status}" for r in intent.requirements],
+        empty="the request names no part, number or interface to hold the design to",
+    )
+    summary = details("what was asked, item by item", body, open_=not intent.met)
+    return message(kind, f"{head} (score {intent.score:.2f}).", title="Intent:") + summary
 
 
 def erc_rows(violations: list[Violation]) -> list[list[str]]:

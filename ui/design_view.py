@@ -192,8 +192,9 @@ def _finished(live: LiveRun, run: PipelineRun) -> tuple:
     report = run.report
     status_msg = ""
     if report.status != "ok":
-        kind = "warning" if report.status == "cancelled" else "error"
-        status_msg = message(kind, report.error or report.status, title="The run stopped:")
+        kind = "warning" if report.status in ("cancelled", "not_understood") else "error"
+        title = "Not a circuit request:" if report.status == "not_understood" else "The run stopped:"
+        status_msg = message(kind, report.error or report.status, title=title)
     check = report.check
     plot = spice_plots(check.spice.analyses) if check and check.spice else None
     return (

@@ -15,6 +15,11 @@ CSS = """
 .erc tr.sev-major td { background: #fde2c4; }
 .erc tr.sev-minor td { background: #fdf6c3; }
 .erc tr.sev-warning td { background: #e7eefc; }
+.intent tr.intent-met td:nth-child(3) { color: #188038; font-weight: 600; }
+.intent tr.intent-missing td, .intent tr.intent-not-met td,
+.intent tr.intent-out-of-knowledge td { background: #fde2c4; }
+.intent tr.intent-substituted td { background: #fdf6c3; }
+.intent tr.intent-unchecked td { color: #6b7280; }
 .erc tr.change-fixed td:first-child { color: #188038; font-weight: 600; }
 .erc tr.change-new td:first-child { color: #d93025; font-weight: 600; }
 .progress { position: relative; height: 24px; background: #e5e7eb; border-radius: 12px; overflow: hidden;

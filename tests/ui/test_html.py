@@ -73,3 +73,18 @@ def test_markdown_notes_render_tables_and_escape_raw_html():
     rendered = markdown_html('Effects <img src=x onerror="alert(1)">\n\n| run | ERC |\n|---|---|\n| baseline | 82% |\n')
     assert "<table>" in rendered and "<td>82%</td>" in rendered
     assert "<img" not in rendered and "&lt;img" in rendered
+
+
+def test_the_intent_panel_lists_each_requirement_and_escapes_the_request():
+    from studio.intent import IntentReport, Requirement
+    from ui.design_html import intent_html
+
+    requirement = Requirement(kind="part", text="<b>DHT22</b>", status="substituted", detail="dht11 (S1) in place")
+    unmet = IntentReport(understood=True, requirements=[requirement], score=0.0, met=False, verdict="not met: x")
+    html = intent_html(unmet)
+    assert "not all that was asked" in html and "intent-substituted" in html and "<details open>" in html
+    assert "<b>DHT22</b>" not in html and "&lt;b&gt;DHT22&lt;/b&gt;" in html
+    met = IntentReport(understood=True, requirements=[], score=1.0, met=True, verdict="met")
+    assert "the design is what was asked" in intent_html(met) and "<details open>" not in intent_html(met)
+    lost = IntentReport(understood=False, score=0.0, met=False, verdict="not understood: the request ...")
+    assert "not understood" in intent_html(lost) and intent_html(None) == ""
