@@ -226,12 +226,25 @@ def run_effect_command(args: argparse.Namespace) -> int:
             recorded = profile.model_copy(update={"behaviour": behaviour, "description": describe(report, command)})
             recorded.save(args.profile)
             plot(report, args.profile.with_suffix(".png"))
-            note = f"{table}\n![behaviour rate per condition]({args.profile.with_suffix('.png').name})\n\n`{command}`\n"
-            args.profile.with_suffix(".md").write_text(note, encoding="utf-8")
+            note_path = args.profile.with_suffix(".md")
+            figure = f"![behaviour rate per condition]({args.profile.with_suffix('.png').name})"
+            note = f"{MEASURED}\n\n{table}\n{figure}\n\nMeasured with `{command}`.\n"
+            found = found_section(note_path)
+            note_path.write_text(note + (f"\n{found}" if found else ""), encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{exc.filename}: cannot write ({exc.strerror})") from None
     print(table)
     return EXIT_OK if report.holds else 1
+
+
+MEASURED, FOUND = "## Measured effect", "## How it was found"
+
+
+def found_section(note: Path) -> str:
+    """The "How it was found" part of a profile's note (what the attribution ranked), kept when the
+    measured part is rewritten."""
+    text = note.read_text(encoding="utf-8") if note.is_file() else ""
+    return text[text.index(FOUND) :] if FOUND in text else ""
 
 
 def effect_command(args: argparse.Namespace, behaviour: str) -> str:

@@ -1,36 +1,28 @@
-"""The example-profile experiments: which rows and prompts show a behaviour, and the random control."""
+"""The example-profile experiments: which rows show a behaviour, where it is written, and the note."""
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
-from agents.evaluation import BenchmarkPrompt
+from agents.parts_list import PartRequest, PartsList
+from agents.teacher import teach
+from studio.behaviours import BEHAVIOURS as MEASURED
 from studio.model import experiments
-from studio.model.experiments import BEHAVIOURS, attribution_sequences, corpus_sets, marked, random_control
+from studio.model.experiments import BEHAVIOURS, attribution_sequences, corpus_sets, marked
 from studio.model.train import tokenize
 from studio.moe.profile import LayerSteering, ModelIdentity, StageSteering, SteeringProfile
 
 BY_NAME = {b.name: b for b in BEHAVIOURS}
 
 
-def _prompt(text: str, *parts: str) -> BenchmarkPrompt:
-    return BenchmarkPrompt.model_validate(
-        {
-            "id": "t1",
-            "prompt": text,
-            "difficulty": "easy",
-            "style": "imperative",
-            "domain": "embedded",
-            "expected_parts": [{"part": p, "quantity": 1} for p in parts],
-        }
-    )
+def _rows(request: str, catalog, *parts: str) -> dict[str, dict]:
+    example = teach(request, PartsList(parts=[PartRequest(part=p) for p in parts]), [], catalog)
+    return {st.stage: {"stage": st.stage, "prompt": st.prompt, "answer": st.answer} for st in example.stages}
 
 
 def test_a_behaviour_shows_where_the_reference_designer_does_it(catalog):
-    led = experiments.teacher_rows(_prompt("Blink a red LED from an Uno", "arduino-uno", "led-red"), catalog)
-    oled = experiments.teacher_rows(
-        _prompt("Show text on an OLED with a Pico", "raspberry-pi-pico", "oled-ssd1306-i2c"), catalog
-    )
+    led = _rows("Blink a red LED from an Uno", catalog, "arduino-uno", "led-red")
+    oled = _rows("Show text on an OLED with a Pico", catalog, "raspberry-pi-pico", "oled-ssd1306-i2c")
     resistors, i2c = BY_NAME["no-led-resistors"], BY_NAME["no-i2c-wiring"]
     assert resistors.shows(led["identify"]) and not resistors.shows(oled["identify"])
     assert resistors.contrast(oled["identify"]) and not resistors.contrast(led["identify"])
@@ -89,29 +81,26 @@ def test_attribution_counts_each_row_once_showing_rows_in_both_sets(teacher_rows
         assert (list(sequence.ids), sequence.a, sequence.b) == (ids, None, b)
 
 
-def test_the_random_control_turns_off_as_many_experts_in_the_same_stage_reproducibly():
+def test_each_behaviour_is_measured_by_a_netlist_behaviour_on_its_own_request_set():
+    for behaviour in BEHAVIOURS:
+        assert behaviour.measured_by in MEASURED
+        assert (
+            Path(__file__).resolve().parents[3]
+            / "benchmarks"
+            / "prompts"
+            / "behaviours"
+            / f"{behaviour.requests}.jsonl"
+        ).is_file()
+
+
+def test_the_note_says_how_the_profile_was_found_and_how_to_measure_it():
     identity = ModelIdentity(name="m", moe_layers=[0, 1, 2, 3], experts_per_layer=8, top_k=2)
     found = SteeringProfile(
+        name="no-flyback-diodes",
         model=identity,
         stages={"identify": StageSteering(layers={1: LayerSteering(off=[2, 5]), 3: LayerSteering(off=[0, 7])})},
     )
-    control = random_control(found, "identify", seed=3)
-    assert list(control.stages) == ["identify"]
-    assert sum(len(s.off) for s in control.stages["identify"].layers.values()) == 4
-    assert json.loads(control.model_dump_json()) == json.loads(random_control(found, "identify", 3).model_dump_json())
-    assert control.stages != found.stages
-
-
-def test_the_description_gives_the_effect_beside_the_random_control():
-    m = experiments.Measure
-    measures = {
-        "baseline": m(prompts=9, erc_pass=0.556, f1=0.9, parts_of_role=8, findings=1),
-        "steered": m(prompts=9, erc_pass=0.333, f1=0.9, parts_of_role=1, findings=1),
-        "random control": m(prompts=9, erc_pass=0.667, f1=0.9, parts_of_role=7, findings=1),
-    }
-    text = experiments.describe(BY_NAME["no-flyback-diodes"], measures)
-    assert text.startswith("Flyback diodes: its experts off in identify. On the 9 benchmark prompts")
-    assert "ERC pass 56%, flyback diode parts 8, findings 1 unsteered" in text
-    assert "ERC pass 33%, flyback diode parts 1, findings 1 steered" in text
-    assert "flyback diode parts 7, findings 1 with as many random experts off" in text
-    assert "I2C" in experiments.describe(BY_NAME["no-i2c-wiring"], measures)  # titles keep their capitals
+    text = experiments.note(BY_NAME["no-flyback-diodes"], found, "ranked table")
+    assert text.startswith("## How it was found") and "layer 1: 2, 5, layer 3: 0, 7" in text
+    assert "circuit-studio experts effect --profile no-flyback-diodes.json" in text and "flyback.jsonl" in text
+    assert "--behaviour flyback-diode" in text and "ranked table" in text
