@@ -35,7 +35,8 @@ def is_uart(part: Part) -> bool:
 def wire_i2c(w: Wiring, devices: list[Placed]) -> None:
     """One bus: devices at the MCU's level share its SDA/SCL; 5 V modules with 5 V pull-ups sit behind a shifter."""
     assert w.pins is not None
-    sda, scl = w.pins.take_bus(R.I2C_SDA), w.pins.take_bus(R.I2C_SCL)
+    bus = w.pins.take_bus(R.I2C_SDA, R.I2C_SCL)
+    sda, scl = bus[R.I2C_SDA], bus[R.I2C_SCL]
     limit = w.mcu_limit(sda) or 0.0
     low_side, low_side_pullups = 0, False
     for dev in devices:
@@ -64,37 +65,47 @@ def _behind_shifter(w: Wiring, module_pin: str, mcu_pin: str, volts: float, limi
 
 
 def wire_spi(w: Wiring, devices: list[Placed]) -> None:
+    """One bus: MOSI and SCK to every device, MISO from those that answer, a chip select each."""
     assert w.pins is not None
-    bus = {role: w.pins.take_bus(role) for role in (R.SPI_MOSI, R.SPI_MISO, R.SPI_SCK)}
+    answering = any(_miso(dev.part) for dev in devices)
+    bus = w.pins.take_bus(R.SPI_MOSI, R.SPI_SCK, *([R.SPI_MISO] if answering else []))
     for dev in devices:
         volts = w.power.supply(dev) or w.logic_v
         if _needs_shifter(w, dev, volts):
-            _spi_shifted(w, dev, volts or 0.0, bus)
+            _spi_shifted(w, dev, volts, bus)
             continue
         for role in (R.SPI_MOSI, R.SPI_SCK):
-            pin = next(p for p in dev.part.pins_with_role(role) if p.type is T.INPUT)
+            pin = _spi_input(dev.part, role)
             _shared(w, bus[role], w.logic_v, dev.label(pin), input_limit(dev.part, pin, volts))
-        miso = [p for p in dev.part.pins_with_role(R.SPI_MISO) if p.type in OUTPUTS]
-        if miso:
-            level = output_level(dev.part, miso[0], volts)
-            _shared(w, dev.label(miso[0]), level, bus[R.SPI_MISO], w.mcu_limit(bus[R.SPI_MISO]))
-        cs = next(p for p in dev.part.pins_with_role(R.SPI_CS) if p.type is T.INPUT)
-        label = w.pins.take_first(R.SPI_CS, R.GPIO)
+        miso = _miso(dev.part)
+        if miso is not None:
+            level = output_level(dev.part, miso, volts)
+            _shared(w, dev.label(miso), level, bus[R.SPI_MISO], w.mcu_limit(bus[R.SPI_MISO]))
+        cs = _spi_input(dev.part, R.SPI_CS)
+        label = w.pins.take_cs()
         w.levels.join(label, w.logic_v, dev.label(cs), input_limit(dev.part, cs, volts), bidirectional=False)
         _control_pins(w, dev, volts, bus=True)
+
+
+def _spi_input(part: Part, role: PinRole) -> Pin:
+    return next(p for p in part.pins_with_role(role) if p.type is T.INPUT)
+
+
+def _miso(part: Part) -> Pin | None:
+    """The device's data output (a write-only display has none)."""
+    return next((p for p in part.pins_with_role(R.SPI_MISO) if p.type in OUTPUTS), None)
 
 
 def _needs_shifter(w: Wiring, dev: Placed, volts: float | None) -> bool:
     """A 3.3 V-only SPI device on a 5 V MCU: every line goes through a shifter (MISO too, since the MCU's
     MISO pin is a GPIO the ERC sees driving)."""
-    mosi = next(p for p in dev.part.pins_with_role(R.SPI_MOSI) if p.type is T.INPUT)
-    limit = input_limit(dev.part, mosi, volts)
+    limit = input_limit(dev.part, _spi_input(dev.part, R.SPI_MOSI), volts)
     return w.logic_v is not None and limit is not None and w.logic_v > limit + 0.05
 
 
-def _spi_shifted(w: Wiring, dev: Placed, volts: float, bus: dict[PinRole, str]) -> None:
+def _spi_shifted(w: Wiring, dev: Placed, volts: float | None, bus: dict[PinRole, str]) -> None:
     assert w.pins is not None and w.logic_v is not None
-    cs = w.pins.take_first(R.SPI_CS, R.GPIO)
+    cs = w.pins.take_cs()
     for role, mcu_pin in (
         (R.SPI_MOSI, bus[R.SPI_MOSI]),
         (R.SPI_SCK, bus[R.SPI_SCK]),
@@ -102,7 +113,7 @@ def _spi_shifted(w: Wiring, dev: Placed, volts: float, bus: dict[PinRole, str]) 
         (R.SPI_MISO, bus[R.SPI_MISO]),
     ):
         pin = next(p for p in dev.part.pins_with_role(role) if p.type in (T.INPUT, *OUTPUTS))
-        w.levels.shift(mcu_pin, w.logic_v, dev.label(pin), volts)
+        w.levels.shift(mcu_pin, w.logic_v, dev.label(pin), volts or 0.0)
     _control_pins(w, dev, volts, bus=True)
 
 

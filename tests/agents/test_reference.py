@@ -215,3 +215,50 @@ def test_deterministic(kb):
     first = wire(kb, "arduino-uno", "rc522-rfid", "solenoid-12v", "led-green").design
     second = wire(kb, "arduino-uno", "rc522-rfid", "solenoid-12v", "led-green").design
     assert first.model_dump() == second.model_dump()
+
+
+def bus_pin(design: Design, device_pin: str) -> str:
+    """The MCU (U1) pin a device's bus line reaches, straight or through one shifter channel."""
+    net = net_with(design, device_pin)
+    board = [p for p in net if p.startswith("U1.")]
+    if board:
+        return board[0]
+    channel = next(p for p in net if ".LV" in p or ".HV" in p)
+    ref, _, name = channel.partition(".")
+    other = f"{ref}.{'HV' if name.startswith('LV') else 'LV'}{name[2:]}"
+    return next(p for p in net_with(design, other) if p.startswith("U1."))
+
+
+def test_pico_i2c_and_spi_take_their_default_pins_and_share_none(kb):
+    design = wire(kb, "raspberry-pi-pico", "bme280", "rc522-rfid").design
+    i2c = {bus_pin(design, f"U2.{line}") for line in ("SDA", "SCL")}
+    spi = {bus_pin(design, f"U3.{line}") for line in ("MOSI", "MISO", "SCK")}
+    assert i2c == {"U1.GP4", "U1.GP5"}
+    assert spi == {"U1.GP19", "U1.GP16", "U1.GP18"}
+    assert erc(kb, design).passed
+
+
+def test_pico_shifted_i2c_and_spi_lines_stay_apart(kb):
+    design = wire(kb, "raspberry-pi-pico", "lcd2004-i2c", "mcp2515-can-module", "level-shifter-bss138-4ch").design
+    assert bus_pin(design, "U2.SDA") == "U1.GP4" and bus_pin(design, "U3.SO") == "U1.GP16"
+    assert "gpio-short" not in erc(kb, design).rule_ids()
+
+
+def test_teensy_spi_lines_come_from_one_bus(kb):
+    design = wire(kb, "teensy-4-0", "rc522-rfid").design
+    assert [bus_pin(design, f"U2.{line}") for line in ("MOSI", "MISO", "SCK")] == ["U1.D11", "U1.D12", "U1.D13"]
+
+
+def test_bus_taken_twice_gets_another_instance_or_a_clear_error(kb):
+    from agents.reference.builder import Placed
+    from agents.reference.pins import McuPins
+
+    pins = McuPins(Placed("U1", kb.get("raspberry-pi-pico")))
+    first = pins.take_bus(PinRole.I2C_SDA, PinRole.I2C_SCL)
+    second = pins.take_bus(PinRole.I2C_SDA, PinRole.I2C_SCL)
+    assert first == {PinRole.I2C_SDA: "U1.GP4", PinRole.I2C_SCL: "U1.GP5"}
+    assert not set(first.values()) & set(second.values())
+    uno = McuPins(Placed("U1", kb.get("arduino-uno")))
+    uno.take_bus(PinRole.I2C_SDA, PinRole.I2C_SCL)
+    with pytest.raises(ReferenceDesignError, match="no free"):
+        uno.take_bus(PinRole.I2C_SDA, PinRole.I2C_SCL)
