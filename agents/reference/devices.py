@@ -7,7 +7,7 @@ import re
 
 from agents.reference.builder import Placed
 from agents.reference.context import I2C_PULLUP_OHMS, Wiring
-from agents.reference.levels import input_limit, output_level
+from agents.reference.levels import input_limit, output_level, shiftable
 from agents.reference.pins import McuPins
 from agents.reference.power import GND
 from components_db.schema import Category, ElectricalType, Part, Pin, PinRole
@@ -42,7 +42,7 @@ def wire_i2c(w: Wiring, devices: list[Placed]) -> None:
     for dev in devices:
         volts = w.power.supply(dev) or w.logic_v
         dev_sda, dev_scl = dev.part.pins_with_role(R.I2C_SDA)[0], dev.part.pins_with_role(R.I2C_SCL)[0]
-        if dev.part.usage.onboard_pullups and volts is not None and volts > limit + 0.05:
+        if dev.part.usage.onboard_pullups and volts is not None and volts > limit + 0.05 and shiftable(volts, limit):
             _behind_shifter(w, dev.label(dev_sda), sda, volts, limit)
             _behind_shifter(w, dev.label(dev_scl), scl, volts, limit)
         else:
@@ -100,20 +100,19 @@ def _needs_shifter(w: Wiring, dev: Placed, volts: float | None) -> bool:
     """A 3.3 V-only SPI device on a 5 V MCU: every line goes through a shifter (MISO too, since the MCU's
     MISO pin is a GPIO the ERC sees driving)."""
     limit = input_limit(dev.part, _spi_input(dev.part, R.SPI_MOSI), volts)
-    return w.logic_v is not None and limit is not None and w.logic_v > limit + 0.05
+    return w.logic_v is not None and limit is not None and w.logic_v > limit + 0.05 and shiftable(w.logic_v, limit)
 
 
 def _spi_shifted(w: Wiring, dev: Placed, volts: float | None, bus: dict[PinRole, str]) -> None:
+    """Each line through a shifter channel: the device's side at the level its inputs take (a 5 V-powered
+    TFT still wants 3.3 V logic), its MISO at the level it drives."""
     assert w.pins is not None and w.logic_v is not None
-    cs = w.pins.take_cs()
-    for role, mcu_pin in (
-        (R.SPI_MOSI, bus[R.SPI_MOSI]),
-        (R.SPI_SCK, bus[R.SPI_SCK]),
-        (R.SPI_CS, cs),
-        (R.SPI_MISO, bus[R.SPI_MISO]),
-    ):
-        pin = next(p for p in dev.part.pins_with_role(role) if p.type in (T.INPUT, *OUTPUTS))
-        w.levels.shift(mcu_pin, w.logic_v, dev.label(pin), volts or 0.0)
+    for role, mcu_pin in ((R.SPI_MOSI, bus[R.SPI_MOSI]), (R.SPI_SCK, bus[R.SPI_SCK]), (R.SPI_CS, w.pins.take_cs())):
+        pin = _spi_input(dev.part, role)
+        w.levels.shift(mcu_pin, w.logic_v, dev.label(pin), input_limit(dev.part, pin, volts) or w.logic_v)
+    miso = _miso(dev.part)
+    if miso is not None:
+        w.levels.shift(bus[R.SPI_MISO], w.logic_v, dev.label(miso), output_level(dev.part, miso, volts) or w.logic_v)
     _control_pins(w, dev, volts, bus=True)
 
 

@@ -262,3 +262,58 @@ def test_bus_taken_twice_gets_another_instance_or_a_clear_error(kb):
     uno.take_bus(PinRole.I2C_SDA, PinRole.I2C_SCL)
     with pytest.raises(ReferenceDesignError, match="no free"):
         uno.take_bus(PinRole.I2C_SDA, PinRole.I2C_SCL)
+
+
+@pytest.mark.parametrize("board", ["arduino-uno", "arduino-nano"])
+def test_write_only_spi_display_on_a_5v_board_is_shifted_without_miso(kb, board):
+    design = wire(kb, board, "st7735-tft").design
+    (shifter,) = refs_of(design, "level-shifter-bss138-4ch")
+    for line in ("SDA", "SCK", "CS", "A0"):
+        assert any(p.startswith(f"{shifter}.LV") for p in net_with(design, f"U2.{line}")), line
+    assert f"{shifter}.LV" in nets(design)["3V3"] and f"{shifter}.HV" in nets(design)["5V"]
+    assert erc(kb, design).passed
+
+
+@pytest.mark.parametrize("board", ["arduino-uno", "arduino-mega-2560"])
+def test_5v_powered_tft_with_3v3_logic_is_shifted_from_5v_to_3v3(kb, board):
+    design = wire(kb, board, "ili9341-tft").design
+    (shifter,) = refs_of(design, "level-shifter-bss138-4ch")
+    assert "U2.VCC" in nets(design)["5V"]  # the module's own regulator takes 5 V
+    assert f"{shifter}.LV" in nets(design)["3V3"] and f"{shifter}.HV" in nets(design)["5V"]
+    for line in ("SDI", "SCK", "CS", "SDO"):
+        assert any(p.startswith(f"{shifter}.LV") for p in net_with(design, f"U2.{line}")), line
+    assert erc(kb, design).passed
+
+
+def test_shifter_low_side_sits_on_the_rail_of_the_3v3_module(kb):
+    design = wire(kb, "arduino-uno", "ra02-lora-sx1278").design
+    (shifter,) = refs_of(design, "level-shifter-bss138-4ch")
+    assert f"{shifter}.LV" in net_with(design, "U2.3.3V")  # the regulator that feeds the module, not the Uno's 3V3
+    assert f"{shifter}.HV" in nets(design)["5V"]
+    assert erc(kb, design).passed
+
+
+def test_no_level_shift_between_equal_levels(kb):
+    from agents.reference.builder import DesignBuilder
+    from agents.reference.levels import Levels
+    from agents.reference.power import PowerPlan
+
+    b = DesignBuilder(kb)
+    with pytest.raises(ReferenceDesignError, match="both run at 5 V"):
+        Levels(b, PowerPlan(b, 5.0)).shift("U1.D2", 5.0, "U2.IN", 4.8)
+
+
+def test_every_part_alone_on_each_board_wires_or_says_why(kb):
+    """The designer raises nothing but ReferenceDesignError (an ST7735 on an Uno was a StopIteration)."""
+    from components_db.catalog import load_catalog
+
+    catalog = load_catalog()
+    boards = [p.id for p in catalog if p.category == "mcu_board"]
+    for board in [None, *boards]:
+        for part in catalog:
+            if part.category == "mcu_board":
+                continue
+            try:
+                wire(kb, *([board] if board else []), part.id)
+            except ReferenceDesignError as error:
+                assert str(error), (board, part.id)
