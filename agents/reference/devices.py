@@ -148,11 +148,16 @@ def wire_module(w: Wiring, dev: Placed) -> None:
 def _control_pins(w: Wiring, dev: Placed, volts: float | None, *, bus: bool) -> None:
     """Inputs a GPIO drives, outputs a GPIO or ADC reads, pins tied to a level; bus devices skip their extras."""
     assert w.pins is not None
+    required = {p.name for group in dev.part.required_groups() for p in group}
     for pin in dev.part.pins:
         label = dev.label(pin)
         if w.b.wired(label) or label in w.b.spare or not pin.roles or pin.type in (T.POWER_IN, T.POWER_OUT):
             continue
         roles = set(pin.roles)
+        if R.ADDRESS in roles:
+            if pin.name in required and pin.type is T.INPUT:
+                _strap_address(w, dev, pin)
+            continue  # else the module's own pull-down sets the address
         if pin.type is T.INPUT:
             if R.OUTPUT_ENABLE in roles:
                 w.b.connect(GND, label)  # active-low output enable
@@ -176,6 +181,16 @@ def _control_pins(w: Wiring, dev: Placed, volts: float | None, *, bus: bool) -> 
                 continue
             if pin.name in dev.part.usage.pullup_required and not dev.part.usage.onboard_pullups:
                 w.pull_up(label, w.mcu_rail(), why=f"pull-up on {label} (datasheet asks for one)")
+
+
+def _strap_address(w: Wiring, dev: Placed, pin: Pin) -> None:
+    """Address straps without a default: the n-th chip of a kind gets address n (A0 the lowest bit), so two
+    MCP23017s sit at 0x20 and 0x21; a strap's 1 goes to the chip's own supply."""
+    same = [p.ref for p in w.b.parts if p.part == dev.part.id]
+    straps = [p for p in dev.part.pins if R.ADDRESS in p.roles and p.type is T.INPUT]
+    high = (same.index(dev.ref) >> straps.index(pin)) & 1
+    supply = next((w.b.net_of[dev.label(p)] for p in supply_pins(dev.part) if w.b.wired(dev.label(p))), None)
+    w.b.connect(supply if high and supply else GND, dev.label(pin))
 
 
 def _tie_high(w: Wiring, dev: Placed, pin: Pin, volts: float | None) -> None:

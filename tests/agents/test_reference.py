@@ -317,3 +317,12 @@ def test_every_part_alone_on_each_board_wires_or_says_why(kb):
                 wire(kb, *([board] if board else []), part.id)
             except ReferenceDesignError as error:
                 assert str(error), (board, part.id)
+
+
+def test_address_straps_are_tied_not_driven_and_two_expanders_get_two_addresses(kb):
+    design = wire(kb, "esp32-devkit-v1", "mcp23017*2").design
+    assert {"U2.A0", "U2.A1", "U2.A2", "U3.A1", "U3.A2"} <= nets(design)["GND"]
+    assert "U3.A0" in nets(design)["3V3"]  # 0x20 and 0x21
+    adc = wire(kb, "arduino-uno", "ads1115-module").design
+    assert not any("U2.ADDR" in net.pins for net in adc.nets)  # pulled down on the module: 0x48
+    assert erc(kb, design).passed and erc(kb, adc).passed
