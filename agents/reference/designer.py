@@ -125,6 +125,7 @@ def _with_mcu(w: Wiring, placed: list[Placed], peers: list[Placed]) -> None:
     spi = [p for p in rest if devices.is_spi(p.part)]
     if spi:
         devices.wire_spi(w, spi)
+    registers = [p for p in spi if devices.is_shift_register(p.part)]
     for peer in peers:
         devices.wire_uart(w, peer)
     uart = [p for p in rest if devices.is_uart(p.part) and p not in i2c + spi]
@@ -162,7 +163,7 @@ def _with_mcu(w: Wiring, placed: list[Placed], peers: list[Placed]) -> None:
             loads.wire_resistive_sensor(w, item, w.mcu_rail(), adc)
     for switch in [p for p in rest if loads.is_switch(p.part)]:
         loads.wire_button(w, switch)
-    outputs = _register_outputs(w, rest)
+    outputs = _register_outputs(w, registers)
     for led in [p for p in rest if loads.is_led(p.part)]:
         while len(outputs) < loads.anodes(led.part):
             label = w.pins.take_first(R.PWM, R.GPIO) if loads.anodes(led.part) > 1 else w.pins.take(R.GPIO)
@@ -254,14 +255,18 @@ def _driven(part: Part) -> bool:
     return loads.is_load(part) or (part.category is Category.ACTUATOR and bool(part.pins_with_role(R.PWM)))
 
 
-def _register_outputs(w: Wiring, rest: list[Placed]) -> list[tuple[str, float, float | None]]:
-    """Outputs LEDs may use before MCU pins: a shift register's Q outputs."""
+def _register_outputs(w: Wiring, registers: list[Placed]) -> list[tuple[str, float, float | None]]:
+    """Outputs LEDs use before MCU pins: the Q outputs of the shift registers, in chain order, each held to
+    its share of the chip's total supply current (a 74HC595: 70 mA over eight outputs)."""
+    rails = {r.net: r.voltage for r in w.power.rails}
     found = []
-    for item in rest:
-        if devices.is_spi(item.part) and item.part.category is Category.IC:
-            volts = w.power.supply(item) or w.logic_v or 0.0
-            for pin in item.part.pins_with_role(R.DIGITAL_OUT):
-                found.append((item.label(pin), volts, None))
+    for item in registers:
+        supply = next(item.label(p) for p in supply_pins(item.part))
+        volts = rails.get(w.b.net_of.get(supply, ""), w.logic_v or 0.0)
+        outputs = devices.register_outputs(item)
+        total = item.part.specs.get("total_vcc_current_max_ma")
+        share = float(total) / len(outputs) if isinstance(total, int | float) else None
+        found += [(item.label(pin), volts, share) for pin in outputs]
     return found
 
 

@@ -28,6 +28,16 @@ def is_spi(part: Part) -> bool:
     return not is_i2c(part) and {R.SPI_SCK, R.SPI_MOSI, R.SPI_CS} <= inputs
 
 
+def is_shift_register(part: Part) -> bool:
+    """A serial-in, parallel-out register on the SPI lines (74HC595): Q outputs and a serial out to chain."""
+    return part.category is Category.IC and is_spi(part) and bool(part.pins_with_role(R.DIGITAL_OUT))
+
+
+def register_outputs(dev: Placed) -> list[Pin]:
+    """A shift register's parallel outputs, first bit first (QA..QH)."""
+    return sorted(dev.part.pins_with_role(R.DIGITAL_OUT), key=lambda p: p.name)
+
+
 def is_uart(part: Part) -> bool:
     return _uart_pin(part, R.UART_TX) is not None and _uart_pin(part, R.UART_RX) is not None
 
@@ -69,7 +79,14 @@ def wire_spi(w: Wiring, devices: list[Placed]) -> None:
     assert w.pins is not None
     answering = any(_miso(dev.part) for dev in devices)
     bus = w.pins.take_bus(R.SPI_MOSI, R.SPI_SCK, *([R.SPI_MISO] if answering else []))
+    chained: dict[str, Placed] = {}
     for dev in devices:
+        if is_shift_register(dev.part) and dev.part.id in chained:
+            _chain(w, chained[dev.part.id], dev)
+            chained[dev.part.id] = dev
+            continue
+        if is_shift_register(dev.part):
+            chained[dev.part.id] = dev
         volts = w.power.supply(dev) or w.logic_v
         if _needs_shifter(w, dev, volts):
             _spi_shifted(w, dev, volts, bus)
@@ -85,6 +102,16 @@ def wire_spi(w: Wiring, devices: list[Placed]) -> None:
         label = w.pins.take_cs()
         w.levels.join(label, w.logic_v, dev.label(cs), input_limit(dev.part, cs, volts), bidirectional=False)
         _control_pins(w, dev, volts, bus=True)
+
+
+def _chain(w: Wiring, previous: Placed, dev: Placed) -> None:
+    """A daisy-chained shift register: its data from the previous one's serial out, clock and latch shared."""
+    volts = w.power.supply(dev) or w.logic_v
+    serial_out = next(p for p in previous.part.pins if R.DATA in p.roles and p.type in OUTPUTS)
+    w.b.link(previous.label(serial_out), dev.label(_spi_input(dev.part, R.SPI_MOSI)))
+    for role in (R.SPI_SCK, R.SPI_CS):
+        w.b.connect(w.b.net_of[previous.label(_spi_input(previous.part, role))], dev.label(_spi_input(dev.part, role)))
+    _control_pins(w, dev, volts, bus=True)
 
 
 def _spi_input(part: Part, role: PinRole) -> Pin:

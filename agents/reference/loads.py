@@ -9,7 +9,7 @@ import math
 from agents.reference.builder import Placed
 from agents.reference.context import PULLUP_OHMS, Wiring
 from agents.reference.power import GND
-from components_db.schema import Category, ElectricalType, Part, PinRole, SymbolKind
+from components_db.schema import Category, ElectricalType, Part, Pin, PinRole, SymbolKind
 from studio.erc.context import supply_pins
 
 R = PinRole
@@ -20,6 +20,7 @@ MIN_LED_OHMS = 100.0
 DEFAULT_VF = 2.0
 TRANSISTORS = frozenset({SymbolKind.NMOS, SymbolKind.NPN})
 DIODES = frozenset({SymbolKind.DIODE})
+SEGMENTS = ("A", "B", "C", "D", "E", "F", "G", "DP")
 
 
 def is_led(part: Part) -> bool:
@@ -65,7 +66,7 @@ def wire_led(w: Wiring, led: Placed, sources: list[tuple[str, float, float | Non
     for pin in led.part.pins:
         if R.CATHODE in pin.roles:
             w.b.connect(GND, led.label(pin))
-    for pin in led.part.pins_with_role(R.ANODE):
+    for pin in _in_segment_order(led.part.pins_with_role(R.ANODE)):
         label, volts, max_ma = sources.pop(0)
         ohms = led_ohms(volts, led.part, max_ma)
         w.series_resistor(
@@ -74,6 +75,13 @@ def wire_led(w: Wiring, led: Placed, sources: list[tuple[str, float, float | Non
             ohms,
             f"limits {led.label(pin)} to about {(volts - _vf(led.part)) / ohms * 1000:.0f} mA from {volts:g} V",
         )
+
+
+def _in_segment_order(pins: list[Pin]) -> list[Pin]:
+    """A digit's segments a, b ... g, dp (so a shift register's QA drives a), other anodes as listed."""
+    if all(p.name in SEGMENTS for p in pins):
+        return sorted(pins, key=lambda p: SEGMENTS.index(p.name))
+    return pins
 
 
 def anodes(part: Part) -> int:

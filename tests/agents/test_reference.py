@@ -326,3 +326,34 @@ def test_address_straps_are_tied_not_driven_and_two_expanders_get_two_addresses(
     adc = wire(kb, "arduino-uno", "ads1115-module").design
     assert not any("U2.ADDR" in net.pins for net in adc.nets)  # pulled down on the module: 0x48
     assert erc(kb, design).passed and erc(kb, adc).passed
+
+
+def led_source(design: Design, anode: str) -> str:
+    """The pin that feeds an LED anode through its series resistor."""
+    resistor = next(p.split(".")[0] for p in net_with(design, anode) if p.startswith("R"))
+    other = f"{resistor}.1" if f"{resistor}.2" in net_with(design, anode) else f"{resistor}.2"
+    return next(p for p in net_with(design, other) if p != other)
+
+
+def test_shift_register_drives_the_leds_from_its_outputs(kb):
+    design = wire(kb, "arduino-uno", "74hc595", "led-red*8").design
+    sources = [led_source(design, f"LED{n}.A") for n in range(1, 9)]
+    assert sources == [f"U2.Q{q}" for q in "ABCDEFGH"]
+    assert {design.part(r).value for r in refs_of(design, "resistor")} == {"470"}  # 6 mA each, 70 mA in all
+    assert erc(kb, design).passed
+
+
+def test_seven_segment_digit_on_a_shift_register_segment_a_on_qa(kb):
+    design = wire(kb, "arduino-uno", "74hc595", "seven-segment-cc").design
+    segments = {s: led_source(design, f"U3.{s}") for s in ("A", "B", "G", "DP")}
+    assert segments == {"A": "U2.QA", "B": "U2.QB", "G": "U2.QG", "DP": "U2.QH"}
+    assert erc(kb, design).passed
+
+
+def test_two_shift_registers_are_daisy_chained(kb):
+    design = wire(kb, "arduino-mega-2560", "74hc595*2", "led-red*16").design
+    assert "U3.SER" in net_with(design, "U2.QH_PRIME")
+    assert "U3.SRCLK" in net_with(design, "U2.SRCLK") and "U3.RCLK" in net_with(design, "U2.RCLK")
+    assert [led_source(design, f"LED{n}.A") for n in (1, 9, 16)] == ["U2.QA", "U3.QA", "U3.QH"]
+    assert not any(p.startswith("U1.") for n in range(1, 17) for p in [led_source(design, f"LED{n}.A")])
+    assert erc(kb, design).passed
