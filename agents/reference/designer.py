@@ -161,7 +161,11 @@ def _with_mcu(w: Wiring, placed: list[Placed], peers: list[Placed]) -> None:
             loads.wire_potentiometer(w, item, w.mcu_rail(), adc)
         else:
             loads.wire_resistive_sensor(w, item, w.mcu_rail(), adc)
-    for switch in [p for p in rest if loads.is_switch(p.part)]:
+    switches = [p for p in rest if loads.is_switch(p.part)]
+    registers_in = [p for p in rest if devices.is_input_register(p.part)]
+    if registers_in:
+        switches = devices.wire_input_registers(w, registers_in, switches)
+    for switch in switches:
         loads.wire_button(w, switch)
     outputs = _register_outputs(w, registers)
     for led in [p for p in rest if loads.is_led(p.part)]:
@@ -298,6 +302,7 @@ def _is_module(part: Part) -> bool:
         or analog.is_amplifier(part)
         or part.id == "level-shifter-bss138-4ch"
         or (devices.is_spi(part) and part.category is Category.IC)
+        or devices.is_input_register(part)
     )
 
 

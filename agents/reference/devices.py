@@ -38,6 +38,72 @@ def register_outputs(dev: Placed) -> list[Pin]:
     return sorted(dev.part.pins_with_role(R.DIGITAL_OUT), key=lambda p: p.name)
 
 
+def is_input_register(part: Part) -> bool:
+    """A parallel-in, serial-out register (74HC165): load and clock inputs, parallel inputs, a serial out."""
+    inputs = [p for p in part.pins if p.type is T.INPUT]
+    return (
+        part.category is Category.IC
+        and any(R.LATCH in p.roles for p in inputs)
+        and any(R.CLOCK in p.roles for p in inputs)
+        and len([p for p in inputs if R.DIGITAL_IN in p.roles]) >= 4
+        and any(R.DATA in p.roles and p.type in OUTPUTS for p in part.pins)
+    )
+
+
+def wire_input_registers(w: Wiring, registers: list[Placed], switches: list[Placed]) -> list[Placed]:
+    """74HC165s in a chain: load and clock from two GPIOs, shared; the first chip's serial out to a third
+    GPIO, each next chip's serial out into the serial in of the one before, the last one's serial in pulled
+    down; clock inhibit to GND. Every parallel input has a 10k pull-down (the datasheet will not have them
+    float) and, while there are switches, a switch to the chip's supply: pressed reads 1. Returns the
+    switches left over."""
+    switches = list(switches)
+    for index, reg in enumerate(registers):
+        volts = w.power.supply(reg) or w.logic_v
+        vcc = w.b.net_of[reg.label(supply_pins(reg.part)[0])]
+        controls = [p for p in reg.part.pins if p.type is T.INPUT and {R.LATCH, R.CLOCK} & set(p.roles)]
+        if index == 0:
+            w.read(R.GPIO, reg, _serial_out(reg.part), volts)
+            for pin in controls:
+                w.drive(R.GPIO, reg, pin, volts)
+        else:
+            before = registers[index - 1]
+            w.b.link(reg.label(_serial_out(reg.part)), before.label(_serial_in(before.part)))
+            for pin in controls:
+                w.b.connect(w.b.net_of[registers[0].label(pin)], reg.label(pin))
+        for pin in reg.part.pins:
+            if pin.type is T.INPUT and R.ENABLE in pin.roles:
+                w.b.connect(GND, reg.label(pin))  # clock inhibit: low lets the clock through
+        parallel = [p for p in reg.part.pins if p.type is T.INPUT and R.DIGITAL_IN in p.roles]
+        for pin in sorted(parallel, key=lambda p: p.name):
+            label = reg.label(pin)
+            if switches:
+                _switch_to_input(w, switches.pop(0), label, vcc)
+            w.pull_down(label, "10k", f"holds {label} low while its switch is open")
+    last_in = registers[-1].label(_serial_in(registers[-1].part))
+    w.pull_down(last_in, "10k", f"holds {last_in}, the end of the chain, low")
+    return switches
+
+
+def _serial_out(part: Part) -> Pin:
+    """The true serial output (QH, not its inverse QH_BAR)."""
+    outs = [p for p in part.pins if R.DATA in p.roles and p.type in OUTPUTS]
+    return next((p for p in outs if R.SPI_MISO in p.roles), outs[0])
+
+
+def _serial_in(part: Part) -> Pin:
+    return next(p for p in part.pins if R.DATA in p.roles and p.type is T.INPUT)
+
+
+def _switch_to_input(w: Wiring, switch: Placed, label: str, vcc: str) -> None:
+    """A switch from the supply to the input; a changeover switch by its common, the other side to GND."""
+    common = next((p for p in switch.part.pins if R.CONTACT_COM in p.roles), None)
+    terminals = [p for p in switch.part.pins if p is not common]
+    w.b.link(label, switch.label(common or terminals[0]))
+    w.b.connect(vcc, switch.label(terminals[-1] if common is None else terminals[0]))
+    if common is not None:
+        w.b.connect(GND, switch.label(terminals[-1]))
+
+
 def is_uart(part: Part) -> bool:
     return _uart_pin(part, R.UART_TX) is not None and _uart_pin(part, R.UART_RX) is not None
 

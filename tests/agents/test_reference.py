@@ -357,3 +357,28 @@ def test_two_shift_registers_are_daisy_chained(kb):
     assert [led_source(design, f"LED{n}.A") for n in (1, 9, 16)] == ["U2.QA", "U3.QA", "U3.QH"]
     assert not any(p.startswith("U1.") for n in range(1, 17) for p in [led_source(design, f"LED{n}.A")])
     assert erc(kb, design).passed
+
+
+def test_input_shift_register_reads_the_buttons_on_three_pins(kb):
+    design = wire(kb, "arduino-mega-2560", "74hc165", "push-button*8").design
+    assert "U2.CLK_INH" in nets(design)["GND"]
+    for n, line in enumerate("ABCDEFGH", start=1):
+        net = net_with(design, f"U2.{line}")
+        assert f"SW{n}.1" in net and not any(p.startswith("U1.") for p in net), line
+        pull = next(p.split(".")[0] for p in net if p.startswith("R"))
+        assert f"{pull}.2" in nets(design)["GND"] and design.part(pull).value == "10k"
+        assert f"SW{n}.2" in nets(design)["5V"]
+    board_pins = {p for net in design.nets for p in net.pins if p.startswith("U1.") and p[3:] not in ("GND", "5V")}
+    assert len(board_pins) == 3 and "U1.D2" in net_with(design, "U2.QH")  # SH/LD, CLK and QH only
+    assert erc(kb, design).passed
+
+
+def test_input_shift_registers_chain_and_unused_inputs_are_pulled_down(kb):
+    design = wire(kb, "esp32-devkit-v1", "74hc165*2").design
+    assert "U2.SER" in net_with(design, "U3.QH")
+    assert net_with(design, "U2.CLK") == net_with(design, "U3.CLK") and "U3.SH/LD" in net_with(design, "U2.SH/LD")
+    for ref in ("U2", "U3"):
+        assert f"{ref}.CLK_INH" in nets(design)["GND"]
+        assert all(any(p.startswith("R") for p in net_with(design, f"{ref}.{line}")) for line in "ABCDEFGH")
+    assert any(p.startswith("R") for p in net_with(design, "U3.SER"))
+    assert erc(kb, design).passed
