@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from agents.reference.builder import Placed
 from agents.reference.context import PULLUP_OHMS, Wiring
-from agents.reference.loads import flyback, led_ohms, load_range, load_terminals, wire_resistive_sensor
+from agents.reference.loads import (
+    flyback,
+    led_ohms,
+    load_range,
+    load_terminals,
+    wire_potentiometer,
+    wire_resistive_sensor,
+)
 from agents.reference.power import GND
-from components_db.schema import ElectricalType, Part, PinRole
+from components_db.schema import Category, ElectricalType, Part, Pin, PinRole
 from studio.erc.context import supply_pins
 
 R = PinRole
@@ -26,6 +33,58 @@ def is_amplifier(part: Part) -> bool:
 
 def is_adjustable_regulator(part: Part) -> bool:
     return bool(part.pins_with_role(R.FEEDBACK))
+
+
+def is_analog_mux(part: Part) -> bool:
+    """An analog multiplexer (CD4051): switch terminals, one of them the common, picked by select inputs."""
+    return part.category is Category.IC and len(_switch_terminals(part)) >= 5 and _mux_common(part) is not None
+
+
+def wire_muxes(w: Wiring, muxes: list[Placed], signals: list[Placed]) -> list[Placed]:
+    """Each mux on the MCU's rail with its common to an ADC pin, INH to GND, the select lines from GPIOs
+    (shared by every mux); the pots and sensors go on its channels in order. Returns the signals left."""
+    assert w.pins is not None
+    signals = list(signals)
+    selects: dict[str, str] = {}
+    for mux in muxes:
+        volts = w.power.supply(mux) or w.logic_v
+        rail = w.b.net_of[mux.label(supply_pins(mux.part)[0])]
+        for pin in sorted(mux.part.pins, key=lambda p: p.name):  # select A (the low bit) on the first GPIO
+            if pin.type is T.INPUT and R.ENABLE in pin.roles:
+                w.b.connect(GND, mux.label(pin))  # inhibit low: the selected channel is on
+            elif pin.type is T.INPUT and R.DIGITAL_IN in pin.roles:
+                if pin.name in selects:
+                    w.b.connect(w.b.net_of[selects[pin.name]], mux.label(pin))
+                else:
+                    w.drive(R.GPIO, mux, pin, volts)
+                    selects[pin.name] = mux.label(pin)
+        common = _mux_common(mux.part)
+        assert common is not None
+        w.b.link(mux.label(common), w.pins.take(R.ADC, output=False), f"{mux.ref}_COM")
+        for channel in _mux_channels(mux.part):
+            if not signals:
+                break
+            item = signals.pop(0)
+            if item.part.id == "potentiometer":
+                wire_potentiometer(w, item, rail, mux.label(channel))
+            else:
+                wire_resistive_sensor(w, item, rail, mux.label(channel))
+    return signals
+
+
+def _switch_terminals(part: Part) -> list[Pin]:
+    return [p for p in part.pins if p.type is T.PASSIVE and R.TERMINAL in p.roles]
+
+
+def _mux_common(part: Part) -> Pin | None:
+    return next((p for p in _switch_terminals(part) if "COM" in (p.name, *p.aliases)), None)
+
+
+def _mux_channels(part: Part) -> list[Pin]:
+    """CH0, CH1 ... CH7 in channel order."""
+    common = _mux_common(part)
+    channels = [p for p in _switch_terminals(part) if p is not common]
+    return sorted(channels, key=lambda p: int("".join(c for c in p.name if c.isdigit()) or 0))
 
 
 def wire_timer(w: Wiring, timer: Placed) -> tuple[str, float]:

@@ -155,6 +155,9 @@ def _with_mcu(w: Wiring, placed: list[Placed], peers: list[Placed]) -> None:
         signal = _signal(w, signals.pop(0), w.mcu_rail()) if signals else None
         out, volts, _ = analog.wire_amplifier(w, amp, signal)
         w.read_from(out, volts, analog_out=True)
+    muxes = [p for p in rest if analog.is_analog_mux(p.part)]
+    if muxes:
+        signals = analog.wire_muxes(w, muxes, signals)
     for item in signals:
         adc = w.pins.take(R.ADC, output=False)
         if item.part.id == "potentiometer":
@@ -303,6 +306,7 @@ def _is_module(part: Part) -> bool:
         or part.id == "level-shifter-bss138-4ch"
         or (devices.is_spi(part) and part.category is Category.IC)
         or devices.is_input_register(part)
+        or analog.is_analog_mux(part)
     )
 
 

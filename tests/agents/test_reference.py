@@ -382,3 +382,21 @@ def test_input_shift_registers_chain_and_unused_inputs_are_pulled_down(kb):
         assert all(any(p.startswith("R") for p in net_with(design, f"{ref}.{line}")) for line in "ABCDEFGH")
     assert any(p.startswith("R") for p in net_with(design, "U3.SER"))
     assert erc(kb, design).passed
+
+
+def test_mux_puts_the_pots_on_its_channels_and_its_common_on_one_adc_pin(kb):
+    design = wire(kb, "esp32-devkit-v1", "cd4051", "potentiometer*8").design
+    for n in range(8):
+        assert net_with(design, f"RV{n + 1}.W") == {f"RV{n + 1}.W", f"U2.CH{n}"}
+        assert f"RV{n + 1}.1" in nets(design)["3V3"] and f"RV{n + 1}.3" in nets(design)["GND"]
+    (adc,) = [p for p in net_with(design, "U2.COM") if p.startswith("U1.")]
+    assert PinRole.ADC in kb.get("esp32-devkit-v1").find_pin(adc[3:]).roles
+    assert {"U2.INH", "U2.VEE", "U2.VSS"} <= nets(design)["GND"] and "U2.VDD" in nets(design)["3V3"]
+    assert all(any(p.startswith("U1.GPIO") for p in net_with(design, f"U2.{s}")) for s in "ABC")
+    assert erc(kb, design).passed
+
+
+def test_more_pots_than_mux_channels_go_straight_to_adc_pins(kb):
+    design = wire(kb, "arduino-mega-2560", "cd4051", "potentiometer*9").design
+    assert any(p.startswith("U2.CH") for p in net_with(design, "RV8.W"))
+    assert any(p.startswith("U1.A") for p in net_with(design, "RV9.W"))
