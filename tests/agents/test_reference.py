@@ -400,3 +400,15 @@ def test_more_pots_than_mux_channels_go_straight_to_adc_pins(kb):
     design = wire(kb, "arduino-mega-2560", "cd4051", "potentiometer*9").design
     assert any(p.startswith("U2.CH") for p in net_with(design, "RV8.W"))
     assert any(p.startswith("U1.A") for p in net_with(design, "RV9.W"))
+
+
+@pytest.mark.parametrize("board", ["arduino-uno", "esp32-devkit-v1"])
+def test_unipolar_stepper_on_an_h_bridge_gets_four_coil_wires_and_its_common_on_the_supply(kb, board):
+    design = wire(kb, board, "l293d", "stepper-28byj48").design
+    coils = {
+        net_with(design, f"U3.{wire_}").difference({f"U3.{wire_}"}).pop()
+        for wire_ in ("BLUE", "PINK", "YELLOW", "ORANGE")
+    }
+    assert coils == {"U2.1Y", "U2.2Y", "U2.3Y", "U2.4Y"}
+    assert {"U3.RED", "U2.VCC2"} <= nets(design)["5V"]
+    assert erc(kb, design).passed
