@@ -108,8 +108,16 @@ def wire_timer(w: Wiring, timer: Placed) -> tuple[str, float]:
     return timer.pin("OUT"), volts
 
 
-def wire_amplifier(w: Wiring, amp: Placed, signal: str | None) -> tuple[str, float, bool]:
-    """Channel 1: IN+ from ``signal`` (else mid-rail), gain 2 for an op-amp, a threshold pot for a comparator.
+def is_comparator(part: Part) -> bool:
+    """An amplifier whose output only sinks (open collector): LM393."""
+    return is_amplifier(part) and any(p.type is T.OPEN_COLLECTOR for p in part.pins)
+
+
+def wire_amplifier(
+    w: Wiring, amp: Placed, signal: str | None, threshold: Placed | None = None
+) -> tuple[str, float, bool]:
+    """Channel 1: IN+ from ``signal`` (else mid-rail), gain 2 for an op-amp, a threshold pot (``threshold``,
+    else one added) for a comparator.
 
     Returns the output pin, the rail voltage and whether the output only sinks (open collector).
     """
@@ -123,7 +131,7 @@ def wire_amplifier(w: Wiring, amp: Placed, signal: str | None) -> tuple[str, flo
         signal = _divider(w, vcc, f"{amp.ref}_REF", "sets the input of {ref} at mid-rail", amp.ref)
     w.b.link(signal, plus)
     if out_pin.type is T.OPEN_COLLECTOR:
-        pot = w.b.supporting(
+        pot = threshold or w.b.supporting(
             "potentiometer", f"threshold of comparator {amp.ref}", "10k", lambda p: p.id == "potentiometer"
         )
         w.b.connect(vcc, pot.pin("1"))

@@ -152,8 +152,8 @@ def _with_mcu(w: Wiring, placed: list[Placed], peers: list[Placed]) -> None:
             analog.wire_adjustable(w, item)
     signals = [p for p in rest if _is_resistive_sensor(p.part) or p.part.id == "potentiometer"]
     for amp in [p for p in rest if analog.is_amplifier(p.part)]:
-        signal = _signal(w, signals.pop(0), w.mcu_rail()) if signals else None
-        out, volts, _ = analog.wire_amplifier(w, amp, signal)
+        signal = _signal(w, _take_input(amp, signals), w.mcu_rail()) if signals else None
+        out, volts, _ = analog.wire_amplifier(w, amp, signal, _take_threshold(amp, signals))
         w.read_from(out, volts, analog_out=True)
     muxes = [p for p in rest if analog.is_analog_mux(p.part)]
     if muxes:
@@ -194,8 +194,8 @@ def _without_mcu(w: Wiring, placed: list[Placed]) -> None:
             outputs.append((out, volts, False))
         elif analog.is_amplifier(item.part):
             rail = w.power.rail_for(*_range(item.part), prefer_logic=False)
-            signal = _signal(w, signals.pop(0), rail.net) if signals else None
-            out, volts, sinking = analog.wire_amplifier(w, item, signal)
+            signal = _signal(w, _take_input(item, signals), rail.net) if signals else None
+            out, volts, sinking = analog.wire_amplifier(w, item, signal, _take_threshold(item, signals))
             outputs.append((out, volts, sinking))
     switches = [p for p in rest if loads.is_switch(p.part)]
     feed: str | None = None
@@ -275,6 +275,24 @@ def _register_outputs(w: Wiring, registers: list[Placed]) -> list[tuple[str, flo
         share = float(total) / len(outputs) if isinstance(total, int | float) else None
         found += [(item.label(pin), volts, share) for pin in outputs]
     return found
+
+
+def _take_input(amp: Placed, signals: list[Placed]) -> Placed:
+    """What an amplifier amplifies, or a comparator compares: a sensor before a pot (a comparator's pot
+    is its threshold knob)."""
+    if analog.is_comparator(amp.part):
+        sensor = next((s for s in signals if s.part.id != "potentiometer"), signals[0])
+        signals.remove(sensor)
+        return sensor
+    return signals.pop(0)
+
+
+def _take_threshold(amp: Placed, signals: list[Placed]) -> Placed | None:
+    """A listed pot sets a comparator's threshold (else the rule adds one)."""
+    pot = next((s for s in signals if s.part.id == "potentiometer"), None) if analog.is_comparator(amp.part) else None
+    if pot is not None:
+        signals.remove(pot)
+    return pot
 
 
 def _signal(w: Wiring, item: Placed, rail_net: str) -> str:

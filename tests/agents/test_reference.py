@@ -412,3 +412,13 @@ def test_unipolar_stepper_on_an_h_bridge_gets_four_coil_wires_and_its_common_on_
     assert coils == {"U2.1Y", "U2.2Y", "U2.3Y", "U2.4Y"}
     assert {"U3.RED", "U2.VCC2"} <= nets(design)["5V"]
     assert erc(kb, design).passed
+
+
+def test_listed_trimmer_sets_the_comparator_threshold(kb):
+    result = wire(kb, "lm393", "thermistor-ntc-10k", "potentiometer", "led-red", "usb-power-5v")
+    design = result.design
+    assert refs_of(design, "potentiometer") == ["RV1"]  # no second pot added
+    assert net_with(design, "RV1.W") == {"RV1.W", "U1.1IN-"}
+    assert "R1.2" in net_with(design, "U1.1IN+")  # the thermistor's divider tap
+    assert "RV1.1" in nets(design)["5V"] and "RV1.3" in nets(design)["GND"]
+    assert erc(kb, design).passed
