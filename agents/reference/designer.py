@@ -238,10 +238,12 @@ def _pair_front_ends(w: Wiring, modules: list[Placed]) -> None:
 
 
 def _switched(w: Wiring, rail_net: str, switch: Placed) -> str:
-    """A switch between the rail and what it powers; returns the switched net."""
-    terminals = [p for p in switch.part.pins if R.CONTACT_COM not in p.roles]
-    w.b.connect(rail_net, switch.label(terminals[0]))
-    return w.b.connect(f"{switch.ref}_OUT", switch.label(terminals[-1]))
+    """A switch between the rail and what it powers; returns the switched net. A changeover switch (SPDT)
+    takes the rail on its common and feeds the load from one side (the other side is off)."""
+    common = next((p for p in switch.part.pins if R.CONTACT_COM in p.roles), None)
+    terminals = [p for p in switch.part.pins if p is not common]
+    w.b.connect(rail_net, switch.label(common or terminals[0]))
+    return w.b.connect(f"{switch.ref}_OUT", switch.label(terminals[0] if common else terminals[-1]))
 
 
 def _drivers(w: Wiring, rest: list[Placed]) -> list[Placed]:

@@ -422,3 +422,14 @@ def test_listed_trimmer_sets_the_comparator_threshold(kb):
     assert "R1.2" in net_with(design, "U1.1IN+")  # the thermistor's divider tap
     assert "RV1.1" in nets(design)["5V"] and "RV1.3" in nets(design)["GND"]
     assert erc(kb, design).passed
+
+
+@pytest.mark.parametrize(
+    ("switch", "feed", "out"), [("slide-switch", "SW1.2", "SW1.1"), ("toggle-switch", "SW1.1", "SW1.2")]
+)
+def test_power_switch_closes_between_the_battery_and_the_led(kb, switch, feed, out):
+    design = wire(kb, "battery-9v", switch, "led-yellow").design
+    assert feed in net_with(design, "BT1.+")  # an SPDT's common, not one of its two sides
+    resistor = next(p for p in net_with(design, out) if p.startswith("R"))
+    assert resistor.split(".")[0] in {p.split(".")[0] for p in net_with(design, "LED1.A")}
+    assert erc(kb, design).passed
