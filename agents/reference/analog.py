@@ -10,6 +10,7 @@ from agents.reference.loads import (
     led_ohms,
     load_range,
     load_terminals,
+    wire_low_side,
     wire_potentiometer,
     wire_resistive_sensor,
 )
@@ -87,25 +88,75 @@ def _mux_channels(part: Part) -> list[Pin]:
     return sorted(channels, key=lambda p: int("".join(c for c in p.name if c.isdigit()) or 0))
 
 
-def wire_timer(w: Wiring, timer: Placed) -> tuple[str, float]:
-    """NE555 astable (1k, 10k, 10 uF: about 0.7 Hz); returns its output pin and level."""
+def wire_timer(w: Wiring, timer: Placed, *, fast: bool = False, rate: Placed | None = None) -> tuple[str, float]:
+    """NE555 astable; returns its output pin and level. Slow (1k, 10k, 10 uF: about 0.7 Hz) to blink or
+    beep, ``fast`` (1k, 6.8k, 100 nF: about 1 kHz) for PWM or a test tone. A ``rate`` pot is a rheostat in
+    series with RB (wiper tied to its far end), a knob that slows the astable down to half its speed."""
     volts = w.power.supply(timer, logic=False) or 0.0
     vcc = w.b.net_of[timer.label(supply_pins(timer.part)[0])]
     w.b.connect(vcc, timer.pin("RESET"))
     ra = w.b.supporting("resistor", f"RA of the {timer.ref} astable", "1k", _is_resistor)
-    rb = w.b.supporting("resistor", f"RB of the {timer.ref} astable", "10k", _is_resistor)
-    ct = w.b.supporting(
-        "capacitor-electrolytic", f"timing capacitor of {timer.ref}", "10uF", lambda p: p.id == "capacitor-electrolytic"
-    )
+    rb = w.b.supporting("resistor", f"RB of the {timer.ref} astable", "6.8k" if fast else "10k", _is_resistor)
+    if fast:
+        ct = w.b.supporting(
+            "capacitor-ceramic", f"timing capacitor of {timer.ref}", "100nF", lambda p: p.id == "capacitor-ceramic"
+        )
+        plus, minus = ct.pin("1"), ct.pin("2")
+    else:
+        ct = w.b.supporting(
+            "capacitor-electrolytic",
+            f"timing capacitor of {timer.ref}",
+            "10uF",
+            lambda p: p.id == "capacitor-electrolytic",
+        )
+        plus, minus = ct.pin("+"), ct.pin("-")
     cc = w.b.supporting(
         "capacitor-ceramic", f"stabilises {timer.ref} CONT", "10nF", lambda p: p.id == "capacitor-ceramic"
     )
     w.b.connect(vcc, ra.pin("1"))
     w.b.connect(f"{timer.ref}_DISCH", ra.pin("2"), timer.pin("DISCH"), rb.pin("1"))
-    w.b.connect(f"{timer.ref}_TIMING", rb.pin("2"), timer.pin("THRES"), timer.pin("TRIG"), ct.pin("+"))
-    w.b.connect(GND, ct.pin("-"), cc.pin("2"))
+    into_timing = [rb.pin("2")]
+    if rate is not None:
+        w.b.connect(f"{timer.ref}_RATE", rb.pin("2"), rate.pin("1"))
+        into_timing = [rate.pin("W"), rate.pin("3")]
+    w.b.connect(f"{timer.ref}_TIMING", *into_timing, timer.pin("THRES"), timer.pin("TRIG"), plus)
+    w.b.connect(GND, minus, cc.pin("2"))
     w.b.connect(f"{timer.ref}_CONT", timer.pin("CONT"), cc.pin("1"))
     return timer.pin("OUT"), volts
+
+
+def drive_from(w: Wiring, load: Placed, out: str, volts: float) -> None:
+    """A load switched by a circuit's output (a 555's OUT): straight from the output when the load runs at
+    its level and within its current and is no coil; else through a low-side MOSFET from the load's rail."""
+    plus, minus = load_terminals(load.part)
+    low, high = load_range(load.part)
+    draw = load.part.current_draw_ma or 0.0
+    limit = next((p.max_current_ma for p in _owner_pins(w, out) if p.max_current_ma), None)
+    fits = low - 0.05 <= volts <= high + 0.05 and (limit is None or draw <= limit)
+    if fits and not load.part.usage.inductive:
+        w.b.link(out, load.pin(plus), f"{load.ref}_DRIVE")
+        w.b.connect(GND, load.pin(minus))
+        return
+    wire_low_side(w, load, control=out)
+
+
+def signal_output(w: Wiring, timer: Placed, out: str, volts: float) -> None:
+    """A test signal with nothing in the design to take it: 10k over 1k divides the square wave to line
+    level (about 0.8 V from 9 V) at a two-pin point, {ref}_SIGNAL and GND, for the cable to the input."""
+    why = f"{{}} of the divider bringing {out} ({volts:g} V) down to line level ({volts / 11:.2g} V)"
+    top = w.b.supporting("resistor", why.format("top"), "10k", _is_resistor)
+    bottom = w.b.supporting("resistor", why.format("bottom"), "1k", _is_resistor)
+    w.b.link(out, top.pin("1"))
+    w.b.connect(f"{timer.ref}_SIGNAL", top.pin("2"), bottom.pin("1"))
+    w.b.connect(GND, bottom.pin("2"))
+
+
+def _owner_pins(w: Wiring, label: str) -> list[Pin]:
+    ref, _, name = label.partition(".")
+    kind = next(p.part for p in w.b.parts if p.ref == ref)
+    part = w.b.lookup.get(kind)
+    pin = part.find_pin(name) if part else None
+    return [pin] if pin is not None else []
 
 
 def is_comparator(part: Part) -> bool:

@@ -188,9 +188,20 @@ def _without_mcu(w: Wiring, placed: list[Placed]) -> None:
         if analog.is_adjustable_regulator(item.part):
             out, volts = analog.wire_adjustable(w, item)
             outputs.append((out, volts, False))
+    timers = [p for p in rest if analog.is_timer(p.part)]
+    driven = [p for p in rest if loads.is_load(p.part)] if timers else []  # the first 555 switches the loads
     for item in rest:
         if analog.is_timer(item.part):
-            out, volts = analog.wire_timer(w, item)
+            mine = driven if item is timers[0] else []
+            fast = any(p.part.symbol is SymbolKind.MOTOR for p in mine) or not (leds or mine)  # PWM, a tone
+            pots = [p for p in signals if p.part.id == "potentiometer"]
+            pots = pots[len([p for p in rest if analog.is_comparator(p.part)]) :]  # the thresholds come first
+            rate = pots[0] if pots and not fast and item is timers[0] else None  # a tempo knob
+            if rate is not None:
+                signals.remove(rate)
+            out, volts = analog.wire_timer(w, item, fast=fast, rate=rate)
+            for load in mine:
+                analog.drive_from(w, load, out, volts)
             outputs.append((out, volts, False))
         elif analog.is_amplifier(item.part):
             rail = w.power.rail_for(*_range(item.part), prefer_logic=False)
@@ -199,7 +210,7 @@ def _without_mcu(w: Wiring, placed: list[Placed]) -> None:
             outputs.append((out, volts, sinking))
     switches = [p for p in rest if loads.is_switch(p.part)]
     feed: str | None = None
-    for item in [*leds, *[p for p in rest if loads.is_load(p.part)]]:
+    for item in [*leds, *[p for p in rest if loads.is_load(p.part) and p not in driven]]:
         if outputs and loads.is_led(item.part):
             out, volts, sinking = outputs[0] if len(outputs) == 1 else outputs.pop(0)
             rail_net = w.b.net_of[_supply_label(w, out)] if sinking else ""
@@ -213,12 +224,20 @@ def _without_mcu(w: Wiring, placed: list[Placed]) -> None:
             analog.load_on_rail(w, item, feed)
         else:
             analog.led_from(w, item, feed, volts, sinking=False, rail_net=rail_net)
+    for timer in timers:
+        if not w.b.wired(timer.pin("OUT")):  # nothing in the design takes its output: a test signal
+            analog.signal_output(w, timer, timer.pin("OUT"), w.power.supply(timer) or _timer_volts(w, timer))
     for item in signals:  # a pot or sensor with nothing to read it: a divider on the rail
         rail = w.power.rail_for(1.8, 12.0)
         if item.part.id == "potentiometer":
             loads.wire_potentiometer(w, item, rail.net, item.pin("W"))
         else:
             analog.sensor_signal(w, item, rail.net)
+
+
+def _timer_volts(w: Wiring, timer: Placed) -> float:
+    rails = {r.net: r.voltage for r in w.power.rails}
+    return rails.get(w.b.net_of.get(timer.label(supply_pins(timer.part)[0]), ""), 0.0)
 
 
 def _pair_front_ends(w: Wiring, modules: list[Placed]) -> None:

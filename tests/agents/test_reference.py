@@ -433,3 +433,49 @@ def test_power_switch_closes_between_the_battery_and_the_led(kb, switch, feed, o
     resistor = next(p for p in net_with(design, out) if p.startswith("R"))
     assert resistor.split(".")[0] in {p.split(".")[0] for p in net_with(design, "LED1.A")}
     assert erc(kb, design).passed
+
+
+def test_555_with_nothing_to_drive_gives_a_line_level_test_signal_near_1khz(kb):
+    design = wire(kb, "ne555", "battery-9v").design
+    top = next(p.split(".")[0] for p in net_with(design, "U1.OUT") if p.startswith("R"))
+    (signal,) = [n for n in design.nets if n.name == "U1_SIGNAL"]
+    bottom = next(p.split(".")[0] for p in signal.pins if not p.startswith(f"{top}."))
+    assert (design.part(top).value, design.part(bottom).value) == ("10k", "1k")
+    assert f"{bottom}.2" in nets(design)["GND"]
+    ra, rb = (next(p.split(".")[0] for p in net_with(design, "U1.DISCH") if p.endswith(end)) for end in (".2", ".1"))
+    cap = next(p.split(".")[0] for p in net_with(design, "U1.THRES") if p.startswith("C"))
+    ohms = {"1k": 1e3, "6.8k": 6.8e3}
+    hz = 1.44 / ((ohms[design.part(ra).value] + 2 * ohms[design.part(rb).value]) * 100e-9)
+    assert design.part(cap).value == "100nF" and 900 < hz < 1100
+    assert erc(kb, design).passed
+
+
+def test_555_drives_an_active_buzzer_at_its_own_level_straight_from_out(kb):
+    design = wire(kb, "ne555", "buzzer-active", "usb-power-5v").design
+    assert net_with(design, "U1.OUT") == {"U1.OUT", "BZ1.+"} and "BZ1.-" in nets(design)["GND"]
+    assert erc(kb, design).passed
+
+
+def across(design: Design, pin: str) -> set[str]:
+    """The net at the far end of the resistor on ``pin``'s net."""
+    resistor = next(p.split(".")[0] for p in net_with(design, pin) if p.startswith("R") and not p.startswith("RV"))
+    near = next(p for p in net_with(design, pin) if p.startswith(f"{resistor}."))
+    return net_with(design, f"{resistor}.{'2' if near.endswith('.1') else '1'}")
+
+
+def test_555_pwm_switches_a_motor_through_a_mosfet(kb):
+    design = wire(kb, "ne555", "dc-motor-6v", "battery-pack-4xaa").design
+    (mosfet,) = refs_of(design, "nmos-irlz44n")
+    assert f"{mosfet}.G" in across(design, "U1.OUT")
+    assert f"{mosfet}.D" in net_with(design, "M1.-") and "M1.+" in nets(design)["6V"]
+    assert any(p.startswith("D") and p.endswith(".A") for p in net_with(design, "M1.-"))
+    assert erc(kb, design).passed
+
+
+def test_555_tempo_knob_is_a_rheostat_in_the_timing_chain(kb):
+    design = wire(kb, "ne555", "buzzer-passive", "battery-9v", "potentiometer").design
+    assert {"RV1.W", "RV1.3", "U1.THRES", "U1.TRIG"} <= net_with(design, "U1.THRES")
+    assert "U1.DISCH" in across(design, "RV1.1")  # in series with RB
+    (mosfet,) = refs_of(design, "nmos-irlz44n")
+    assert f"{mosfet}.G" in across(design, "U1.OUT") and f"{mosfet}.D" in net_with(design, "BZ1.-")
+    assert erc(kb, design).passed
