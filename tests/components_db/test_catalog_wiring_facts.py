@@ -280,3 +280,9 @@ def test_expander_and_adc_channels_are_spare_pins_but_their_bus_is_required(part
         assert {"SDA", "SCL"} <= required_names(parts[part_id]), part_id
         assert channels not in required_names(parts[part_id]), part_id
     assert {"RESET", "A0", "A1", "A2"} <= required_names(parts["mcp23017"])  # no default on the bare chip
+
+
+def test_shift_register_outputs_and_mux_channels_are_spare_pins_but_their_control_lines_are_required(parts):
+    """A 74HC595 is an output expander and a CD4051 an ADC's: their channels are used as the project needs."""
+    assert required_names(parts["74hc595"]) == {"SER", "SRCLK", "RCLK", "SRCLR", "OE"}
+    assert required_names(parts["cd4051"]) == {"A", "B", "C", "INH", "COM"}
