@@ -269,8 +269,12 @@ def _drivers(w: Wiring, rest: list[Placed]) -> list[Placed]:
     """Give each driver module the loads it can take, in list order; returns what is left."""
     remaining = list(rest)
     for driver in [p for p in rest if p.part.category is Category.DRIVER]:
-        taken = [p for p in remaining if p is not driver and _driven(p.part) and drivers.drives(driver.part, p.part)]
-        taken = taken[: drivers.capacity(driver.part)]
+        fits = [p for p in remaining if p is not driver and _driven(p.part) and drivers.drives(driver.part, p.part)]
+        taken, free = [], drivers.capacity(driver.part)
+        for load in fits:  # a stepper takes every bridge of an H-bridge driver
+            if drivers.slots(driver.part, load.part) <= free:
+                taken.append(load)
+                free -= drivers.slots(driver.part, load.part)
         if not taken:
             continue
         drivers.wire_driver(w, driver, taken)

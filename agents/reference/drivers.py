@@ -38,6 +38,15 @@ def capacity(driver: Part) -> int:
     return len([p for p in driver.pins_with_role(R.PWM) if p.type is T.OUTPUT])
 
 
+def slots(driver: Part, load: Part) -> int:
+    """How much of the driver's capacity a load takes: a stepper's four coil wires take every bridge of an
+    H-bridge, anything else one channel."""
+    outs = driver.pins_with_role(R.MOTOR_OUT)
+    h_bridge = outs and not driver.pins_with_role(R.STEP) and not all(p.type is T.OPEN_COLLECTOR for p in outs)
+    coils = [p for p in load.pins if R.COIL in p.roles]
+    return capacity(driver) if h_bridge and len(coils) >= 4 else 1
+
+
 def wire_driver(w: Wiring, driver: Placed, loads: list[Placed]) -> None:
     motor_pin = max(supply_pins(driver.part), key=lambda p: (supply_range(driver.part, p) or (0.0, 0.0))[1])
     low, high = supply_range(driver.part, motor_pin) or (0.0, 60.0)

@@ -493,3 +493,13 @@ def test_555_tempo_knob_is_a_rheostat_in_the_timing_chain(kb):
     (mosfet,) = refs_of(design, "nmos-irlz44n")
     assert f"{mosfet}.G" in across(design, "U1.OUT") and f"{mosfet}.D" in net_with(design, "BZ1.-")
     assert erc(kb, design).passed
+
+
+@pytest.mark.parametrize(
+    ("driver", "stepper"), [("drv8833-module", "stepper-28byj48"), ("l298n-module", "stepper-nema17")]
+)
+def test_stepper_takes_every_bridge_so_another_load_gets_its_own_switch(kb, driver, stepper):
+    design = wire(kb, "arduino-uno", driver, stepper, "dc-motor-6v").design  # was IndexError
+    (mosfet,) = refs_of(design, "nmos-irlz44n")
+    assert f"{mosfet}.D" in net_with(design, "M1.-")
+    assert not any(p.startswith("U2.") for p in net_with(design, "M1.+") | net_with(design, "M1.-"))
