@@ -125,6 +125,7 @@ def _with_mcu(w: Wiring, placed: list[Placed], peers: list[Placed]) -> None:
     spi = [p for p in rest if devices.is_spi(p.part)]
     if spi:
         devices.wire_spi(w, spi)
+    registers = [p for p in spi if devices.is_shift_register(p.part)]
     for peer in peers:
         devices.wire_uart(w, peer)
     uart = [p for p in rest if devices.is_uart(p.part) and p not in i2c + spi]
@@ -151,18 +152,25 @@ def _with_mcu(w: Wiring, placed: list[Placed], peers: list[Placed]) -> None:
             analog.wire_adjustable(w, item)
     signals = [p for p in rest if _is_resistive_sensor(p.part) or p.part.id == "potentiometer"]
     for amp in [p for p in rest if analog.is_amplifier(p.part)]:
-        signal = _signal(w, signals.pop(0), w.mcu_rail()) if signals else None
-        out, volts, _ = analog.wire_amplifier(w, amp, signal)
+        signal = _signal(w, _take_input(amp, signals), w.mcu_rail()) if signals else None
+        out, volts, _ = analog.wire_amplifier(w, amp, signal, _take_threshold(amp, signals))
         w.read_from(out, volts, analog_out=True)
+    muxes = [p for p in rest if analog.is_analog_mux(p.part)]
+    if muxes:
+        signals = analog.wire_muxes(w, muxes, signals)
     for item in signals:
         adc = w.pins.take(R.ADC, output=False)
         if item.part.id == "potentiometer":
             loads.wire_potentiometer(w, item, w.mcu_rail(), adc)
         else:
             loads.wire_resistive_sensor(w, item, w.mcu_rail(), adc)
-    for switch in [p for p in rest if loads.is_switch(p.part)]:
+    switches = [p for p in rest if loads.is_switch(p.part)]
+    registers_in = [p for p in rest if devices.is_input_register(p.part)]
+    if registers_in:
+        switches = devices.wire_input_registers(w, registers_in, switches)
+    for switch in switches:
         loads.wire_button(w, switch)
-    outputs = _register_outputs(w, rest)
+    outputs = _register_outputs(w, registers)
     for led in [p for p in rest if loads.is_led(p.part)]:
         while len(outputs) < loads.anodes(led.part):
             label = w.pins.take_first(R.PWM, R.GPIO) if loads.anodes(led.part) > 1 else w.pins.take(R.GPIO)
@@ -180,18 +188,35 @@ def _without_mcu(w: Wiring, placed: list[Placed]) -> None:
         if analog.is_adjustable_regulator(item.part):
             out, volts = analog.wire_adjustable(w, item)
             outputs.append((out, volts, False))
+    timers = [p for p in rest if analog.is_timer(p.part)]
+    driven = [p for p in rest if loads.is_load(p.part)] if timers else []  # the first 555 switches the loads
     for item in rest:
         if analog.is_timer(item.part):
-            out, volts = analog.wire_timer(w, item)
+            mine = driven if item is timers[0] else []
+            fast = any(p.part.symbol is SymbolKind.MOTOR for p in mine) or not (leds or mine)  # PWM, a tone
+            pots = [p for p in signals if p.part.id == "potentiometer"]
+            pots = pots[len([p for p in rest if analog.is_comparator(p.part)]) :]  # the thresholds come first
+            rate = pots[0] if pots and not fast and item is timers[0] else None  # a tempo knob
+            if rate is not None:
+                signals.remove(rate)
+            out, volts = analog.wire_timer(w, item, fast=fast, rate=rate)
+            for load in mine:
+                analog.drive_from(w, load, out, volts)
             outputs.append((out, volts, False))
         elif analog.is_amplifier(item.part):
+<<<<<<< HEAD
             rail = w.power.rail_for(*_range(item.part), prefer_logic=False, who=named(item))
             signal = _signal(w, signals.pop(0), rail.net) if signals else None
             out, volts, sinking = analog.wire_amplifier(w, item, signal)
+=======
+            rail = w.power.rail_for(*_range(item.part), prefer_logic=False)
+            signal = _signal(w, _take_input(item, signals), rail.net) if signals else None
+            out, volts, sinking = analog.wire_amplifier(w, item, signal, _take_threshold(item, signals))
+>>>>>>> ref-work
             outputs.append((out, volts, sinking))
     switches = [p for p in rest if loads.is_switch(p.part)]
     feed: str | None = None
-    for item in [*leds, *[p for p in rest if loads.is_load(p.part)]]:
+    for item in [*leds, *[p for p in rest if loads.is_load(p.part) and p not in driven]]:
         if outputs and loads.is_led(item.part):
             out, volts, sinking = outputs[0] if len(outputs) == 1 else outputs.pop(0)
             rail_net = w.b.net_of[_supply_label(w, out)] if sinking else ""
@@ -205,12 +230,20 @@ def _without_mcu(w: Wiring, placed: list[Placed]) -> None:
             analog.load_on_rail(w, item, feed)
         else:
             analog.led_from(w, item, feed, volts, sinking=False, rail_net=rail_net)
+    for timer in timers:
+        if not w.b.wired(timer.pin("OUT")):  # nothing in the design takes its output: a test signal
+            analog.signal_output(w, timer, timer.pin("OUT"), w.power.supply(timer) or _timer_volts(w, timer))
     for item in signals:  # a pot or sensor with nothing to read it: a divider on the rail
         rail = w.power.rail_for(1.8, 12.0)
         if item.part.id == "potentiometer":
             loads.wire_potentiometer(w, item, rail.net, item.pin("W"))
         else:
             analog.sensor_signal(w, item, rail.net)
+
+
+def _timer_volts(w: Wiring, timer: Placed) -> float:
+    rails = {r.net: r.voltage for r in w.power.rails}
+    return rails.get(w.b.net_of.get(timer.label(supply_pins(timer.part)[0]), ""), 0.0)
 
 
 def _pair_front_ends(w: Wiring, modules: list[Placed]) -> None:
@@ -230,18 +263,24 @@ def _pair_front_ends(w: Wiring, modules: list[Placed]) -> None:
 
 
 def _switched(w: Wiring, rail_net: str, switch: Placed) -> str:
-    """A switch between the rail and what it powers; returns the switched net."""
-    terminals = [p for p in switch.part.pins if R.CONTACT_COM not in p.roles]
-    w.b.connect(rail_net, switch.label(terminals[0]))
-    return w.b.connect(f"{switch.ref}_OUT", switch.label(terminals[-1]))
+    """A switch between the rail and what it powers; returns the switched net. A changeover switch (SPDT)
+    takes the rail on its common and feeds the load from one side (the other side is off)."""
+    common = next((p for p in switch.part.pins if R.CONTACT_COM in p.roles), None)
+    terminals = [p for p in switch.part.pins if p is not common]
+    w.b.connect(rail_net, switch.label(common or terminals[0]))
+    return w.b.connect(f"{switch.ref}_OUT", switch.label(terminals[0] if common else terminals[-1]))
 
 
 def _drivers(w: Wiring, rest: list[Placed]) -> list[Placed]:
     """Give each driver module the loads it can take, in list order; returns what is left."""
     remaining = list(rest)
     for driver in [p for p in rest if p.part.category is Category.DRIVER]:
-        taken = [p for p in remaining if p is not driver and _driven(p.part) and drivers.drives(driver.part, p.part)]
-        taken = taken[: drivers.capacity(driver.part)]
+        fits = [p for p in remaining if p is not driver and _driven(p.part) and drivers.drives(driver.part, p.part)]
+        taken, free = [], drivers.capacity(driver.part)
+        for load in fits:  # a stepper takes every bridge of an H-bridge driver
+            if drivers.slots(driver.part, load.part) <= free:
+                taken.append(load)
+                free -= drivers.slots(driver.part, load.part)
         if not taken:
             continue
         drivers.wire_driver(w, driver, taken)
@@ -254,15 +293,37 @@ def _driven(part: Part) -> bool:
     return loads.is_load(part) or (part.category is Category.ACTUATOR and bool(part.pins_with_role(R.PWM)))
 
 
-def _register_outputs(w: Wiring, rest: list[Placed]) -> list[tuple[str, float, float | None]]:
-    """Outputs LEDs may use before MCU pins: a shift register's Q outputs."""
+def _register_outputs(w: Wiring, registers: list[Placed]) -> list[tuple[str, float, float | None]]:
+    """Outputs LEDs use before MCU pins: the Q outputs of the shift registers, in chain order, each held to
+    its share of the chip's total supply current (a 74HC595: 70 mA over eight outputs)."""
+    rails = {r.net: r.voltage for r in w.power.rails}
     found = []
-    for item in rest:
-        if devices.is_spi(item.part) and item.part.category is Category.IC:
-            volts = w.power.supply(item) or w.logic_v or 0.0
-            for pin in item.part.pins_with_role(R.DIGITAL_OUT):
-                found.append((item.label(pin), volts, None))
+    for item in registers:
+        supply = next(item.label(p) for p in supply_pins(item.part))
+        volts = rails.get(w.b.net_of.get(supply, ""), w.logic_v or 0.0)
+        outputs = devices.register_outputs(item)
+        total = item.part.specs.get("total_vcc_current_max_ma")
+        share = float(total) / len(outputs) if isinstance(total, int | float) else None
+        found += [(item.label(pin), volts, share) for pin in outputs]
     return found
+
+
+def _take_input(amp: Placed, signals: list[Placed]) -> Placed:
+    """What an amplifier amplifies, or a comparator compares: a sensor before a pot (a comparator's pot
+    is its threshold knob)."""
+    if analog.is_comparator(amp.part):
+        sensor = next((s for s in signals if s.part.id != "potentiometer"), signals[0])
+        signals.remove(sensor)
+        return sensor
+    return signals.pop(0)
+
+
+def _take_threshold(amp: Placed, signals: list[Placed]) -> Placed | None:
+    """A listed pot sets a comparator's threshold (else the rule adds one)."""
+    pot = next((s for s in signals if s.part.id == "potentiometer"), None) if analog.is_comparator(amp.part) else None
+    if pot is not None:
+        signals.remove(pot)
+    return pot
 
 
 def _signal(w: Wiring, item: Placed, rail_net: str) -> str:
@@ -293,6 +354,8 @@ def _is_module(part: Part) -> bool:
         or analog.is_amplifier(part)
         or part.id == "level-shifter-bss138-4ch"
         or (devices.is_spi(part) and part.category is Category.IC)
+        or devices.is_input_register(part)
+        or analog.is_analog_mux(part)
     )
 
 

@@ -38,6 +38,15 @@ def capacity(driver: Part) -> int:
     return len([p for p in driver.pins_with_role(R.PWM) if p.type is T.OUTPUT])
 
 
+def slots(driver: Part, load: Part) -> int:
+    """How much of the driver's capacity a load takes: a stepper's four coil wires take every bridge of an
+    H-bridge, anything else one channel."""
+    outs = driver.pins_with_role(R.MOTOR_OUT)
+    h_bridge = outs and not driver.pins_with_role(R.STEP) and not all(p.type is T.OPEN_COLLECTOR for p in outs)
+    coils = [p for p in load.pins if R.COIL in p.roles]
+    return capacity(driver) if h_bridge and len(coils) >= 4 else 1
+
+
 def wire_driver(w: Wiring, driver: Placed, loads: list[Placed]) -> None:
     motor_pin = max(supply_pins(driver.part), key=lambda p: (supply_range(driver.part, p) or (0.0, 0.0))[1])
     own = supply_range(driver.part, motor_pin) or (0.0, 60.0)
@@ -58,7 +67,7 @@ def wire_driver(w: Wiring, driver: Placed, loads: list[Placed]) -> None:
     elif outs and all(p.type is T.OPEN_COLLECTOR for p in outs):
         _unipolar(w, driver, loads[0], outs, rail.net)
     elif outs:
-        _h_bridge(w, driver, loads, outs)
+        _h_bridge(w, driver, loads, outs, rail.net)
     elif driver.part.pins_with_role(R.LOAD):
         _mosfet_module(w, driver, loads[0], rail.net)
     else:
@@ -92,11 +101,14 @@ def _unipolar(w: Wiring, driver: Placed, load: Placed, outs: list, rail_net: str
     _drop_unused_inputs(w, driver, keep=1)
 
 
-def _h_bridge(w: Wiring, driver: Placed, loads: list[Placed], outs: list) -> None:
+def _h_bridge(w: Wiring, driver: Placed, loads: list[Placed], outs: list, rail_net: str) -> None:
     pairs = [outs[i : i + 2] for i in range(0, len(outs) - 1, 2)]
     used = 0
     for load in loads:
         coils = [p for p in load.part.pins if R.COIL in p.roles]
+        if len(coils) > 4:  # unipolar stepper (28BYJ-48): the common to the motor supply, a coil end per output
+            w.b.connect(rail_net, load.label(coils[-1]))
+            coils = coils[:-1]
         if len(coils) == 4:  # bipolar stepper: one winding per bridge
             for out, coil in zip(outs, coils, strict=False):
                 w.b.link(driver.label(out), load.label(coil))

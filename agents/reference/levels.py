@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agents.reference.builder import DesignBuilder
-from agents.reference.power import GND, PowerPlan
+from agents.reference.builder import DesignBuilder, ReferenceDesignError
+from agents.reference.power import GND, PowerPlan, Rail
 from components_db.schema import Part, Pin
 from studio.values import format_value
 
@@ -40,13 +40,13 @@ def input_limit(part: Part, pin: Pin, supply_v: float | None) -> float | None:
 class Levels:
     b: DesignBuilder
     power: PowerPlan
-    _channels: list[tuple[str, str, float, float]] = field(default_factory=list)  # (LVn, HVn, low V, high V)
+    _channels: list[tuple[str, str, str, str]] = field(default_factory=list)  # (LVn, HVn, LV rail, HV rail)
 
     def join(self, a: str, a_volts: float | None, b: str, b_limit: float | None, *, bidirectional: bool) -> None:
         """Wire a (driving at ``a_volts``) to b (accepting ``b_limit``), shifting when a is too high for b."""
         if a_volts is None or b_limit is None or a_volts <= b_limit + MARGIN_V:
             self.b.link(a, b)
-        elif bidirectional or self._shifter_listed():
+        elif bidirectional or (self._shifter_listed() and shiftable(a_volts, b_limit)):
             self.shift(a, a_volts, b, b_limit)
         else:
             self.divide(a, a_volts, b, b_limit)
@@ -63,26 +63,45 @@ class Levels:
         self.b.connect(GND, low.pin("2"))
 
     def shift(self, high_side: str, high_v: float, low_side: str, low_v: float) -> None:
-        """One channel of a BSS138 shifter: LV side at the lower rail, HV side at the higher."""
-        lv, hv = self._channel(_rail(min(high_v, low_v)), _rail(max(high_v, low_v)))
+        """One channel of a BSS138 shifter: LV on the low-side part's rail, HV on the high-side part's."""
+        low, high = sorted((_rail(high_v), _rail(low_v)))
+        if not shiftable(low, high):
+            raise ReferenceDesignError(f"no level shift between {low_side} and {high_side}: both run at {low:g} V")
+        lv, hv = self._channel(self._rail_of(low_side, low), self._rail_of(high_side, high))
         self.b.link(low_side, lv)
         self.b.link(high_side, hv)
 
-    def _channel(self, low_v: float, high_v: float) -> tuple[str, str]:
+    def _rail_of(self, label: str, volts: float) -> Rail:
+        """The rail at ``volts`` that feeds the part of ``label`` (a module on its own regulator), else the
+        design's rail at that voltage."""
+        ref = label.partition(".")[0]
+        for rail in self.power.rails:
+            on_it = any(pin.partition(".")[0] == ref for pin in self.b.nets.get(rail.net, []))
+            if on_it and abs(rail.voltage - volts) < MARGIN_V:
+                return rail
+        return self.power.rail_at(volts)
+
+    def _channel(self, low: Rail, high: Rail) -> tuple[str, str]:
         for index, (lv, hv, lo, hi) in enumerate(self._channels):
-            if abs(lo - low_v) < MARGIN_V and abs(hi - high_v) < MARGIN_V:
+            if (lo, hi) == (low.net, high.net):
                 del self._channels[index]
                 return lv, hv
-        shifter = self.b.supporting(SHIFTER, f"shifts logic levels between {low_v:g} V and {high_v:g} V")
+        why = f"shifts logic levels between {low.voltage:g} V ({low.net}) and {high.voltage:g} V ({high.net})"
+        shifter = self.b.supporting(SHIFTER, why)
         self.power.ground(shifter)
-        self.b.connect(self.power.rail_at(_rail(low_v)).net, shifter.pin("LV"))
-        self.b.connect(self.power.rail_at(_rail(high_v)).net, shifter.pin("HV"))
-        channels = [(shifter.pin(f"LV{n}"), shifter.pin(f"HV{n}"), low_v, high_v) for n in range(1, 5)]
+        self.b.connect(low.net, shifter.pin("LV"))
+        self.b.connect(high.net, shifter.pin("HV"))
+        channels = [(shifter.pin(f"LV{n}"), shifter.pin(f"HV{n}"), low.net, high.net) for n in range(1, 5)]
         self._channels.extend(channels[1:])
         return channels[0][0], channels[0][1]
 
     def _shifter_listed(self) -> bool:
         return any(p.id == SHIFTER for p in self.b.stock) or bool(self._channels)
+
+
+def shiftable(a_volts: float, b_volts: float) -> bool:
+    """Whether the two levels run on different standard rails, which a shifter's LV and HV sides need."""
+    return abs(_rail(a_volts) - _rail(b_volts)) >= MARGIN_V
 
 
 def _rail(volts: float) -> float:

@@ -9,7 +9,7 @@ import math
 from agents.reference.builder import Placed
 from agents.reference.context import PULLUP_OHMS, Wiring
 from agents.reference.power import GND, named
-from components_db.schema import Category, ElectricalType, Part, PinRole, SymbolKind
+from components_db.schema import Category, ElectricalType, Part, Pin, PinRole, SymbolKind
 from studio.erc.context import supply_pins
 
 R = PinRole
@@ -20,6 +20,7 @@ MIN_LED_OHMS = 100.0
 DEFAULT_VF = 2.0
 TRANSISTORS = frozenset({SymbolKind.NMOS, SymbolKind.NPN})
 DIODES = frozenset({SymbolKind.DIODE})
+SEGMENTS = ("A", "B", "C", "D", "E", "F", "G", "DP")
 
 
 def is_led(part: Part) -> bool:
@@ -65,7 +66,7 @@ def wire_led(w: Wiring, led: Placed, sources: list[tuple[str, float, float | Non
     for pin in led.part.pins:
         if R.CATHODE in pin.roles:
             w.b.connect(GND, led.label(pin))
-    for pin in led.part.pins_with_role(R.ANODE):
+    for pin in _in_segment_order(led.part.pins_with_role(R.ANODE)):
         label, volts, max_ma = sources.pop(0)
         ohms = led_ohms(volts, led.part, max_ma)
         w.series_resistor(
@@ -74,6 +75,13 @@ def wire_led(w: Wiring, led: Placed, sources: list[tuple[str, float, float | Non
             ohms,
             f"limits {led.label(pin)} to about {(volts - _vf(led.part)) / ohms * 1000:.0f} mA from {volts:g} V",
         )
+
+
+def _in_segment_order(pins: list[Pin]) -> list[Pin]:
+    """A digit's segments a, b ... g, dp (so a shift register's QA drives a), other anodes as listed."""
+    if all(p.name in SEGMENTS for p in pins):
+        return sorted(pins, key=lambda p: SEGMENTS.index(p.name))
+    return pins
 
 
 def anodes(part: Part) -> int:
@@ -129,9 +137,9 @@ def flyback(w: Wiring, load: Placed, high: str, low: str) -> None:
     w.b.connect(w.b.net_of[low], diode.pin("A"))
 
 
-def wire_low_side(w: Wiring, load: Placed) -> None:
-    """Load from its rail to a MOSFET (or NPN) the MCU switches, with a flyback diode across it."""
-    assert w.pins is not None
+def wire_low_side(w: Wiring, load: Placed, control: str | None = None) -> None:
+    """Load from its rail to a MOSFET (or NPN) the MCU (or the ``control`` output) switches, with a flyback
+    diode across it."""
     plus, minus = load_terminals(load.part)
     low, high = load_range(load.part)
     rail = w.power.rail_for(low, high, load_ma=load.part.current_draw_ma or 0.0, prefer_logic=False, who=named(load))
@@ -139,21 +147,28 @@ def wire_low_side(w: Wiring, load: Placed) -> None:
     w.b.connect(rail.net, load.pin(plus))
     switch = w.b.supporting(
         "nmos-irlz44n",
-        f"low-side switch for {load.ref} (a GPIO cannot carry its current)",
+        f"low-side switch for {load.ref} (a GPIO cannot carry its current)"
+        if control is None
+        else f"low-side switch for {load.ref}, driven by {control}",
         None,
         lambda p: p.symbol in TRANSISTORS,
     )
     low_pin = switch.part.pins_with_role(R.DRAIN if switch.part.symbol is SymbolKind.NMOS else R.COLLECTOR)[0]
     ground = switch.part.pins_with_role(R.SOURCE if switch.part.symbol is SymbolKind.NMOS else R.EMITTER)[0]
-    control = switch.part.pins_with_role(R.GATE if switch.part.symbol is SymbolKind.NMOS else R.BASE)[0]
+    gate = switch.part.pins_with_role(R.GATE if switch.part.symbol is SymbolKind.NMOS else R.BASE)[0]
     w.b.link(load.pin(minus), switch.label(low_pin), f"{load.ref}_LOW")
     w.b.connect(GND, switch.label(ground))
-    gpio = w.pins.take_first(R.PWM, R.GPIO)
-    if switch.part.symbol is SymbolKind.NMOS:
-        w.series_resistor(gpio, switch.label(control), 220, f"gate resistor of {switch.ref}")
-        w.pull_down(switch.label(control), "100k", f"holds {switch.ref} off while the MCU boots")
+    if control is None:
+        assert w.pins is not None
+        gpio = w.pins.take_first(R.PWM, R.GPIO)
     else:
-        w.series_resistor(gpio, switch.label(control), 1000, f"base resistor of {switch.ref}")
+        gpio = control
+    if switch.part.symbol is SymbolKind.NMOS:
+        w.series_resistor(gpio, switch.label(gate), 220, f"gate resistor of {switch.ref}")
+        if control is None:  # a push-pull output that always drives (a 555's) needs no pull-down
+            w.pull_down(switch.label(gate), "100k", f"holds {switch.ref} off while the MCU boots")
+    else:
+        w.series_resistor(gpio, switch.label(gate), 1000, f"base resistor of {switch.ref}")
     flyback(w, load, load.pin(plus), load.pin(minus))
 
 

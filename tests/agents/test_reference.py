@@ -55,8 +55,22 @@ def in_kb_prompts() -> list[dict]:
 
 
 # Prompts whose textbook wiring the ERC rejects because of a defect outside the designer; each must still
-# fail (so the entry is removed once the defect is fixed) and only by the rule named here. None today.
-KNOWN_ERC_GAPS: dict[str, str] = {}
+# fail (so the entry is removed once the defect is fixed) and only by the rule named here.
+# Off-design terminals: these parts' required pins are their terminals to something the request does not
+# list and the design cannot hold: a CAN module's H/L and an RS-485 module's A/B go to the bus cable (whether
+# to terminate it depends on where the node sits: a car's bus is already terminated), a current sensor's
+# shunt terminals (INA219 VIN+/VIN-, ACS712 IP+/IP-) go in series with the circuit it measures, a lone pot
+# divider's wiper to whatever reads it. The knowledge base has no connector or terminal-block part to bring
+# those wires in (and a design has no off-sheet port), so required-pin-unconnected stands until it has one.
+_OFF_DESIGN = "required-pin-unconnected"
+KNOWN_ERC_GAPS: dict[str, str] = {
+    **dict.fromkeys(("b047", "level-shift-10", "level-shift-24", "utility-15", "w034", "w069"), _OFF_DESIGN),  # CAN
+    **dict.fromkeys(("b052", "level-shift-09", "level-shift-25", "utility-24", "w031"), _OFF_DESIGN),  # RS-485
+    "w082": _OFF_DESIGN,  # RS-485 and CAN
+    **dict.fromkeys(("b033", "i2c-11", "i2c-22", "regulator-24", "w047"), _OFF_DESIGN),  # INA219
+    **dict.fromkeys(("b061", "level-shift-11", "level-shift-26", "utility-27", "w035"), _OFF_DESIGN),  # ACS712
+    "b102": _OFF_DESIGN,  # a pot divider with nothing to read it
+}
 
 
 def test_every_in_kb_benchmark_prompt_passes_erc(kb):
@@ -242,3 +256,277 @@ def test_deterministic(kb):
     first = wire(kb, "arduino-uno", "rc522-rfid", "solenoid-12v", "led-green").design
     second = wire(kb, "arduino-uno", "rc522-rfid", "solenoid-12v", "led-green").design
     assert first.model_dump() == second.model_dump()
+
+
+def bus_pin(design: Design, device_pin: str) -> str:
+    """The MCU (U1) pin a device's bus line reaches, straight or through one shifter channel."""
+    net = net_with(design, device_pin)
+    board = [p for p in net if p.startswith("U1.")]
+    if board:
+        return board[0]
+    channel = next(p for p in net if ".LV" in p or ".HV" in p)
+    ref, _, name = channel.partition(".")
+    other = f"{ref}.{'HV' if name.startswith('LV') else 'LV'}{name[2:]}"
+    return next(p for p in net_with(design, other) if p.startswith("U1."))
+
+
+def test_pico_i2c_and_spi_take_their_default_pins_and_share_none(kb):
+    design = wire(kb, "raspberry-pi-pico", "bme280", "rc522-rfid").design
+    i2c = {bus_pin(design, f"U2.{line}") for line in ("SDA", "SCL")}
+    spi = {bus_pin(design, f"U3.{line}") for line in ("MOSI", "MISO", "SCK")}
+    assert i2c == {"U1.GP4", "U1.GP5"}
+    assert spi == {"U1.GP19", "U1.GP16", "U1.GP18"}
+    assert erc(kb, design).passed
+
+
+def test_pico_shifted_i2c_and_spi_lines_stay_apart(kb):
+    design = wire(kb, "raspberry-pi-pico", "lcd2004-i2c", "mcp2515-can-module", "level-shifter-bss138-4ch").design
+    assert bus_pin(design, "U2.SDA") == "U1.GP4" and bus_pin(design, "U3.SO") == "U1.GP16"
+    assert "gpio-short" not in erc(kb, design).rule_ids()
+
+
+def test_teensy_spi_lines_come_from_one_bus(kb):
+    design = wire(kb, "teensy-4-0", "rc522-rfid").design
+    assert [bus_pin(design, f"U2.{line}") for line in ("MOSI", "MISO", "SCK")] == ["U1.D11", "U1.D12", "U1.D13"]
+
+
+def test_bus_taken_twice_gets_another_instance_or_a_clear_error(kb):
+    from agents.reference.builder import Placed
+    from agents.reference.pins import McuPins
+
+    pins = McuPins(Placed("U1", kb.get("raspberry-pi-pico")))
+    first = pins.take_bus(PinRole.I2C_SDA, PinRole.I2C_SCL)
+    second = pins.take_bus(PinRole.I2C_SDA, PinRole.I2C_SCL)
+    assert first == {PinRole.I2C_SDA: "U1.GP4", PinRole.I2C_SCL: "U1.GP5"}
+    assert not set(first.values()) & set(second.values())
+    uno = McuPins(Placed("U1", kb.get("arduino-uno")))
+    uno.take_bus(PinRole.I2C_SDA, PinRole.I2C_SCL)
+    with pytest.raises(ReferenceDesignError, match="no free"):
+        uno.take_bus(PinRole.I2C_SDA, PinRole.I2C_SCL)
+
+
+@pytest.mark.parametrize("board", ["arduino-uno", "arduino-nano"])
+def test_write_only_spi_display_on_a_5v_board_is_shifted_without_miso(kb, board):
+    design = wire(kb, board, "st7735-tft").design
+    (shifter,) = refs_of(design, "level-shifter-bss138-4ch")
+    for line in ("SDA", "SCK", "CS", "A0"):
+        assert any(p.startswith(f"{shifter}.LV") for p in net_with(design, f"U2.{line}")), line
+    assert f"{shifter}.LV" in nets(design)["3V3"] and f"{shifter}.HV" in nets(design)["5V"]
+    assert erc(kb, design).passed
+
+
+@pytest.mark.parametrize("board", ["arduino-uno", "arduino-mega-2560"])
+def test_5v_powered_tft_with_3v3_logic_is_shifted_from_5v_to_3v3(kb, board):
+    design = wire(kb, board, "ili9341-tft").design
+    (shifter,) = refs_of(design, "level-shifter-bss138-4ch")
+    assert "U2.VCC" in nets(design)["5V"]  # the module's own regulator takes 5 V
+    assert f"{shifter}.LV" in nets(design)["3V3"] and f"{shifter}.HV" in nets(design)["5V"]
+    for line in ("SDI", "SCK", "CS", "SDO"):
+        assert any(p.startswith(f"{shifter}.LV") for p in net_with(design, f"U2.{line}")), line
+    assert erc(kb, design).passed
+
+
+def test_shifter_low_side_sits_on_the_rail_of_the_3v3_module(kb):
+    design = wire(kb, "arduino-uno", "ra02-lora-sx1278").design
+    (shifter,) = refs_of(design, "level-shifter-bss138-4ch")
+    assert f"{shifter}.LV" in net_with(design, "U2.3.3V")  # the regulator that feeds the module, not the Uno's 3V3
+    assert f"{shifter}.HV" in nets(design)["5V"]
+    assert erc(kb, design).passed
+
+
+def test_no_level_shift_between_equal_levels(kb):
+    from agents.reference.builder import DesignBuilder
+    from agents.reference.levels import Levels
+    from agents.reference.power import PowerPlan
+
+    b = DesignBuilder(kb)
+    with pytest.raises(ReferenceDesignError, match="both run at 5 V"):
+        Levels(b, PowerPlan(b, 5.0)).shift("U1.D2", 5.0, "U2.IN", 4.8)
+
+
+def test_every_part_alone_on_each_board_wires_or_says_why(kb):
+    """The designer raises nothing but ReferenceDesignError (an ST7735 on an Uno was a StopIteration)."""
+    from components_db.catalog import load_catalog
+
+    catalog = load_catalog()
+    boards = [p.id for p in catalog if p.category == "mcu_board"]
+    for board in [None, *boards]:
+        for part in catalog:
+            if part.category == "mcu_board":
+                continue
+            try:
+                wire(kb, *([board] if board else []), part.id)
+            except ReferenceDesignError as error:
+                assert str(error), (board, part.id)
+
+
+def test_address_straps_are_tied_not_driven_and_two_expanders_get_two_addresses(kb):
+    design = wire(kb, "esp32-devkit-v1", "mcp23017*2").design
+    assert {"U2.A0", "U2.A1", "U2.A2", "U3.A1", "U3.A2"} <= nets(design)["GND"]
+    assert "U3.A0" in nets(design)["3V3"]  # 0x20 and 0x21
+    adc = wire(kb, "arduino-uno", "ads1115-module").design
+    assert not any("U2.ADDR" in net.pins for net in adc.nets)  # pulled down on the module: 0x48
+    assert erc(kb, design).passed and erc(kb, adc).passed
+
+
+def led_source(design: Design, anode: str) -> str:
+    """The pin that feeds an LED anode through its series resistor."""
+    resistor = next(p.split(".")[0] for p in net_with(design, anode) if p.startswith("R"))
+    other = f"{resistor}.1" if f"{resistor}.2" in net_with(design, anode) else f"{resistor}.2"
+    return next(p for p in net_with(design, other) if p != other)
+
+
+def test_shift_register_drives_the_leds_from_its_outputs(kb):
+    design = wire(kb, "arduino-uno", "74hc595", "led-red*8").design
+    sources = [led_source(design, f"LED{n}.A") for n in range(1, 9)]
+    assert sources == [f"U2.Q{q}" for q in "ABCDEFGH"]
+    assert {design.part(r).value for r in refs_of(design, "resistor")} == {"470"}  # 6 mA each, 70 mA in all
+    assert erc(kb, design).passed
+
+
+def test_seven_segment_digit_on_a_shift_register_segment_a_on_qa(kb):
+    design = wire(kb, "arduino-uno", "74hc595", "seven-segment-cc").design
+    segments = {s: led_source(design, f"U3.{s}") for s in ("A", "B", "G", "DP")}
+    assert segments == {"A": "U2.QA", "B": "U2.QB", "G": "U2.QG", "DP": "U2.QH"}
+    assert erc(kb, design).passed
+
+
+def test_two_shift_registers_are_daisy_chained(kb):
+    design = wire(kb, "arduino-mega-2560", "74hc595*2", "led-red*16").design
+    assert "U3.SER" in net_with(design, "U2.QH_PRIME")
+    assert "U3.SRCLK" in net_with(design, "U2.SRCLK") and "U3.RCLK" in net_with(design, "U2.RCLK")
+    assert [led_source(design, f"LED{n}.A") for n in (1, 9, 16)] == ["U2.QA", "U3.QA", "U3.QH"]
+    assert not any(p.startswith("U1.") for n in range(1, 17) for p in [led_source(design, f"LED{n}.A")])
+    assert erc(kb, design).passed
+
+
+def test_input_shift_register_reads_the_buttons_on_three_pins(kb):
+    design = wire(kb, "arduino-mega-2560", "74hc165", "push-button*8").design
+    assert "U2.CLK_INH" in nets(design)["GND"]
+    for n, line in enumerate("ABCDEFGH", start=1):
+        net = net_with(design, f"U2.{line}")
+        assert f"SW{n}.1" in net and not any(p.startswith("U1.") for p in net), line
+        pull = next(p.split(".")[0] for p in net if p.startswith("R"))
+        assert f"{pull}.2" in nets(design)["GND"] and design.part(pull).value == "10k"
+        assert f"SW{n}.2" in nets(design)["5V"]
+    board_pins = {p for net in design.nets for p in net.pins if p.startswith("U1.") and p[3:] not in ("GND", "5V")}
+    assert len(board_pins) == 3 and "U1.D2" in net_with(design, "U2.QH")  # SH/LD, CLK and QH only
+    assert erc(kb, design).passed
+
+
+def test_input_shift_registers_chain_and_unused_inputs_are_pulled_down(kb):
+    design = wire(kb, "esp32-devkit-v1", "74hc165*2").design
+    assert "U2.SER" in net_with(design, "U3.QH")
+    assert net_with(design, "U2.CLK") == net_with(design, "U3.CLK") and "U3.SH/LD" in net_with(design, "U2.SH/LD")
+    for ref in ("U2", "U3"):
+        assert f"{ref}.CLK_INH" in nets(design)["GND"]
+        assert all(any(p.startswith("R") for p in net_with(design, f"{ref}.{line}")) for line in "ABCDEFGH")
+    assert any(p.startswith("R") for p in net_with(design, "U3.SER"))
+    assert erc(kb, design).passed
+
+
+def test_mux_puts_the_pots_on_its_channels_and_its_common_on_one_adc_pin(kb):
+    design = wire(kb, "esp32-devkit-v1", "cd4051", "potentiometer*8").design
+    for n in range(8):
+        assert net_with(design, f"RV{n + 1}.W") == {f"RV{n + 1}.W", f"U2.CH{n}"}
+        assert f"RV{n + 1}.1" in nets(design)["3V3"] and f"RV{n + 1}.3" in nets(design)["GND"]
+    (adc,) = [p for p in net_with(design, "U2.COM") if p.startswith("U1.")]
+    assert PinRole.ADC in kb.get("esp32-devkit-v1").find_pin(adc[3:]).roles
+    assert {"U2.INH", "U2.VEE", "U2.VSS"} <= nets(design)["GND"] and "U2.VDD" in nets(design)["3V3"]
+    assert all(any(p.startswith("U1.GPIO") for p in net_with(design, f"U2.{s}")) for s in "ABC")
+    assert erc(kb, design).passed
+
+
+def test_more_pots_than_mux_channels_go_straight_to_adc_pins(kb):
+    design = wire(kb, "arduino-mega-2560", "cd4051", "potentiometer*9").design
+    assert any(p.startswith("U2.CH") for p in net_with(design, "RV8.W"))
+    assert any(p.startswith("U1.A") for p in net_with(design, "RV9.W"))
+
+
+@pytest.mark.parametrize("board", ["arduino-uno", "esp32-devkit-v1"])
+def test_unipolar_stepper_on_an_h_bridge_gets_four_coil_wires_and_its_common_on_the_supply(kb, board):
+    design = wire(kb, board, "l293d", "stepper-28byj48").design
+    coils = {
+        net_with(design, f"U3.{wire_}").difference({f"U3.{wire_}"}).pop()
+        for wire_ in ("BLUE", "PINK", "YELLOW", "ORANGE")
+    }
+    assert coils == {"U2.1Y", "U2.2Y", "U2.3Y", "U2.4Y"}
+    assert {"U3.RED", "U2.VCC2"} <= nets(design)["5V"]
+    assert erc(kb, design).passed
+
+
+def test_listed_trimmer_sets_the_comparator_threshold(kb):
+    result = wire(kb, "lm393", "thermistor-ntc-10k", "potentiometer", "led-red", "usb-power-5v")
+    design = result.design
+    assert refs_of(design, "potentiometer") == ["RV1"]  # no second pot added
+    assert net_with(design, "RV1.W") == {"RV1.W", "U1.1IN-"}
+    assert "R1.2" in net_with(design, "U1.1IN+")  # the thermistor's divider tap
+    assert "RV1.1" in nets(design)["5V"] and "RV1.3" in nets(design)["GND"]
+    assert erc(kb, design).passed
+
+
+@pytest.mark.parametrize(
+    ("switch", "feed", "out"), [("slide-switch", "SW1.2", "SW1.1"), ("toggle-switch", "SW1.1", "SW1.2")]
+)
+def test_power_switch_closes_between_the_battery_and_the_led(kb, switch, feed, out):
+    design = wire(kb, "battery-9v", switch, "led-yellow").design
+    assert feed in net_with(design, "BT1.+")  # an SPDT's common, not one of its two sides
+    resistor = next(p for p in net_with(design, out) if p.startswith("R"))
+    assert resistor.split(".")[0] in {p.split(".")[0] for p in net_with(design, "LED1.A")}
+    assert erc(kb, design).passed
+
+
+def test_555_with_nothing_to_drive_gives_a_line_level_test_signal_near_1khz(kb):
+    design = wire(kb, "ne555", "battery-9v").design
+    top = next(p.split(".")[0] for p in net_with(design, "U1.OUT") if p.startswith("R"))
+    (signal,) = [n for n in design.nets if n.name == "U1_SIGNAL"]
+    bottom = next(p.split(".")[0] for p in signal.pins if not p.startswith(f"{top}."))
+    assert (design.part(top).value, design.part(bottom).value) == ("10k", "1k")
+    assert f"{bottom}.2" in nets(design)["GND"]
+    ra, rb = (next(p.split(".")[0] for p in net_with(design, "U1.DISCH") if p.endswith(end)) for end in (".2", ".1"))
+    cap = next(p.split(".")[0] for p in net_with(design, "U1.THRES") if p.startswith("C"))
+    ohms = {"1k": 1e3, "6.8k": 6.8e3}
+    hz = 1.44 / ((ohms[design.part(ra).value] + 2 * ohms[design.part(rb).value]) * 100e-9)
+    assert design.part(cap).value == "100nF" and 900 < hz < 1100
+    assert erc(kb, design).passed
+
+
+def test_555_drives_an_active_buzzer_at_its_own_level_straight_from_out(kb):
+    design = wire(kb, "ne555", "buzzer-active", "usb-power-5v").design
+    assert net_with(design, "U1.OUT") == {"U1.OUT", "BZ1.+"} and "BZ1.-" in nets(design)["GND"]
+    assert erc(kb, design).passed
+
+
+def across(design: Design, pin: str) -> set[str]:
+    """The net at the far end of the resistor on ``pin``'s net."""
+    resistor = next(p.split(".")[0] for p in net_with(design, pin) if p.startswith("R") and not p.startswith("RV"))
+    near = next(p for p in net_with(design, pin) if p.startswith(f"{resistor}."))
+    return net_with(design, f"{resistor}.{'2' if near.endswith('.1') else '1'}")
+
+
+def test_555_pwm_switches_a_motor_through_a_mosfet(kb):
+    design = wire(kb, "ne555", "dc-motor-6v", "battery-pack-4xaa").design
+    (mosfet,) = refs_of(design, "nmos-irlz44n")
+    assert f"{mosfet}.G" in across(design, "U1.OUT")
+    assert f"{mosfet}.D" in net_with(design, "M1.-") and "M1.+" in nets(design)["6V"]
+    assert any(p.startswith("D") and p.endswith(".A") for p in net_with(design, "M1.-"))
+    assert erc(kb, design).passed
+
+
+def test_555_tempo_knob_is_a_rheostat_in_the_timing_chain(kb):
+    design = wire(kb, "ne555", "buzzer-passive", "battery-9v", "potentiometer").design
+    assert {"RV1.W", "RV1.3", "U1.THRES", "U1.TRIG"} <= net_with(design, "U1.THRES")
+    assert "U1.DISCH" in across(design, "RV1.1")  # in series with RB
+    (mosfet,) = refs_of(design, "nmos-irlz44n")
+    assert f"{mosfet}.G" in across(design, "U1.OUT") and f"{mosfet}.D" in net_with(design, "BZ1.-")
+    assert erc(kb, design).passed
+
+
+@pytest.mark.parametrize(
+    ("driver", "stepper"), [("drv8833-module", "stepper-28byj48"), ("l298n-module", "stepper-nema17")]
+)
+def test_stepper_takes_every_bridge_so_another_load_gets_its_own_switch(kb, driver, stepper):
+    design = wire(kb, "arduino-uno", driver, stepper, "dc-motor-6v").design  # was IndexError
+    (mosfet,) = refs_of(design, "nmos-irlz44n")
+    assert f"{mosfet}.D" in net_with(design, "M1.-")
+    assert not any(p.startswith("U2.") for p in net_with(design, "M1.+") | net_with(design, "M1.-"))

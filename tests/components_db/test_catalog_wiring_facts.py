@@ -272,3 +272,17 @@ def test_every_bare_load_has_a_rated_supply(catalog):
     ]
     assert len(loads) >= 10
     assert {p.id for p in loads if p.supply is None} == LOADS_WITHOUT_SUPPLY
+
+
+def test_expander_and_adc_channels_are_spare_pins_but_their_bus_is_required(parts):
+    """Like a board's spare pins, an I/O expander's or ADC's channels are used as the project needs."""
+    for part_id, channels in (("mcp23017", "GPA0"), ("pcf8574-module", "P0"), ("ads1115-module", "A0")):
+        assert {"SDA", "SCL"} <= required_names(parts[part_id]), part_id
+        assert channels not in required_names(parts[part_id]), part_id
+    assert {"RESET", "A0", "A1", "A2"} <= required_names(parts["mcp23017"])  # no default on the bare chip
+
+
+def test_shift_register_outputs_and_mux_channels_are_spare_pins_but_their_control_lines_are_required(parts):
+    """A 74HC595 is an output expander and a CD4051 an ADC's: their channels are used as the project needs."""
+    assert required_names(parts["74hc595"]) == {"SER", "SRCLK", "RCLK", "SRCLR", "OE"}
+    assert required_names(parts["cd4051"]) == {"A", "B", "C", "INH", "COM"}
