@@ -5,11 +5,6 @@ from __future__ import annotations
 
 from agents.reference.builder import Placed
 from agents.reference.context import PULLUP_OHMS, Wiring
-<<<<<<< HEAD
-from agents.reference.loads import flyback, led_ohms, load_range, load_terminals, wire_resistive_sensor
-from agents.reference.power import GND, named
-from components_db.schema import ElectricalType, Part, PinRole
-=======
 from agents.reference.loads import (
     flyback,
     led_ohms,
@@ -19,9 +14,8 @@ from agents.reference.loads import (
     wire_potentiometer,
     wire_resistive_sensor,
 )
-from agents.reference.power import GND
+from agents.reference.power import GND, named
 from components_db.schema import Category, ElectricalType, Part, Pin, PinRole
->>>>>>> ref-work
 from studio.erc.context import supply_pins
 
 R = PinRole

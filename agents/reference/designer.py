@@ -204,15 +204,9 @@ def _without_mcu(w: Wiring, placed: list[Placed]) -> None:
                 analog.drive_from(w, load, out, volts)
             outputs.append((out, volts, False))
         elif analog.is_amplifier(item.part):
-<<<<<<< HEAD
             rail = w.power.rail_for(*_range(item.part), prefer_logic=False, who=named(item))
-            signal = _signal(w, signals.pop(0), rail.net) if signals else None
-            out, volts, sinking = analog.wire_amplifier(w, item, signal)
-=======
-            rail = w.power.rail_for(*_range(item.part), prefer_logic=False)
             signal = _signal(w, _take_input(item, signals), rail.net) if signals else None
             out, volts, sinking = analog.wire_amplifier(w, item, signal, _take_threshold(item, signals))
->>>>>>> ref-work
             outputs.append((out, volts, sinking))
     switches = [p for p in rest if loads.is_switch(p.part)]
     feed: str | None = None
