@@ -56,21 +56,7 @@ def in_kb_prompts() -> list[dict]:
 
 # Prompts whose textbook wiring the ERC rejects because of a defect outside the designer; each must still
 # fail (so the entry is removed once the defect is fixed) and only by the rule named here.
-# Off-design terminals: these parts' required pins are their terminals to something the request does not
-# list and the design cannot hold: a CAN module's H/L and an RS-485 module's A/B go to the bus cable (whether
-# to terminate it depends on where the node sits: a car's bus is already terminated), a current sensor's
-# shunt terminals (INA219 VIN+/VIN-, ACS712 IP+/IP-) go in series with the circuit it measures, a lone pot
-# divider's wiper to whatever reads it. The knowledge base has no connector or terminal-block part to bring
-# those wires in (and a design has no off-sheet port), so required-pin-unconnected stands until it has one.
-_OFF_DESIGN = "required-pin-unconnected"
-KNOWN_ERC_GAPS: dict[str, str] = {
-    **dict.fromkeys(("b047", "level-shift-10", "level-shift-24", "utility-15", "w034", "w069"), _OFF_DESIGN),  # CAN
-    **dict.fromkeys(("b052", "level-shift-09", "level-shift-25", "utility-24", "w031"), _OFF_DESIGN),  # RS-485
-    "w082": _OFF_DESIGN,  # RS-485 and CAN
-    **dict.fromkeys(("b033", "i2c-11", "i2c-22", "regulator-24", "w047"), _OFF_DESIGN),  # INA219
-    **dict.fromkeys(("b061", "level-shift-11", "level-shift-26", "utility-27", "w035"), _OFF_DESIGN),  # ACS712
-    "b102": _OFF_DESIGN,  # a pot divider with nothing to read it
-}
+KNOWN_ERC_GAPS: dict[str, str] = {}
 
 
 def test_every_in_kb_benchmark_prompt_passes_erc(kb):
