@@ -18,6 +18,7 @@ holds a design against this reading; the reference baseline identifies parts wit
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -130,7 +131,7 @@ class Quantity(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     kind: QuantityKind
-    value: float = Field(gt=0)
+    value: float = Field(gt=0, allow_inf_nan=False)
     text: str  # as written: "3v3", "about 1 Hz", "twice a second"
     context: Context = "supply"  # what the words around it say: a voltage is a supply's unless they say else
 
@@ -304,7 +305,7 @@ class RequestReader:
 def _counted(keys: list[str], mention: Mention, mentions: list[Mention]) -> Mention:
     """The count just before a part name, skipping measurements ("four SG90", "two 6 V DC motors"), or an
     ``x4`` / ``4x`` beside it."""
-    if mention.end < len(keys) and (times := _TIMES.match(keys[mention.end])):
+    if mention.end < len(keys) and (times := _TIMES.match(keys[mention.end])) and times[1]:
         return replace(mention, quantity=min(int(times[1]), MAX_COUNT), counted=True)
     taken = {i for m in mentions if m is not mention for i in range(m.start, m.end)}
     for i in range(mention.start - 1, max(mention.start - 1 - COUNT_LOOKBACK, -1), -1):
@@ -320,26 +321,30 @@ def _counted(keys: list[str], mention: Mention, mentions: list[Mention]) -> Ment
 
 
 def read_quantities(request: str) -> list[Quantity]:
-    """Every voltage, frequency (a blink rate too) and current the request states, with its context."""
-    found: list[Quantity] = []
+    """Every voltage, frequency (a blink rate too) and current the request states, with its context; a
+    number that is not a finite positive value ("0 V", a hundred nines) states nothing and is left out."""
+    found: list[tuple[QuantityKind, float, re.Match[str], Context]] = []
     for m in _VOLTS.finditer(request):
         value = float(f"{m[1]}.{m[2]}") if m[1] else _float(m[3])
-        found.append(Quantity(kind="voltage", value=value, text=m[0], context=_context(request, m, "voltage")))
+        found.append(("voltage", value, m, _context(request, m, "voltage")))
     for m in _HERTZ.finditer(request):
         value = _float(m[1]) * {"k": 1e3, "m": 1e6}.get((m[2] or "").lower(), 1.0)
         context = _context(request, m, "frequency")
-        kind: QuantityKind = "cutoff" if context == "filter" else "frequency"
-        found.append(Quantity(kind=kind, value=value, text=m[0], context=context))
+        found.append(("cutoff" if context == "filter" else "frequency", value, m, context))
     for m in _RATE.finditer(request):
         value = 1.0 if m[1].lower() == "once" else 2.0 if m[1].lower() == "twice" else float(m[2])
-        found.append(Quantity(kind="frequency", value=value, text=m[0], context=_context(request, m, "frequency")))
+        found.append(("frequency", value, m, _context(request, m, "frequency")))
     for m in _EVERY.finditer(request):
-        value = 1.0 / float(m[1] or 1)
-        found.append(Quantity(kind="frequency", value=value, text=m[0], context=_context(request, m, "frequency")))
+        seconds = float(m[1] or 1)
+        found.append(("frequency", 1.0 / seconds if seconds > 0 else 0.0, m, _context(request, m, "frequency")))
     for m in _AMPS.finditer(request):
         amps = _float(m[1]) / (1000 if m[2] or m[3] else 1)
-        found.append(Quantity(kind="current", value=amps, text=m[0], context=_context(request, m, "current")))
-    return [q for q in found if q.value > 0]
+        found.append(("current", amps, m, _context(request, m, "current")))
+    return [
+        Quantity(kind=kind, value=value, text=m[0], context=context)
+        for kind, value, m, context in found
+        if math.isfinite(value) and value > 0
+    ]
 
 
 _KIND_CONTEXTS: dict[QuantityKind, tuple[tuple[Context, ...], Context]] = {

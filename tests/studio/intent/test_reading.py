@@ -4,6 +4,8 @@ their context, interfaces, and requests that are about no circuit at all."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def parts(reader, text: str) -> dict[str, int]:
@@ -100,3 +102,39 @@ def test_requests_about_no_circuit_are_not_understood(reader, text):
 )
 def test_requests_about_a_circuit_without_part_names_are_understood(reader, text):
     assert reader.read(text).understood
+
+
+def test_a_count_after_a_name_is_only_an_x_count(reader):
+    assert parts(reader, "3x nema17 with 3x drv8825") == {"stepper-nema17": 3, "drv8825-module": 3}
+    assert parts(reader, "nema17 2x") == {"stepper-nema17": 1}
+
+
+WORDS = [
+    "0",
+    "9" * 400,
+    "every",
+    "seconds",
+    "esp32",
+    "dht22",
+    "4x",
+    "x4",
+    "2",
+    "two",
+    "led",
+    "leds",
+    "3v3",
+    "12",
+    "V",
+    "Hz",
+    "kHz",
+    "mA",
+    "over",
+    "i2c",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.lists(st.sampled_from(WORDS) | st.text(max_size=8), max_size=12).map(" ".join))
+def test_reading_never_fails_and_finds_only_positive_quantities(reader, text):
+    reading = reader.read(text)
+    assert all(q.value > 0 for q in reading.quantities) and all(1 <= p.quantity <= 16 for p in reading.parts)
