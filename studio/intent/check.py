@@ -3,7 +3,7 @@ a requirement the design meets or not:
 
 - a named part: present (a part of its family is in the design), **substituted** (absent, but a part of
   the same category that the request did not name stands where it would be: said, never silent), or
-  missing; with a count, the count met;
+  missing; with a count, exactly that many (two LEDs asked for are not four);
 - a part number the knowledge base lacks: out of knowledge, always unmet, with the nearest known parts
   and any part that took its place;
 - an interface ("over SPI"): a connection of that bus between two parts;
@@ -190,8 +190,8 @@ class _DesignParts:
 
     def count(self, named: NamedPart) -> Requirement:
         refs = self.present(named.family)
-        status: Status = "met" if len(refs) >= named.quantity else "not-met"
-        detail = f"{len(refs)} of the {named.quantity} {named.text} asked for"
+        status: Status = "met" if len(refs) == named.quantity else "not-met"
+        detail = f"{len(refs)} in the design, {named.quantity} asked for ({named.text})"
         return Requirement(
             kind="count", text=f"{named.quantity} x {named.text}", status=status, detail=detail, refs=refs
         )
