@@ -121,7 +121,10 @@ def test_a_run_shows_the_stages_the_schematic_and_the_erc_table(designed):
     assert page.locator("#schematic svg").count() == 1
     erc = page.locator("#erc")
     assert erc.locator("table.erc tbody tr").count() > 0 or "no ERC findings" in erc.inner_text()
-    assert page.locator("#verdict .msg").count() == 1
+    verdict = page.locator("#verdict")
+    assert verdict.locator(".msg").count() == 2  # the ERC's verdict and the intent check's
+    assert "ERC " in verdict.inner_text() and "Intent:" in verdict.inner_text()
+    assert verdict.locator("table.intent tbody tr").count() >= 1  # the request names parts to hold it to
     assert page.locator("#suggestion figure").count() == 1
     assert "Traceback" not in page.content()
 
