@@ -197,14 +197,20 @@ class _DesignParts:
         )
 
     def unknown(self, unknown: UnknownPart) -> tuple[Requirement, Substitution | None]:
+        """Out of knowledge, with whatever stands in its place: a part of its nearest parts' kind, else any
+        part the request does not name (a search on a bare part number knows little of its kind)."""
         stand_in = self._stand_in(set(unknown.categories)) if unknown.categories else None
+        why_kind = "among its nearest known parts"
+        if stand_in is None:
+            stand_in = self._stand_in(set(Category) - {Category.MCU_BOARD, Category.POWER})
+            why_kind = "a part the request does not name"
         substitution = None
         detail = unknown.message
         refs: list[str] = []
         if stand_in is not None:
             used, refs = stand_in
-            detail += f"; the design uses {used} ({', '.join(refs)}) in its place"
-            why = f"{unknown.name} is not in the knowledge base; {used} is among its nearest known parts"
+            detail += f"; the design uses {used} ({', '.join(refs)}), {why_kind}, in its place"
+            why = f"{unknown.name} is not in the knowledge base; {used} is {why_kind}"
             substitution = Substitution(named=unknown.name, used=used, refs=refs, why=why)
         requirement = Requirement(kind="out-of-knowledge", text=unknown.name, status="out-of-knowledge", detail=detail)
         return requirement.model_copy(update={"refs": refs}), substitution

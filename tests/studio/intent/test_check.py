@@ -98,7 +98,17 @@ def test_a_part_the_knowledge_base_lacks_is_never_silently_replaced(reader, kb):
     assert [u.name for u in report.out_of_knowledge] == ["TMC2209"]
     assert "TMC2209 is not in the knowledge base" in report.verdict and "parts add" in report.verdict
     (sub,) = report.substitutions
-    assert sub.used == "drv8825-module" and "drv8825-module (U2) in its place" in report.verdict
+    assert sub.used == "drv8825-module" and "drv8825-module (U2)" in report.verdict and "in its place" in report.verdict
+
+
+def test_a_stand_in_for_an_unknown_part_is_named_even_when_its_nearest_parts_say_little(reader, kb):
+    stepper = design(
+        {"U1": "arduino-uno", "U2": "drv8825-module", "M1": "stepper-nema17", "P1": "dc-supply-12v"},
+        {"STEP": ["U1.D3", "U2.STEP"], "GND": ["U1.GND", "U2.GND", "P1.-"], "12V": ["P1.+", "U2.VMOT"]},
+    )
+    report = check_intent(reader.read("a TMC2209 with an Arduino Uno and a NEMA17"), resolve(stepper, kb))
+    (sub,) = report.substitutions
+    assert sub.used == "drv8825-module" and sub.refs == ["U2"]  # not the supply, not the board
 
 
 def test_interfaces_asked_for_must_be_wired(reader, kb):
