@@ -66,11 +66,19 @@ def build(context: StudioContext, state: gr.State) -> AttributionWidgets:
     examples = context.example_profiles()
     names = [e.path.stem for e in examples]
     if not examples:
+        withdrawn = context.profiles_dir / "withdrawn"
+        why = (
+            f"the bundled model's were withdrawn (they are in {withdrawn} with their measurements): on requests "
+            "they were not fitted on, random experts switched off did as much, so their experts are not shown to "
+            "carry the behaviour they are named for (see the model card)"
+            if withdrawn.is_dir()
+            else "they come with the bundled model"
+        )
         gr.HTML(
             message(
                 "info",
-                f"No example profiles in {context.profiles_dir} yet: they come with the bundled model. "
-                "Profiles you import (Export tab) or make here work the same way.",
+                f"No example profiles in {context.profiles_dir}: {why}. Profiles you import (Export tab) or make "
+                "here work the same way; measure one with `circuit-studio experts effect`.",
             )
         )
     chosen = gr.Dropdown(names, value=names[0] if names else None, label="Profile", elem_id="example-profile")
