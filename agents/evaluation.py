@@ -36,14 +36,13 @@ from agents.identify import MAX_UNKNOWN
 from agents.parts_list import MAX_QUANTITY, PartRequest, PartsList
 from agents.pinouts import OutOfKnowledge, lookup_pinouts, names_match
 from agents.reference import ReferenceDesignError, design_from_parts
-from agents.reference.designer import SUPPORT_SYMBOLS
 from agents.reference.levels import SHIFTER
 from agents.reference.loads import is_resistive_sensor
 from agents.report import RunReport, Status
 from agents.request import RequestError, clean_request
 from components_db import KnowledgeBase, Part
 from components_db.retrieval import compact
-from components_db.schema import Category
+from components_db.schema import SUPPORT_SYMBOLS, Category
 from studio.check import CheckReport, check_design
 from studio.design import Design
 from studio.intent import RequestReader, RequestReading

@@ -156,6 +156,23 @@ class SymbolKind(StrEnum):
     CHIP = "chip"
 
 
+# the small parts a design places around the parts a request asks for (the reference designer adds them
+# by itself; a part list is not scored on them; they never stand in for a part the request names)
+SUPPORT_SYMBOLS = frozenset(
+    {
+        SymbolKind.RESISTOR,
+        SymbolKind.CAPACITOR,
+        SymbolKind.CAPACITOR_POLARIZED,
+        SymbolKind.DIODE,
+        SymbolKind.ZENER,
+        SymbolKind.NPN,
+        SymbolKind.PNP,
+        SymbolKind.NMOS,
+        SymbolKind.PMOS,
+    }
+)
+
+
 FType = Literal[
     "simple_resistor",
     "simple_capacitor",

@@ -16,26 +16,13 @@ from agents.reference.context import Wiring
 from agents.reference.levels import Levels
 from agents.reference.pins import McuPins
 from agents.reference.power import PowerPlan, decouple, is_converter, is_source, named, supply_range
-from components_db.schema import Category, Part, PinRole, SymbolKind
+from components_db.schema import SUPPORT_SYMBOLS, Category, Part, PinRole, SymbolKind
 from studio.design import Design
 from studio.erc.context import supply_pins
 from studio.resolve import PartLookup, SuggestingLookup
 
 R = PinRole
 DEFAULT_MCU = "esp32-devkit-v1"
-SUPPORT_SYMBOLS = frozenset(
-    {
-        SymbolKind.RESISTOR,
-        SymbolKind.CAPACITOR,
-        SymbolKind.CAPACITOR_POLARIZED,
-        SymbolKind.DIODE,
-        SymbolKind.ZENER,
-        SymbolKind.NPN,
-        SymbolKind.PNP,
-        SymbolKind.NMOS,
-        SymbolKind.PMOS,
-    }
-)
 
 
 class ReferenceResult(BaseModel):

@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from components_db.schema import Category, ElectricalType, PinRole, SymbolKind
+from components_db.schema import SUPPORT_SYMBOLS, Category, ElectricalType, PinRole, SymbolKind
 from studio.intent.reading import Interface, NamedPart, Quantity, RequestReading, UnknownPart
 from studio.resolve import ResolvedDesign
 from studio.values import format_value
@@ -37,21 +37,7 @@ BUS_ROLES: dict[Interface, frozenset[PinRole]] = {
     "UART": frozenset({PinRole.UART_TX, PinRole.UART_RX}),
     "1-Wire": frozenset({PinRole.ONEWIRE}),
 }
-# parts a design adds around what was asked for; they never stand in for a named part
-SUPPORTING = frozenset(
-    {
-        SymbolKind.RESISTOR,
-        SymbolKind.CAPACITOR,
-        SymbolKind.CAPACITOR_POLARIZED,
-        SymbolKind.DIODE,
-        SymbolKind.ZENER,
-        SymbolKind.NPN,
-        SymbolKind.PNP,
-        SymbolKind.NMOS,
-        SymbolKind.PMOS,
-        SymbolKind.FUSE,
-    }
-)
+SUPPORTING = SUPPORT_SYMBOLS | {SymbolKind.FUSE}  # never stand in for a part the request names
 UNIT = {"voltage": "V", "frequency": "Hz", "cutoff": "Hz", "current": "A"}
 
 
