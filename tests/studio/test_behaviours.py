@@ -5,39 +5,23 @@ from __future__ import annotations
 import pytest
 
 from studio.behaviours import BEHAVIOURS, measure
-from studio.design import Design
 from studio.erc import run_erc
 from studio.resolve import resolve
 from tests.catalog_lookup import Catalog
+from tests.designs import COIL, COIL_NETS, make_design
 
 CATALOG = Catalog()
 ESP, UNO = "esp32-devkit-v1", "arduino-uno"
 
 
-def design(parts: dict[str, str], nets: dict[str, list[str]]) -> Design:
-    entries = [
-        {"ref": ref, "part": spec.partition("=")[0], **({"value": spec.partition("=")[2]} if "=" in spec else {})}
-        for ref, spec in parts.items()
-    ]
-    return Design.model_validate({"parts": entries, "nets": [{"name": k, "pins": v} for k, v in nets.items()]})
-
-
 def shown(name: str, parts: dict[str, str], nets: dict[str, list[str]]) -> bool | None:
-    resolved = resolve(design(parts, nets), CATALOG)
+    resolved = resolve(make_design(parts, nets), CATALOG)
     return measure(name, resolved, run_erc(resolved))
 
 
 LED = {"U1": ESP, "R1": "resistor=220", "D1": "led-red"}
 LED_NETS = {"LED": ["U1.GPIO2", "R1.1"], "A": ["R1.2", "D1.A"], "GND": ["D1.K", "U1.GND"]}
 BARE_LED_NETS = {"A": ["U1.GPIO2", "D1.A"], "GND": ["D1.K", "U1.GND"]}
-COIL = {"U1": UNO, "K1": "relay-5v", "Q1": "npn-2n2222", "R1": "resistor=1k"}
-COIL_NETS = {
-    "5V": ["U1.5V", "K1.COIL1"],
-    "SW": ["K1.COIL2", "Q1.C"],
-    "BASE": ["U1.D7", "R1.1"],
-    "B": ["R1.2", "Q1.B"],
-    "GND": ["Q1.E", "U1.GND"],
-}
 DIODE_NETS = {**COIL_NETS, "5V": ["U1.5V", "K1.COIL1", "D1.K"], "SW": ["K1.COIL2", "Q1.C", "D1.A"]}
 I2C_BARE = {"U1": ESP, "X1": "mcp23017"}
 I2C_NETS = {

@@ -8,10 +8,10 @@ import pytest
 
 from components_db.catalog import load_catalog
 from components_db.schema import Part
-from studio.design import Design
 from studio.erc import run_erc
 from studio.erc.report import ErcReport
 from studio.resolve import ResolvedDesign, resolve
+from tests.designs import make_design
 
 Check = Callable[[dict[str, str], dict[str, list[str]]], ErcReport]
 
@@ -19,15 +19,6 @@ Check = Callable[[dict[str, str], dict[str, list[str]]], ErcReport]
 @pytest.fixture(scope="session")
 def lookup() -> dict[str, Part]:
     return {p.id: p for p in load_catalog()}
-
-
-def make_design(parts: dict[str, str], nets: dict[str, list[str]]) -> Design:
-    """``{"R1": "resistor=220"}`` and ``{"N1": ["U1.GPIO2", "R1.1"]}`` -> a Design."""
-    entries = []
-    for ref, spec in parts.items():
-        part, _, value = spec.partition("=")
-        entries.append({"ref": ref, "part": part, **({"value": value} if value else {})})
-    return Design.model_validate({"parts": entries, "nets": [{"name": k, "pins": v} for k, v in nets.items()]})
 
 
 @pytest.fixture(scope="session")

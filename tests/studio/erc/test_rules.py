@@ -9,6 +9,7 @@ import pytest
 from components_db.schema import ElectricalType
 from studio.erc.registry import RULES
 from studio.erc.report import Severity
+from tests.designs import COIL, COIL_NETS
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,7 @@ DHT_NETS = {"3V3": ["U1.3V3", "S1.VCC", "R1.1"], "DATA": ["U1.GPIO4", "S1.DATA",
 BME = {"U1": ESP, "S1": "bme280"}
 BME_NETS = {"3V3": ["U1.3V3", "S1.VIN"], "GND": ["U1.GND", "S1.GND"], "SDA": ["U1.GPIO21", "S1.SDA"]}
 BME_NETS_OK = {**BME_NETS, "SCL": ["U1.GPIO22", "S1.SCL"]}
-# relay coil switched by an NPN from an Uno pin; the diode case adds the flyback diode
-COIL = {"U1": UNO, "K1": "relay-5v", "Q1": "npn-2n2222", "R1": "resistor=1k"}
-COIL_NETS = {
-    "5V": ["U1.5V", "K1.COIL1"],
-    "SW": ["K1.COIL2", "Q1.C"],
-    "BASE": ["U1.D7", "R1.1"],
-    "B": ["R1.2", "Q1.B"],
-    "GND": ["Q1.E", "U1.GND"],
-}
+# COIL: a relay coil switched by an NPN from an Uno pin (tests.designs); the diode case adds the flyback diode
 # an Uno driving a DC motor through an L298N powered by a 9 V battery
 HBRIDGE = {"U1": UNO, "M1": "l298n-module", "B1": "battery-9v", "MT": "dc-motor-6v"}
 HBRIDGE_NETS = {

@@ -15,6 +15,7 @@ from studio.design import Design
 from studio.erc import run_erc
 from studio.intent import check_intent
 from studio.resolve import resolve
+from tests.designs import make_design
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "studio" / "examples"
 
@@ -24,19 +25,11 @@ def kb(built_home) -> KnowledgeBase:
     return KnowledgeBase.open(built_home)
 
 
-def design(parts: dict[str, str], nets: dict[str, list[str]]) -> Design:
-    entries = [
-        {"ref": ref, "part": spec.partition("=")[0], **({"value": spec.partition("=")[2]} if "=" in spec else {})}
-        for ref, spec in parts.items()
-    ]
-    return Design.model_validate({"parts": entries, "nets": [{"name": k, "pins": v} for k, v in nets.items()]})
-
-
-ESP_DHT11 = design(
+ESP_DHT11 = make_design(
     {"U1": "esp32-devkit-v1", "S1": "dht11", "R1": "resistor=10k"},
     {"3V3": ["U1.3V3", "S1.VCC", "R1.1"], "DATA": ["U1.GPIO4", "S1.DATA", "R1.2"], "GND": ["U1.GND", "S1.GND"]},
 )
-ESP_LEDS = design(
+ESP_LEDS = make_design(
     {"U1": "esp32-devkit-v1", "R1": "resistor=220", "D1": "led-green", "R2": "resistor=220", "D2": "led-red"},
     {
         "L1": ["U1.GPIO2", "R1.1"],
@@ -46,7 +39,7 @@ ESP_LEDS = design(
         "GND": ["D1.K", "D2.K", "U1.GND"],
     },
 )
-ESP_BME = design(
+ESP_BME = make_design(
     {"U1": "esp32-devkit-v1", "S1": "bme280"},
     {
         "3V3": ["U1.3V3", "S1.VIN"],
@@ -89,7 +82,7 @@ def test_a_generic_name_is_met_by_any_of_its_family_and_counts_are_held(reader, 
 
 
 def test_a_part_the_knowledge_base_lacks_is_never_silently_replaced(reader, kb):
-    stepper = design(
+    stepper = make_design(
         {"U1": "arduino-uno", "U2": "drv8825-module", "M1": "stepper-nema17"},
         {"STEP": ["U1.D3", "U2.STEP"], "DIR": ["U1.D4", "U2.DIR"], "GND": ["U1.GND", "U2.GND"]},
     )
@@ -102,7 +95,7 @@ def test_a_part_the_knowledge_base_lacks_is_never_silently_replaced(reader, kb):
 
 
 def test_a_stand_in_for_an_unknown_part_is_named_even_when_its_nearest_parts_say_little(reader, kb):
-    stepper = design(
+    stepper = make_design(
         {"U1": "arduino-uno", "U2": "drv8825-module", "M1": "stepper-nema17", "P1": "dc-supply-12v"},
         {"STEP": ["U1.D3", "U2.STEP"], "GND": ["U1.GND", "U2.GND", "P1.-"], "12V": ["P1.+", "U2.VMOT"]},
     )
@@ -155,7 +148,7 @@ def test_a_simulated_frequency_far_from_the_request_is_a_major_erc_finding(reade
 
 
 def test_a_simulated_led_overcurrent_joins_the_erc_once(kb):
-    led = design(
+    led = make_design(
         {"U1": "arduino-uno", "R1": "resistor=47", "D1": "led-red"},
         {"RAIL": ["U1.5V", "R1.1"], "N2": ["R1.2", "D1.A"], "GND": ["D1.K", "U1.GND"]},
     )
