@@ -1,7 +1,7 @@
 """`circuit-studio parts ...`: search, show, add, remove and list the knowledge base's parts.
 
 Human output is plain-text tables; ``--json`` prints machine-readable JSON. Errors go to stderr with
-exit code 2. Text from parts (which users write) has control characters replaced before it reaches
+exit code 2. Text from parts (which users write) has control characters escaped before it reaches
 the terminal.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
@@ -21,6 +20,7 @@ from components_db.catalog import CatalogError, parse_parts
 from components_db.kb import KnowledgeBase, KnowledgeBaseError
 from components_db.schema import Part
 from components_db.store import StoreError
+from components_db.text import printable
 
 EXIT_OK, EXIT_ERROR = 0, 2
 REFUSALS = (CatalogError, KnowledgeBaseError, StoreError)
@@ -181,12 +181,12 @@ def describe(part: Part, source: str) -> str:
     ]
     notes = [f"note: {note}" for note in part.usage.notes]
     pinout = table(["pin", "name", "type", "roles", "aliases", "limits"], rows)
-    return "\n".join([*map(_printable, lines), "", pinout, *map(_printable, notes)])
+    return "\n".join([*map(printable, lines), "", pinout, *map(printable, notes)])
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Left-aligned columns separated by two spaces, with a dashed rule under the header."""
-    cells = [[_printable(str(c)) for c in row] for row in [list(headers), *rows]]
+    cells = [[printable(str(c)) for c in row] for row in [list(headers), *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -204,10 +204,6 @@ def _pin_limits(voltage: float | None, min_v: float | None, max_v: float | None,
     return ", ".join(limits)
 
 
-def _printable(text: str) -> str:
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", text)
-
-
 def _error(message: str) -> int:
-    print(f"error: {_printable(message)}", file=sys.stderr)
+    print(f"error: {printable(message)}", file=sys.stderr)
     return EXIT_ERROR

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from components_db.text import printable
 from studio.moe.profile import STAGES, ProfileError, SteeringProfile
 
 if TYPE_CHECKING:
@@ -305,8 +306,8 @@ def format_inspect(report: InspectReport) -> str:
     steering = f"profile {report.profile!r}, stage {report.stage}, {report.mode}" if report.profile else "unsteered"
     lines = [
         f"{report.model} ({report.architecture}), {steering}",
-        f"prompt ({report.prompt_tokens} tokens): {_printable(report.prompt)}",
-        f"generated ({report.generated_tokens} tokens): {_printable(report.text)}",
+        f"prompt ({report.prompt_tokens} tokens): {printable(report.prompt)}",
+        f"generated ({report.generated_tokens} tokens): {printable(report.text)}",
         f"{'layer':>5} {'decoder':>7} {'entropy':>7}  top experts (tokens)  usage per expert",
     ]
     for s in report.layers:
@@ -331,11 +332,6 @@ def _load(model: str) -> MoEEngine:
     if engine.tokenizer is None:
         raise InputError(f"{model} ships no tokenizer: the experts commands read text prompts")
     return engine
-
-
-def _printable(text: str) -> str:
-    """Model output on one terminal line: control characters (escape sequences, carriage returns) escaped."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _error(message: str) -> int:

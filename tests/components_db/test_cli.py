@@ -161,4 +161,4 @@ def test_control_characters_in_user_text_do_not_reach_the_terminal(studio_home, 
     for argv in (["list"], ["show", "garden-soil-fork"], ["search", "evil part"]):
         _, out, _ = run(capsys, *argv)
         assert "\x1b" not in out and "\x07" not in out
-        assert "Evil ?[2J part" in out
+        assert "Evil \\x1b[2J part" in out
