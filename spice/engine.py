@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +27,8 @@ from spice.frames import HEADER, Reply, write_frame
 
 TIME_LIMIT_S = 20.0  # a design's operating point takes milliseconds, its analyses well under a second
 _LOCK = threading.Lock()
+_CODE_ROOT = Path(__file__).resolve().parent.parent  # the folder holding this ``spice`` package
+_WORKER_MAIN = "import sys; sys.path.insert(0, sys.argv[1]); from spice.worker import main; sys.exit(main())"
 
 
 class SimulationError(RuntimeError):
@@ -33,17 +36,28 @@ class SimulationError(RuntimeError):
 
 
 class _Worker:
-    """One ``python -m spice.worker`` process and the pipes to it."""
+    """One ``spice.worker`` process and the pipes to it.
+
+    The worker is isolated from the caller's folder and environment, since both can hold files that
+    run code: ngspice executes the ``.spiceinit`` of its working folder and of ``$HOME`` (``shell ...``
+    lines included), and ``python -m`` would import a ``spice/`` package from the working folder. So
+    it runs in an empty folder of its own that is also its ``$HOME``, with Python's isolated mode
+    (``-I``: no current folder on the import path, no ``PYTHON*`` variables, no user site), the folder
+    this package was imported from first on its import path, and an environment holding only what it
+    needs.
+    """
 
     def __init__(self) -> None:
         # the worker's stderr (what a crashing library printed), open as long as the worker lives
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
+        self._home = tempfile.TemporaryDirectory(prefix="circuit-studio-spice-")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "spice.worker"],
+            [sys.executable, "-I", "-c", _WORKER_MAIN, str(_CODE_ROOT)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
-            env={**os.environ, "OMP_NUM_THREADS": "1"},  # ngspice's OpenMP would claim every core
+            cwd=self._home.name,
+            env=_worker_environment(self._home.name),
         )
 
     def run(self, deck: str, time_limit_s: float) -> Reply:
@@ -83,6 +97,16 @@ class _Worker:
             self._process.kill()
             self._process.wait()
         self._log.close()
+        self._home.cleanup()
+
+
+def _worker_environment(home: str) -> dict[str, str]:
+    """The worker's whole environment: its own home, one OpenMP thread (ngspice's OpenMP would claim
+    every core), and the library location only if the user set one (PySpice reads it)."""
+    environment = {"HOME": home, "PATH": os.defpath, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"}
+    if library := os.environ.get("NGSPICE_LIBRARY_PATH"):
+        environment["NGSPICE_LIBRARY_PATH"] = library
+    return environment
 
 
 _worker: _Worker | None = None

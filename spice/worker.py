@@ -3,9 +3,10 @@ ngspice's complaint.
 
 ngspice is a shared library that calls ``abort()`` on some internal failures and has no time limit of its
 own, so it lives apart from the studio: a crash or a run that will not end costs this process, never the
-caller's. Run as ``python -m spice.worker``; frames both ways are pickles prefixed by their length
-(``spice.frames``). The channel to the parent is a copy of stdout taken at start-up;
-stdout itself then points at stderr, so nothing the library prints can corrupt a frame.
+caller's. Started by ``spice.engine``, isolated from the caller's folder and environment; frames both
+ways are pickles prefixed by their length (``spice.frames``). The channel to the parent is a copy of
+stdout taken at start-up; stdout itself then points at stderr, so nothing the library prints can
+corrupt a frame.
 """
 
 from __future__ import annotations
