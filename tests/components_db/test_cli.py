@@ -154,11 +154,11 @@ def test_remove_refuses_shipped_and_unknown_parts(studio_home, capsys):
     assert code == 2 and "not one of your parts" in err
 
 
-def test_control_characters_in_user_text_do_not_reach_the_terminal(studio_home, capsys, tmp_path):
+def test_control_characters_in_user_text_are_refused_and_never_reach_the_terminal(studio_home, capsys, tmp_path):
     file = tmp_path / "evil.json"
     file.write_text(json.dumps({**GOOD, "name": "Evil \x1b[2J part", "description": "Clears \x1b]0;x\x07 screens."}))
-    assert run(capsys, "add", str(file))[0] == 0
-    for argv in (["list"], ["show", "garden-soil-fork"], ["search", "evil part"]):
-        _, out, _ = run(capsys, *argv)
-        assert "\x1b" not in out and "\x07" not in out
-        assert "Evil \\x1b[2J part" in out
+    code, out, err = run(capsys, "add", str(file))
+    assert code == 2 and out == ""
+    assert "field name: must be one line without control characters; it holds \\x1b" in err
+    assert "field description:" in err and "\x1b" not in err and "\x07" not in err
+    assert run(capsys, "show", "garden-soil-fork")[0] == 2  # nothing was added
