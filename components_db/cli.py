@@ -122,9 +122,7 @@ def run_add(args: argparse.Namespace) -> int:
 @_reports_errors
 def run_edit(args: argparse.Namespace) -> int:
     parts = _read_parts(args.file)
-    kb = KnowledgeBase.open()
-    for part in parts:
-        kb.update(part)
+    KnowledgeBase.open().update_all(parts)
     print(f"updated {len(parts)} part(s): {', '.join(p.id for p in parts)}")
     return EXIT_OK
 

@@ -127,10 +127,15 @@ class KnowledgeBase:
         self._write(parts, replacing=False)
 
     def update(self, part: Part) -> None:
-        """Replace a user part (or a stored one that no longer validates) with a new version of the same id."""
-        if part.id in self._builtin:
-            raise KnowledgeBaseError(f"part {part.id!r} is a shipped part and cannot be changed")
-        self._write([part], replacing=True)
+        self.update_all([part])
+
+    def update_all(self, parts: Sequence[Part]) -> None:
+        """Replace user parts (or stored ones that no longer validate) with new versions of the same ids, all
+        or none."""
+        for part in parts:
+            if part.id in self._builtin:
+                raise KnowledgeBaseError(f"part {part.id!r} is a shipped part and cannot be changed")
+        self._write(parts, replacing=True)
 
     def remove(self, part_id: str) -> None:
         """Remove a user part; a stored one that no longer validates can be removed too."""
