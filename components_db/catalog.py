@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from components_db.schema import Part
 
 DATA_DIR = Path(__file__).parent / "data"
+PART_FILE_MAX_BYTES = 1_000_000  # a user's part file or the studio's editor: hundreds of parts fit
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
 
 

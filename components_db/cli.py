@@ -14,16 +14,15 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
 
-import yaml
-
-from components_db.catalog import CatalogError, parse_parts
+from components_db.catalog import PART_FILE_MAX_BYTES, CatalogError, parse_parts
+from components_db.documents import DocumentError, parse_json, parse_yaml, read_text
 from components_db.kb import KnowledgeBase, KnowledgeBaseError
 from components_db.schema import Part
 from components_db.store import StoreError
 from components_db.text import printable
 
 EXIT_OK, EXIT_ERROR = 0, 2
-REFUSALS = (CatalogError, KnowledgeBaseError, StoreError)
+REFUSALS = (CatalogError, DocumentError, KnowledgeBaseError, StoreError)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -103,16 +102,12 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def _read_parts(path: Path) -> list[Part]:
-    """Parts from a YAML or JSON file, validated; every failure is a KnowledgeBaseError naming the file."""
+    """Parts from a YAML or JSON file (``.json``), validated; a refusal names the file and why."""
+    text = read_text(path, PART_FILE_MAX_BYTES, "part file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KnowledgeBaseError(f"cannot read {path}: {exc}") from None
-    is_json = path.suffix.lower() == ".json"
-    try:
-        entries = json.loads(text) if is_json else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise KnowledgeBaseError(f"{path.name}: not valid {'JSON' if is_json else 'YAML'}: {exc}") from None
+        entries = parse_json(text) if path.suffix.lower() == ".json" else parse_yaml(text)
+    except DocumentError as exc:
+        raise DocumentError(f"{path.name}: {exc}") from None
     return parse_parts(entries, path.name)
 
 
@@ -127,9 +122,7 @@ def run_add(args: argparse.Namespace) -> int:
 @_reports_errors
 def run_edit(args: argparse.Namespace) -> int:
     parts = _read_parts(args.file)
-    kb = KnowledgeBase.open()
-    for part in parts:
-        kb.update(part)
+    KnowledgeBase.open().update_all(parts)
     print(f"updated {len(parts)} part(s): {', '.join(p.id for p in parts)}")
     return EXIT_OK
 

@@ -5,7 +5,8 @@ One reader for every user document, so each refuses the same hostile inputs with
 kind's limit, not UTF-8, not valid JSON or YAML, a key given twice (JSON would keep the last one
 silently), nesting deeper than any real document, an integer too long to be a datum, or a
 non-finite number (``NaN``, ``Infinity``, ``1e999``, YAML's ``.nan``/``.inf``): those become JSON
-null in the database and lock every reader out, so they never get past the door.
+null in the database and lock every reader out, so they never get past the door. A refusal inside
+the data says where (``at pins.0.max_current_ma``).
 """
 
 from __future__ import annotations
@@ -62,8 +63,6 @@ def parse_json(text: str | bytes) -> object:
         data = json.loads(
             text,
             object_pairs_hook=_unique_keys,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
             parse_int=_short_int,
         )
     except json.JSONDecodeError as exc:
@@ -92,22 +91,27 @@ def parse_yaml(text: str) -> object:
 
 
 def check_plain(data: object) -> None:
-    """Refuse nesting beyond ``MAX_DEPTH``, non-finite floats and over-long integers anywhere in ``data``."""
-    stack: list[tuple[object, int]] = [(data, 0)]
+    """Refuse nesting beyond ``MAX_DEPTH``, non-finite floats and over-long integers anywhere in ``data``;
+    the message says where (``at pins.0.max_current_ma``), so a long file can be fixed."""
+    stack: list[tuple[object, tuple[object, ...]]] = [(data, ())]
     while stack:
-        value, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
             raise DocumentError(f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(value, bool):
             continue
         if isinstance(value, float) and not math.isfinite(value):
-            raise DocumentError(f"a number is {value!r}; only finite numbers are accepted")
+            raise DocumentError(f"a number{_at(path)} is {value!r} (NaN, infinite or out of range): not accepted")
         if isinstance(value, int) and abs(value) >= 10**MAX_INTEGER_DIGITS:
-            raise DocumentError(f"an integer has more than {MAX_INTEGER_DIGITS} digits")
+            raise DocumentError(f"an integer has more than {MAX_INTEGER_DIGITS} digits{_at(path)}")
         if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
+            stack.extend((v, (*path, k)) for k, v in value.items())
         elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
+            stack.extend((v, (*path, i)) for i, v in enumerate(value))
+
+
+def _at(path: tuple[object, ...]) -> str:
+    return f" at {'.'.join(str(key)[:40] for key in path)}" if path else ""
 
 
 def _check_bracket_depth(text: str) -> None:
@@ -131,17 +135,6 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
             raise DocumentError(f"the key {key!r} is given twice")
         result[key] = value
     return result
-
-
-def _refuse_constant(name: str) -> float:
-    raise DocumentError(f"a number is {name}; only finite numbers are accepted")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise DocumentError(f"the number {text[:20]} is out of range")
-    return value
 
 
 def _short_int(text: str) -> int:

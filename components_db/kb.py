@@ -4,11 +4,14 @@
 home, rewriting only the parts whose content changed and embedding only the parts whose retrieval
 text changed; while the curated files are byte-for-byte unchanged it does not even re-read them.
 The user's parts live in ``user_parts.sqlite`` beside it. Both files are read once at open; the
-search index is built in memory on the first search. Writes go to disk in one transaction, then the
-in-memory view is reloaded.
+search index is built in memory on the first search. A write checks and writes inside one
+``BEGIN IMMEDIATE`` transaction on the user file, against the rows as they are then (another process
+may have written since this one opened), so concurrent adds queue and the second is refused exactly
+as it would be run after the first; then the in-memory view is reloaded.
 
 Shipped parts are read-only and win: a user part may not reuse a shipped id or alias, and one that
-clashes after the curated data changed is hidden and reported in ``conflicts``.
+clashes after the curated data changed is hidden and reported in ``conflicts``, as is a stored part
+that no longer validates (it is left out, and can still be removed or replaced).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from components_db.catalog import DATA_DIR, CatalogError, check_unique, load_cat
 from components_db.embeddings import DIM, MODEL_NAME, Encoder, encode
 from components_db.retrieval import SearchHit, SearchIndex, compact, retrieval_text
 from components_db.schema import Part
-from components_db.store import PartStore, StoredPart, content_hash
+from components_db.store import Contents, PartStore, StoredPart, content_hash
 
 HOME_ENV = "CIRCUIT_STUDIO_HOME"
 BUILTIN_FILE = "kb.sqlite"
@@ -121,32 +124,29 @@ class KnowledgeBase:
 
     def add_all(self, parts: Sequence[Part]) -> None:
         """Add new user parts, all or none."""
-        with self._write_lock:
-            for part in parts:
-                if part.id in self._user:
-                    raise KnowledgeBaseError(f"part {part.id!r} is already one of your parts; update it instead")
-            self._check_clashes(parts, replacing=set())
-            self._write_user(parts)
+        self._write(parts, replacing=False)
 
     def update(self, part: Part) -> None:
-        """Replace a user part with a new version of the same id."""
-        with self._write_lock:
+        self.update_all([part])
+
+    def update_all(self, parts: Sequence[Part]) -> None:
+        """Replace user parts (or stored ones that no longer validate) with new versions of the same ids, all
+        or none."""
+        for part in parts:
             if part.id in self._builtin:
                 raise KnowledgeBaseError(f"part {part.id!r} is a shipped part and cannot be changed")
-            if part.id not in self._user:
-                raise KnowledgeBaseError(f"part {part.id!r} is not one of your parts; add it instead")
-            self._check_clashes([part], replacing={part.id})
-            self._write_user([part])
+        self._write(parts, replacing=True)
 
     def remove(self, part_id: str) -> None:
-        with self._write_lock:
-            if part_id in self._builtin:
-                raise KnowledgeBaseError(f"part {part_id!r} is a shipped part and cannot be removed")
-            if part_id not in self._user:
+        """Remove a user part; a stored one that no longer validates can be removed too."""
+        if part_id in self._builtin:
+            raise KnowledgeBaseError(f"part {part_id!r} is a shipped part and cannot be removed")
+        with self._write_lock, self._user_store.transaction() as tx:
+            current = tx.load()
+            if part_id not in {s.part.id for s in current.parts} | set(current.unreadable):
                 raise KnowledgeBaseError(f"part {part_id!r} is not one of your parts")
-            with self._user_store.transaction() as tx:
-                tx.delete(part_id)
-            self._reload()
+            tx.delete(part_id)
+        self._reload()
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -170,53 +170,94 @@ class KnowledgeBase:
                 tx.delete(part_id)
             tx.set_meta(CATALOG_DIGEST, digest)
 
-    def _check_clashes(self, parts: Sequence[Part], replacing: set[str]) -> None:
-        """Refuse ids or aliases that name a shipped part, another user part, or each other."""
+    def _write(self, parts: Sequence[Part], *, replacing: bool) -> None:
+        """Check ``parts`` against the user rows as they are inside the write transaction, then write them.
+
+        The embeddings are made first: they are slow, and the transaction holds the file's write lock.
+        """
         try:
             check_unique(list(parts))
         except CatalogError as exc:
             raise KnowledgeBaseError(str(exc)) from None
-        owners = self._owners(s.part for s in self._builtin.values())
-        user_owners = self._owners(s.part for pid, s in self._user.items() if pid not in replacing)
-        for part in parts:
-            for text in [part.id, *part.aliases]:
-                key = compact(text)
-                if key in owners:
-                    shipped = self._builtin[owners[key]].part
-                    raise KnowledgeBaseError(
-                        f"part {part.id}: {text!r} already names the shipped part {shipped.id} ({shipped.name})"
-                    )
-                if key in user_owners:
-                    raise KnowledgeBaseError(f"part {part.id}: {text!r} already names your part {user_owners[key]}")
-
-    @staticmethod
-    def _owners(parts: Iterable[Part]) -> dict[str, str]:
-        """Compact id or alias -> the id of the part it names."""
-        return {compact(text): part.id for part in parts for text in [part.id, *part.aliases]}
-
-    def _write_user(self, parts: Sequence[Part]) -> None:
         vectors = self._embed(parts)
-        with self._user_store.transaction() as tx:
+        with self._write_lock, self._user_store.transaction() as tx:
+            current = tx.load()
+            self._check_ids(parts, current, replacing)
+            self._check_clashes(parts, current, replacing={p.id for p in parts} if replacing else set())
             for part, vector in zip(parts, vectors, strict=True):
                 tx.put(part, embedding_key(part), vector)
         self._reload()
+
+    @staticmethod
+    def _check_ids(parts: Sequence[Part], current: Contents, replacing: bool) -> None:
+        stored = {s.part.id for s in current.parts}
+        for part in parts:
+            if replacing and part.id not in stored and part.id not in current.unreadable:
+                raise KnowledgeBaseError(f"part {part.id!r} is not one of your parts; add it instead")
+            if not replacing and part.id in stored:
+                raise KnowledgeBaseError(f"part {part.id!r} is already one of your parts; update it instead")
+            if not replacing and part.id in current.unreadable:
+                raise KnowledgeBaseError(
+                    f"part {part.id!r} is already one of your parts but cannot be read; "
+                    f"replace it with `parts edit`, or run `parts remove {part.id}` first"
+                )
+
+    def _check_clashes(self, parts: Sequence[Part], current: Contents, replacing: set[str]) -> None:
+        """Refuse ids or aliases that name a shipped part, another user part, or each other.
+
+        Names are compared as search compares them (``compact``: without case, spaces or dashes, as
+        people type part numbers), so ``dur-b11-0`` and ``dur-b1-10`` clash; the message says so.
+        """
+        shipped = self._owners(s.part for s in self._builtin.values())
+        yours = self._owners(s.part for s in current.parts if s.part.id not in replacing)
+        new: dict[str, tuple[str, str]] = {}
+        for part in parts:
+            for text in [part.id, *part.aliases]:
+                key = compact(text)
+                if key in shipped:
+                    owner_text, owner = shipped[key]
+                    whose = f"the shipped part {owner} ({self._builtin[owner].part.name})"
+                elif key in yours:
+                    owner_text, owner = yours[key]
+                    whose = f"your part {owner}"
+                elif key in new and new[key][1] != part.id:
+                    owner_text, owner = new[key]
+                    whose = f"the part {owner} in the same file"
+                else:
+                    new[key] = (text, part.id)
+                    continue
+                raise KnowledgeBaseError(f"part {part.id}: {text!r} already names {whose}" + _why(text, owner_text))
+
+    @staticmethod
+    def _owners(parts: Iterable[Part]) -> dict[str, tuple[str, str]]:
+        """Compact id or alias -> (that id or alias, the id of the part it names)."""
+        return {compact(text): (text, part.id) for part in parts for text in [part.id, *part.aliases]}
 
     def _embed(self, parts: Sequence[Part]) -> np.ndarray:
         return self._encode([retrieval_text(p) for p in parts]) if parts else np.zeros((0, 0), dtype=np.float32)
 
     def _reload(self) -> None:
-        builtin = {s.part.id: s for s in self._builtin_store.load()}
+        shipped, yours = self._builtin_store.load(), self._user_store.load()
+        builtin = {s.part.id: s for s in shipped.parts}
         owners = self._owners(s.part for s in builtin.values())
         user: dict[str, StoredPart] = {}
-        conflicts: list[str] = []
-        for stored in self._user_store.load():
+        conflicts = [
+            f"shipped part {pid} cannot be read; delete {self._builtin_store.path} to have it rebuilt"
+            for pid in shipped.unreadable
+        ]
+        for stored in yours.parts:
             clash = next((t for t in [stored.part.id, *stored.part.aliases] if compact(t) in owners), None)
             if clash is None:
                 user[stored.part.id] = stored
             else:
                 conflicts.append(
-                    f"your part {stored.part.id} is hidden: {clash!r} names shipped part {owners[compact(clash)]}"
+                    f"your part {stored.part.id} is hidden: {clash!r} names shipped part {owners[compact(clash)][1]}"
                 )
+        conflicts += [
+            f"your part {pid} cannot be read (a value in it is no longer accepted) and is left out; "
+            f"run `circuit-studio parts remove {pid}`, then add it again"
+            for pid in yours.unreadable
+        ]
         with self._index_lock:
             self._builtin, self._user, self.conflicts, self._index = builtin, user, conflicts, None
 
@@ -227,3 +268,13 @@ class KnowledgeBase:
                 vectors = np.stack([s.embedding for s in entries]) if entries else np.zeros((0, DIM), np.float32)
                 self._index = SearchIndex([s.part for s in entries], vectors)
             return self._index
+
+
+def _why(text: str, owner_text: str) -> str:
+    """Why two different-looking names clash: they read the same once case, spaces and dashes go."""
+    if text.lower() == owner_text.lower():
+        return ""
+    return (
+        f": names are compared without case, spaces or dashes, as people type part numbers, "
+        f"so {text!r} and {owner_text!r} both read {compact(text)!r}; choose another"
+    )

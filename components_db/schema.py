@@ -3,18 +3,103 @@
 Every curated entry and every user-added part is validated by these models before it reaches the
 database, so the rest of the studio (ERC, SPICE, layout, agents) can trust what it reads. Values
 are datasheet facts; a field left ``None`` means "not applicable / not known", never a guess.
+
+Part files come from users, so the models admit nothing a later reader could trip on: numbers are
+finite and of datasheet size (``Number``), SPICE parameters are the ones the netlister reads, each
+in a range where its arithmetic stays finite (``SPICE_PARAMS``), a ``default_value`` is a value in
+the design grammar, and one-line text holds no control characters.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from components_db.text import printable
+from components_db.values import parse_value
 
 PART_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 PIN_NAME_PATTERN = r"^[A-Za-z0-9_+\-/#~.]{1,24}$"
+# every number of a part is 0 or of a size some datasheet has; products and quotients of two of them
+# (the simulator's and the designer's arithmetic) then stay far from float overflow and underflow
+MIN_MAGNITUDE, MAX_MAGNITUDE = 1e-30, 1e12
+STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _datasheet_number(value: float) -> float:
+    if value != 0 and not MIN_MAGNITUDE <= abs(value) <= MAX_MAGNITUDE:
+        raise ValueError(f"{value!r} is no datasheet number (0, or between 1e-30 and 1e12 in size)")
+    return value
+
+
+Number = Annotated[float, AfterValidator(_datasheet_number)]
+
+
+def _first_control(text: str) -> str | None:
+    """The first character ``printable`` would escape (a control or bidi character), if any."""
+    return next((c for c in text if printable(c) != c), None)
+
+
+def _one_line(text: str) -> str:
+    if (bad := _first_control(text)) is not None:
+        raise ValueError(f"must be one line without control characters; it holds {printable(bad)}")
+    return text
+
+
+def _paragraphs(text: str) -> str:
+    if (bad := _first_control(text.replace("\n", " "))) is not None:
+        raise ValueError(f"must be text without control characters other than line breaks; it holds {printable(bad)}")
+    return text
+
+
+def _word(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    return _one_line(text)
+
+
+def _line(max_length: int) -> object:
+    """One line of user text of at most ``max_length`` characters, as a field type."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_one_line)]
+
+
+Word = Annotated[str, StringConstraints(max_length=80), AfterValidator(_word)]  # an alias or a tag
+
+
+def _spec_value(value: object) -> str | float | int | bool:
+    """A ``specs`` value: a short line of text, true/false, or a finite datasheet number."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if len(value) > 200:
+            raise ValueError("a spec text has at most 200 characters")
+        return _one_line(value)
+    if isinstance(value, int):  # compared as an int: float() of a long one overflows
+        if abs(value) > MAX_MAGNITUDE:
+            raise ValueError("an integer beyond 1e12 is no datasheet number")  # not printed: it may be huge
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("Input should be a finite number")
+        return _datasheet_number(value)
+    raise ValueError("a spec is text, a number or true/false")
+
+
+SpecValue = Annotated[str | float | int | bool, PlainValidator(_spec_value)]
 
 
 class ElectricalType(StrEnum):
@@ -213,15 +298,38 @@ SpiceKind = Literal[
     "switch",  # button/switch: params: r_on_ohm (default state open)
 ]
 
+# The params each kind's netlister reads (spice/devices.py, spice/behavioural.py), each with the
+# inclusive range in which its model is plausible and its arithmetic finite. The LED's are tight
+# because its saturation current is i_f / expm1((vf_v - i_f rs_ohm) / (n Vt)): with these bounds
+# (and the netlister's defaults inside them) the exponent stays within 2..390.
+SPICE_PARAMS: dict[str, dict[str, tuple[float, float]]] = {
+    "resistor": {},
+    "capacitor": {},
+    "inductor": {},
+    "potentiometer": {"wiper": (0, 1)},
+    "diode": {"is_a": (1e-30, 1), "n": (0.5, 10), "rs_ohm": (0, 1e4), "bv_v": (0.1, 1e4), "cjo_f": (0, 1e-6)},
+    "led": {"vf_v": (1, 10), "if_ma": (0.01, 100), "max_ma": (0.01, 1000), "n": (1, 10), "rs_ohm": (0, 5)},
+    "bjt": {"polarity": (-1, 1), "bf": (1, 1e4), "is_a": (1e-30, 1), "vaf_v": (1, 1e4)},
+    "mosfet": {"polarity": (-1, 1), "vto_v": (-50, 50), "kp": (1e-6, 1e3), "rds_on_ohm": (0, 1e4)},
+    "source": {"voltage_v": (-1000, 1000), "r_internal_ohm": (0, 1e6)},
+    "regulator": {"vout_v": (0, 1000), "dropout_v": (0, 100), "iq_ma": (0, 1e4), "max_ma": (0, 1e5)},
+    "switching_regulator": {"vout_v": (-1000, 1000), "efficiency": (0.01, 1), "max_ma": (0, 1e5)},
+    "opamp": {"gain": (1, 1e9), "gbw_hz": (1, 1e10), "vos_v": (-1, 1), "rail_drop_v": (0, 10)},
+    "timer555": {},
+    "board": {"r_out_ohm": (0, 1e6)},
+    "module": {"r_coil_ohm": (1e-3, 1e9)},
+    "switch": {"r_on_ohm": (0, 1e6)},
+}
+
 
 class SupplyRange(BaseModel):
     """Accepted supply voltage on the part's power_in pins (datasheet recommended range)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
-    min_v: float = Field(ge=0, le=1000)
-    max_v: float = Field(ge=0, le=1000)
-    nominal_v: float | None = Field(default=None, ge=0, le=1000)
+    min_v: Number = Field(ge=0, le=1000)
+    max_v: Number = Field(ge=0, le=1000)
+    nominal_v: Number | None = Field(default=None, ge=0, le=1000)
 
     @model_validator(mode="after")
     def _coherent(self) -> SupplyRange:
@@ -241,19 +349,19 @@ class Pin(BaseModel):
     ``domain`` names the power pin whose voltage sets this pin's logic level (level shifters).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     number: str = Field(pattern=r"^[A-Za-z0-9_]{1,8}$")
     name: str = Field(pattern=PIN_NAME_PATTERN)
     aliases: list[str] = Field(default_factory=list)
     type: ElectricalType
     roles: list[PinRole] = Field(default_factory=list)
-    description: str = ""
-    voltage: float | None = Field(default=None, ge=-1000, le=1000)
-    min_v: float | None = Field(default=None, ge=-1000, le=1000)
-    max_v: float | None = Field(default=None, ge=-1000, le=1000)
-    logic_level_v: float | None = Field(default=None, ge=0, le=60)
-    max_current_ma: float | None = Field(default=None, ge=0)
+    description: _line(300) = ""
+    voltage: Number | None = Field(default=None, ge=-1000, le=1000)
+    min_v: Number | None = Field(default=None, ge=-1000, le=1000)
+    max_v: Number | None = Field(default=None, ge=-1000, le=1000)
+    logic_level_v: Number | None = Field(default=None, ge=0, le=60)
+    max_current_ma: Number | None = Field(default=None, ge=0, le=1e5)
     domain: str | None = None
 
     @field_validator("aliases")
@@ -280,7 +388,7 @@ class Pin(BaseModel):
 class Usage(BaseModel):
     """Usage facts the electrical-rule checks and the reference designer act on."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     pullup_required: list[str] = Field(default_factory=list)  # pin names needing a pull-up
     onboard_pullups: bool = False  # the breakout carries its own I2C / data pull-ups
@@ -292,53 +400,69 @@ class Usage(BaseModel):
     # driver's inputs); "AO|DO" means either will do. Power pins have rules of their own.
     required_pins: list[str] = Field(default_factory=list)
     pin_matrix: bool = False  # a board whose I2C, SPI and UART go on any output-capable GPIO (ESP32)
-    notes: list[str] = Field(default_factory=list)  # plain-language notes for people and agents
+    notes: list[_line(500)] = Field(default_factory=list)  # plain-language notes for people and agents
 
 
 class SpiceSpec(BaseModel):
     """How the SPICE netlister models the part (see ``SpiceKind`` for each kind's params)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     kind: SpiceKind
-    params: dict[str, float] = Field(default_factory=dict)
+    params: dict[str, Number] = Field(default_factory=dict)
+
+    @field_validator("params")
+    @classmethod
+    def _known_and_in_range(cls, params: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        kind = info.data.get("kind")
+        if kind is None:  # the kind itself was refused
+            return params
+        ranges = SPICE_PARAMS[kind]
+        for name, value in params.items():
+            if name not in ranges:
+                reads = ", ".join(ranges) or "no params"
+                raise ValueError(f"{name!r} is not a parameter of a {kind} (it reads {reads})")
+            low, high = ranges[name]
+            if not low <= value <= high:
+                raise ValueError(f"{name} = {value:g} is outside {low:g}..{high:g} for a {kind}")
+        return params
 
 
 class Part(BaseModel):
     """A component of the knowledge base: datasheet facts plus what drawing and checks need."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     id: str = Field(pattern=PART_ID_PATTERN, max_length=64)
-    name: str = Field(min_length=1, max_length=120)
-    aliases: list[str] = Field(default_factory=list)
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_word)]
+    aliases: list[Word] = Field(default_factory=list)
     category: Category
-    description: str = Field(min_length=1, max_length=2000)
-    manufacturer: str | None = None
-    datasheet: str | None = None  # where the pinout was taken from (document or board reference)
+    description: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_paragraphs)]
+    manufacturer: _line(120) | None = None
+    datasheet: _line(500) | None = None  # where the pinout was taken from (document or board reference)
     supply: SupplyRange | None = None
-    logic_level_v: float | None = Field(default=None, ge=0, le=60)  # None: follows its supply rail
-    io_max_v: float | None = Field(default=None, ge=0, le=60)  # highest voltage its inputs accept
-    current_draw_ma: float | None = Field(default=None, ge=0)  # typical supply current (load)
-    default_value: str | None = None  # passives: the usual value when a design gives none
+    logic_level_v: Number | None = Field(default=None, ge=0, le=60)  # None: follows its supply rail
+    io_max_v: Number | None = Field(default=None, ge=0, le=60)  # highest voltage its inputs accept
+    current_draw_ma: Number | None = Field(default=None, ge=0, le=1e5)  # typical supply current (load)
+    default_value: str | None = None  # passives: the usual value when a design gives none (value grammar)
     pins: list[Pin] = Field(min_length=1)
-    specs: dict[str, str | float | int | bool] = Field(default_factory=dict)
+    specs: dict[_line(60), SpecValue] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     spice: SpiceSpec | None = None
     ftype: FType = "simple_chip"
     symbol: SymbolKind = SymbolKind.CHIP
-    wokwi_type: str | None = None  # e.g. "wokwi-led"; None when Wokwi has no such part
-    wokwi_pins: dict[str, str] = Field(default_factory=dict)  # our pin name -> Wokwi's, where they differ
-    wokwi_attrs: dict[str, str] = Field(default_factory=dict)  # fixed Wokwi attributes, e.g. {"pins": "i2c"}
-    tags: list[str] = Field(default_factory=list)
+    wokwi_type: _line(60) | None = None  # e.g. "wokwi-led"; None when Wokwi has no such part
+    wokwi_pins: dict[str, _line(60)] = Field(default_factory=dict)  # our pin name -> Wokwi's, where they differ
+    wokwi_attrs: dict[_line(60), _line(200)] = Field(default_factory=dict)  # fixed attributes, e.g. {"pins": "i2c"}
+    tags: list[Word] = Field(default_factory=list)
 
-    @field_validator("aliases", "tags")
+    @field_validator("default_value")
     @classmethod
-    def _clean_words(cls, words: list[str]) -> list[str]:
-        for word in words:
-            if not word.strip() or len(word) > 80 or "\n" in word:
-                raise ValueError(f"{word!r} must be a non-empty single line of at most 80 characters")
-        return words
+    def _a_value(cls, value: str | None) -> str | None:
+        """Netlists, the BOM and the Wokwi export parse it; a value they cannot parse never gets in."""
+        if value is not None:
+            parse_value(value)  # InvalidValueError is a ValueError: pydantic reports it on the field
+        return value
 
     @model_validator(mode="after")
     def _pins_unique(self) -> Part:

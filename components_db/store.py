@@ -11,7 +11,8 @@ Both files have the same schema::
                                            -- files it was compiled from, so an unchanged catalog is not re-read)
 
 Every write is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``) in SQLite's rollback-journal mode,
-so a process that dies mid-write leaves the file holding exactly what it held before. A connection
+so a process that dies mid-write leaves the file holding exactly what it held before, and writers
+queue: a check made on ``Transaction.load`` still holds when the transaction commits. A connection
 is opened per operation, which keeps the store safe to use from any thread.
 """
 
@@ -64,6 +65,34 @@ class StoredPart:
 
 
 @dataclass(frozen=True)
+class Contents:
+    """What a store holds: the parts that validate, and the ids of the rows that do not.
+
+    A row that no longer validates (written by an older version that let a non-finite number through,
+    or edited by hand) is left out rather than failing every read, so it can be named and removed.
+    """
+
+    parts: list[StoredPart]
+    unreadable: list[str]
+
+
+def _read(connection: sqlite3.Connection) -> Contents:
+    rows = connection.execute(
+        "SELECT id, body, content_hash, embedding_key, embedding FROM parts ORDER BY id"
+    ).fetchall()
+    parts: list[StoredPart] = []
+    unreadable: list[str] = []
+    for part_id, body, digest, key, blob in rows:
+        try:
+            part = Part.model_validate_json(body)
+        except ValueError:  # pydantic's ValidationError, for a bad value and for bad JSON alike
+            unreadable.append(part_id)
+            continue
+        parts.append(StoredPart(part, digest, key, from_blob(blob)))
+    return Contents(parts, unreadable)
+
+
+@dataclass(frozen=True)
 class RowState:
     """What an incremental rebuild compares, without parsing the part."""
 
@@ -76,6 +105,10 @@ class Transaction:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
+
+    def load(self) -> Contents:
+        """The rows as they are inside this transaction: what a check before a write must look at."""
+        return _read(self._connection)
 
     def put(self, part: Part, embedding_key: str, embedding: np.ndarray) -> None:
         body = part_body(part)
@@ -98,11 +131,11 @@ class PartStore:
         self.path = path
         with self._connect() as connection:
             connection.executescript(_SCHEMA)
-            row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
-                connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            elif row[0] != SCHEMA_VERSION:
-                raise StoreError(f"{path}: schema version {row[0]}, this studio reads version {SCHEMA_VERSION}")
+            # OR IGNORE: two processes may create the file at the same moment
+            connection.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            (version,) = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if version != SCHEMA_VERSION:
+                raise StoreError(f"{path}: schema version {version}, this studio reads version {SCHEMA_VERSION}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -124,15 +157,10 @@ class PartStore:
             rows = connection.execute("SELECT id, embedding FROM parts").fetchall()
         return {part_id: from_blob(blob) for part_id, blob in rows}
 
-    def load(self) -> list[StoredPart]:
+    def load(self) -> Contents:
         """Every part, ordered by id. Rows were validated when written; they are validated again here."""
         with self._connect() as connection:
-            rows = connection.execute(
-                "SELECT body, content_hash, embedding_key, embedding FROM parts ORDER BY id"
-            ).fetchall()
-        return [
-            StoredPart(Part.model_validate_json(body), digest, key, from_blob(blob)) for body, digest, key, blob in rows
-        ]
+            return _read(connection)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:

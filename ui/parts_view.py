@@ -1,5 +1,6 @@
 """Parts view: semantic search of the knowledge base, a part's facts and pinout table, and adding or
-editing your own parts (YAML, validated: a refusal names the part and the field)."""
+editing your own parts (YAML, read like a part file and validated: a refusal names the part and the
+field). Every handler answers with a readable message that says what it did."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import gradio as gr
 import yaml
 
 from components_db import KnowledgeBase
-from components_db.catalog import parse_parts
+from components_db.catalog import PART_FILE_MAX_BYTES, CatalogError, parse_parts
+from components_db.documents import DocumentError, parse_yaml
 from components_db.kb import KnowledgeBaseError
+from components_db.store import StoreError
 from ui.common import error_html
 from ui.html import esc, message, table
+
+REFUSALS = (CatalogError, DocumentError, KnowledgeBaseError, StoreError)
 
 SEARCH_HEADERS = ["part", "name", "category", "score", "matched"]
 PIN_HEADERS = ["number", "name", "type", "roles", "notes"]
@@ -85,23 +90,6 @@ def build(kb: KnowledgeBase) -> None:
         row = evt.row_value or []
         return row[0] if row else None
 
-    def save(text: str, replace: bool):
-        try:
-            parts = parse_parts(yaml.safe_load(text or ""), "the editor")
-            if replace:
-                for part in parts:
-                    kb.update(part)
-            else:
-                kb.add_all(parts)
-        except yaml.YAMLError as exc:
-            return message("error", f"The editor does not hold valid YAML: {exc}"), gr.skip()
-        except Exception as exc:
-            return error_html(exc), gr.skip()
-        verb = "Updated" if replace else "Added"
-        ids = ", ".join(p.id for p in parts)
-        done = message("ok", f"{verb} {ids}. Search for it above, or use it in a design.")
-        return done, gr.update(choices=_choices(kb), value=parts[0].id)
-
     def load_part(pid: str | None):
         part = kb.get(pid) if pid else None
         if part is None:
@@ -113,23 +101,60 @@ def build(kb: KnowledgeBase) -> None:
             + ("; or edit and save your part." if kb.source_of(part.id) == "user" else "."),
         )
 
-    def remove_part(pid: str | None):
-        try:
-            if not pid:
-                raise KnowledgeBaseError("show one of your parts first")
-            kb.remove(pid)
-        except Exception as exc:
-            return error_html(exc), gr.skip()
-        return message("ok", f"Removed {pid}."), gr.update(choices=_choices(kb), value=None)
-
     hits.select(pick_hit, None, part_id)
     search.click(run_search, [query, top], [search_msg, hits])
     query.submit(run_search, [query, top], [search_msg, hits])
     part_id.change(show_part, part_id, [part_info, pins])
-    add.click(lambda text: save(text, False), [editor], [part_msg, part_id])
-    update.click(lambda text: save(text, True), [editor], [part_msg, part_id])
+    add.click(lambda text: save_parts(kb, text, replace=False), [editor], [part_msg, part_id])
+    update.click(lambda text: save_parts(kb, text, replace=True), [editor], [part_msg, part_id])
     load.click(load_part, [part_id], [editor, part_msg])
-    remove.click(remove_part, [part_id], [part_msg, part_id])
+    remove.click(lambda pid: remove_part(kb, pid), [part_id], [part_msg, part_id])
+
+
+def save_parts(kb: KnowledgeBase, text: str | None, *, replace: bool) -> tuple[str, object]:
+    """Add (or, with ``replace``, update) the editor's parts, all or none: the message, and the part picker
+    refreshed when something was saved."""
+    try:
+        parts = parse_parts(_read_editor(text or ""), "the editor")
+        if replace:
+            kb.update_all(parts)
+        else:
+            kb.add_all(parts)
+    except REFUSALS as exc:
+        return message("error", str(exc)), gr.skip()
+    except Exception as exc:  # unexpected: logged with its traceback, shown as a short notice
+        return error_html(exc), gr.skip()
+    verb = "Updated" if replace else "Added"
+    done = f"{verb} {', '.join(p.id for p in parts)}. Search for it above, or use it in a design."
+    return _answer(kb, done), gr.update(choices=_choices(kb), value=parts[0].id)
+
+
+def remove_part(kb: KnowledgeBase, pid: str | None) -> tuple[str, object]:
+    """Remove one of the user's parts (an unreadable one too): the message, and the part picker refreshed."""
+    if not pid:
+        return message("error", "Show one of your parts first (search, then click a match)."), gr.skip()
+    try:
+        kb.remove(pid)
+    except REFUSALS as exc:
+        return message("error", str(exc)), gr.skip()
+    except Exception as exc:
+        return error_html(exc), gr.skip()
+    return _answer(kb, f"Removed {pid}."), gr.update(choices=_choices(kb), value=None)
+
+
+def _read_editor(text: str) -> object:
+    """The editor's YAML read as a part file is: size, nesting, numbers and duplicate keys checked."""
+    if len(text.encode()) > PART_FILE_MAX_BYTES:
+        raise DocumentError(f"the editor holds more than {PART_FILE_MAX_BYTES // 1_000_000} MB")
+    try:
+        return parse_yaml(text)
+    except DocumentError as exc:
+        raise DocumentError(f"the editor: {exc}") from None
+
+
+def _answer(kb: KnowledgeBase, done: str) -> str:
+    """What was done, then what the knowledge base leaves out (hidden or unreadable parts)."""
+    return message("ok", done) + "".join(message("warning", conflict) for conflict in kb.conflicts)
 
 
 def _choices(kb: KnowledgeBase) -> list[str]:

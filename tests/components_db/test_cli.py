@@ -8,7 +8,9 @@ import pytest
 import yaml
 
 from components_db.kb import HOME_ENV
+from components_db.schema import Part
 from studio.cli import main
+from tests.components_db.test_kb import store_unreadable_row
 
 GOOD = {
     "id": "garden-soil-fork",
@@ -140,7 +142,7 @@ def test_add_refuses_an_invalid_or_clashing_part(studio_home, capsys, tmp_path, 
 
 def test_add_reports_unreadable_files(studio_home, capsys, tmp_path):
     code, _, err = run(capsys, "add", str(tmp_path / "missing.yaml"))
-    assert code == 2 and "cannot read" in err
+    assert code == 2 and "missing.yaml: No such file or directory" in err
     broken = tmp_path / "broken.json"
     broken.write_text("[{")
     code, _, err = run(capsys, "add", str(broken))
@@ -154,11 +156,90 @@ def test_remove_refuses_shipped_and_unknown_parts(studio_home, capsys):
     assert code == 2 and "not one of your parts" in err
 
 
-def test_control_characters_in_user_text_do_not_reach_the_terminal(studio_home, capsys, tmp_path):
+def test_control_characters_in_user_text_are_refused_and_never_reach_the_terminal(studio_home, capsys, tmp_path):
     file = tmp_path / "evil.json"
     file.write_text(json.dumps({**GOOD, "name": "Evil \x1b[2J part", "description": "Clears \x1b]0;x\x07 screens."}))
-    assert run(capsys, "add", str(file))[0] == 0
-    for argv in (["list"], ["show", "garden-soil-fork"], ["search", "evil part"]):
-        _, out, _ = run(capsys, *argv)
-        assert "\x1b" not in out and "\x07" not in out
-        assert "Evil \\x1b[2J part" in out
+    code, out, err = run(capsys, "add", str(file))
+    assert code == 2 and out == ""
+    assert "field name: must be one line without control characters; it holds \\x1b" in err
+    assert "field description:" in err and "\x1b" not in err and "\x07" not in err
+    assert run(capsys, "show", "garden-soil-fork")[0] == 2  # nothing was added
+
+
+def one_line_error(capsys, *argv: str) -> str:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "reason"),
+    [
+        ("inf.yaml", "spice: {kind: module, params: {r_coil_ohm: .inf}}", "a number at spice.params.r_coil_ohm is inf"),
+        ("nan.yaml", "specs: {vz_v: .nan}", "a number at specs.vz_v is nan"),
+        ("nan.json", '"current_draw_ma": NaN', "a number at current_draw_ma is nan"),
+        ("big.yaml", "current_draw_ma: 1.0e+9", "field current_draw_ma: Input should be less than or equal to 100000"),
+        ("led.yaml", "spice: {kind: led, params: {vf_v: 1000}}", "vf_v = 1000 is outside 1..10 for a led"),
+        ("value.yaml", 'default_value: "1\\n0k"', "field default_value: value '1\\n0k' is not a number"),
+        ("value-nan.yaml", "default_value: nan", "field default_value: value 'nan' is not a number"),
+    ],
+)
+def test_a_part_file_with_unusable_numbers_is_refused_and_the_database_stays_readable(
+    studio_home, capsys, tmp_path, name, text, reason
+):
+    """Such parts were stored (NaN as JSON null) and then every parts command failed reading them."""
+    file = tmp_path / name
+    if name.endswith(".json"):
+        file.write_text(json.dumps(GOOD)[:-1] + ", " + text + "}")
+    else:
+        file.write_text(yaml.safe_dump(GOOD) + text + "\n")
+    assert reason in one_line_error(capsys, "add", str(file))
+    code, out, err = run(capsys, "list")
+    assert code == 0 and err == "" and "garden-soil-fork" not in out
+
+
+def test_an_unreadable_stored_part_is_named_and_can_be_removed(studio_home, capsys):
+    store_unreadable_row(studio_home, Part.model_validate(GOOD))  # what the version before stored
+    code, out, err = run(capsys, "list")
+    assert code == 0 and "dht22" in out and "garden-soil-fork" not in out
+    assert err == (
+        "warning: your part garden-soil-fork cannot be read (a value in it is no longer accepted) and is left out; "
+        "run `circuit-studio parts remove garden-soil-fork`, then add it again\n"
+    )
+    assert run(capsys, "show", "dht22")[0] == 0
+    assert run(capsys, "remove", "garden-soil-fork")[:2] == (0, "removed garden-soil-fork\n")
+    assert run(capsys, "list")[2] == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("deep.json", "[" * 100_000, "nested deeper than 32 levels"),
+        ("deep.yaml", "[" * 100_000, "nested deeper than 32 levels"),
+        ("digits.json", "[" + "9" * 5000 + "]", "an integer has more than 30 digits"),
+        ("digits.yaml", "x: " + "9" * 5000, "an integer has more than 30 digits"),
+        ("binary.yaml", b"\xff\xfe\x00id: x", "not UTF-8 text"),
+        ("twice.json", '{"id": "a", "id": "b"}', "the key 'id' is given twice"),
+        ("twice.yaml", "id: a\nname: A\nid: b\n", "the key 'id' is given twice"),
+    ],
+)
+def test_hostile_part_files_give_a_one_line_error(studio_home, capsys, tmp_path, name, content, reason):
+    file = tmp_path / name
+    file.write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert reason in one_line_error(capsys, "add", str(file))
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [("/proc/self/status", "not a regular file"), ("/proc/self/mem", "not a regular file"), ("/tmp", "is a folder")],
+)
+def test_special_files_give_a_one_line_error(studio_home, capsys, path, reason):
+    assert reason in one_line_error(capsys, "add", path)
+
+
+def test_duplicate_keys_in_a_part_file_are_refused_not_last_wins(studio_home, capsys, tmp_path):
+    file = tmp_path / "part.yaml"
+    file.write_text(yaml.safe_dump(GOOD) + "name: The name given second\n")
+    assert "part.yaml: the key 'name' is given twice" in one_line_error(capsys, "add", str(file))
+    assert run(capsys, "show", "garden-soil-fork")[0] == 2

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from components_db import KnowledgeBase, KnowledgeBaseError, Part
 from components_db.catalog import load_catalog
+from components_db.embeddings import DIM, to_blob
 from components_db.kb import BUILTIN_FILE, HOME_ENV, USER_FILE, default_home
-from components_db.store import PartStore
+from components_db.store import PartStore, part_body
 
 
 def user_part(**changes) -> Part:
@@ -70,7 +76,7 @@ def test_only_new_or_changed_parts_are_embedded(tmp_path, catalog, counting):
     assert kb.get(described.id) == described
     assert kb.get(repinned.id).current_draw_ma == 123.0
     assert kb.get(parts[5].id) is None  # dropped from the curated data, dropped from the database
-    assert {s.part.id for s in PartStore(tmp_path / BUILTIN_FILE).load()} == {p.id for p in parts[:5]}
+    assert {s.part.id for s in PartStore(tmp_path / BUILTIN_FILE).load().parts} == {p.id for p in parts[:5]}
 
 
 def test_user_parts_survive_a_restart(home, counting):
@@ -178,3 +184,151 @@ def test_opening_an_up_to_date_knowledge_base_does_not_load_the_model(home):
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.split() == ["False", "False"]
+
+
+def store_unreadable_row(home: Path, part: Part) -> None:
+    """A row as the version before issue 13 stored a part with NaN in it: the NaN became JSON null."""
+    body = json.loads(part_body(part)) | {"spice": {"kind": "module", "params": {"r_coil_ohm": None}}}
+    PartStore(home / USER_FILE)  # the file and its tables
+    with sqlite3.connect(home / USER_FILE) as connection:
+        connection.execute(
+            "INSERT INTO parts VALUES (?, ?, 'stale', 'stale', ?)",
+            (part.id, json.dumps(body), to_blob(np.ones(DIM, dtype=np.float32))),
+        )
+    connection.close()
+
+
+def test_an_unreadable_user_row_is_left_out_named_and_removable(home, embedder):
+    kb = KnowledgeBase.open(home)
+    kb.add(user_part(id="good-fork", aliases=[]))
+    store_unreadable_row(home, user_part())
+
+    reopened = KnowledgeBase.open(home)  # failed with a pydantic ValidationError before
+    assert reopened.get("garden-soil-fork") is None and reopened.get("good-fork") is not None
+    assert reopened.get("dht22") is not None and reopened.search("dht22", top=1)[0].part_id == "dht22"
+    assert reopened.conflicts == [
+        "your part garden-soil-fork cannot be read (a value in it is no longer accepted) and is left out; "
+        "run `circuit-studio parts remove garden-soil-fork`, then add it again"
+    ]
+    with pytest.raises(KnowledgeBaseError, match="already one of your parts but cannot be read"):
+        reopened.add(user_part())
+    reopened.remove("garden-soil-fork")
+    assert KnowledgeBase.open(home).conflicts == []
+    reopened.add(user_part())
+    assert KnowledgeBase.open(home).get("garden-soil-fork") == user_part()
+
+
+def test_an_unreadable_user_row_can_be_replaced_by_an_update(home, embedder):
+    store_unreadable_row(home, user_part())
+    kb = KnowledgeBase.open(home)
+    kb.update(user_part(name="Garden soil fork, fixed"))
+    assert kb.conflicts == [] and kb.get("garden-soil-fork").name == "Garden soil fork, fixed"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "reads"),
+    [
+        ("dur-b11-0", "dur-b1-10", "durb110"),
+        ("hc-sr-04x", "hcsr04-x", "hcsr04x"),
+    ],
+)
+def test_ids_that_read_the_same_without_dashes_clash_with_an_exact_message(home, embedder, first, second, reads):
+    """Search compares names without case or dashes (people type DURB110 or dur b1-10), so one would
+    hide the other; the refusal says exactly that instead of claiming the name is taken."""
+    kb = KnowledgeBase.open(home)
+    kb.add(user_part(id=first, aliases=[]))
+    expected = (
+        f"part {second}: '{second}' already names your part {first}: names are compared without case, spaces "
+        f"or dashes, as people type part numbers, so '{second}' and '{first}' both read '{reads}'; choose another"
+    )
+    with pytest.raises(KnowledgeBaseError) as caught:
+        kb.add(user_part(id=second, aliases=[]))
+    assert str(caught.value) == expected
+    assert kb.search(reads, top=1)[0].part_id == first
+
+
+def test_parts_of_one_file_that_read_the_same_clash(home, embedder):
+    kb = KnowledgeBase.open(home)
+    with pytest.raises(KnowledgeBaseError, match="'dur-b1-10' already names the part dur-b11-0 in the same file"):
+        kb.add_all([user_part(id="dur-b11-0", aliases=[]), user_part(id="dur-b1-10", aliases=[])])
+    assert kb.get("dur-b11-0") is None
+
+
+RACER = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from components_db import KnowledgeBase, KnowledgeBaseError, Part
+
+    for line in sys.stdin:  # one trial per line: a home and a part, both opened before "go"
+        home, entry = json.loads(line)
+        kb = KnowledgeBase.open(Path(home))
+        kb.search("warm up the encoder", top=1)
+        print("ready", flush=True)
+        assert sys.stdin.readline().strip() == "go"
+        try:
+            kb.add(Part.model_validate(entry))
+            print(json.dumps("added"), flush=True)
+        except KnowledgeBaseError as exc:
+            print(json.dumps(str(exc)), flush=True)
+    """
+)
+TRIALS = 4
+
+
+def sequential_refusal(tmp_path: Path, home: Path, first: Part, second: Part) -> str:
+    """The message ``second`` gets when added after ``first`` in one process."""
+    folder = tmp_path / f"sequential-{first.name}-{first.id}"
+    folder.mkdir()
+    shutil.copy(home / BUILTIN_FILE, folder / BUILTIN_FILE)
+    kb = KnowledgeBase.open(folder)
+    kb.add(first)
+    with pytest.raises(KnowledgeBaseError) as caught:
+        kb.add(second)
+    return str(caught.value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({}, {"name": "Garden soil fork, another version"}),  # the same id
+        ({"id": "fork-a"}, {"id": "fork-b"}),  # the same alias, "soil fork"
+    ],
+    ids=["same-id", "same-alias"],
+)
+def test_concurrent_adds_in_two_processes_are_serialised(tmp_path, home, embedder, first, second):
+    """Two processes open the knowledge base, then add at the same moment: before, both succeeded and
+    one part was silently overwritten (or two parts shared an alias); now the second is refused with
+    the message it gets when run after the first, and the first's version is what is stored."""
+    parts = [user_part(**first), user_part(**second)]
+    refusal_after = [
+        sequential_refusal(tmp_path, home, parts[0], parts[1]),
+        sequential_refusal(tmp_path, home, parts[1], parts[0]),
+    ]
+    racers = [
+        subprocess.Popen([sys.executable, "-c", RACER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in parts
+    ]
+    try:
+        for trial in range(TRIALS):
+            trial_home = tmp_path / f"trial-{trial}"
+            trial_home.mkdir()
+            shutil.copy(home / BUILTIN_FILE, trial_home / BUILTIN_FILE)
+            for racer, part in zip(racers, parts, strict=True):
+                racer.stdin.write(json.dumps([str(trial_home), part.model_dump(mode="json")]) + "\n")
+                racer.stdin.flush()
+            assert [racer.stdout.readline().strip() for racer in racers] == ["ready", "ready"]
+            for racer in racers:
+                racer.stdin.write("go\n")
+                racer.stdin.flush()
+            outcomes = [json.loads(racer.stdout.readline()) for racer in racers]
+            assert "added" in outcomes, outcomes
+            winner = outcomes.index("added")
+            assert outcomes[1 - winner] == refusal_after[winner]
+            assert [s.part for s in PartStore(trial_home / USER_FILE).load().parts] == [parts[winner]]
+    finally:
+        for racer in racers:
+            racer.stdin.close()
+            racer.wait(timeout=60)
+            racer.stdout.close()

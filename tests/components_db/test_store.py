@@ -31,7 +31,7 @@ def test_round_trip_keeps_part_hash_and_embedding(tmp_path, catalog):
     with store.transaction() as tx:
         for i, part in enumerate(catalog[:5]):
             tx.put(part, f"key-{i}", vector(i))
-    loaded = store.load()
+    loaded = store.load().parts
     assert [s.part for s in loaded] == sorted(catalog[:5], key=lambda p: p.id)
     by_id = {s.part.id: s for s in loaded}
     for i, part in enumerate(catalog[:5]):
@@ -49,7 +49,7 @@ def test_exception_inside_a_transaction_rolls_it_back(tmp_path, catalog):
         tx.delete(catalog[0].id)
         tx.put(catalog[1], "k", vector(1))
         raise RuntimeError("boom")
-    assert [s.part.id for s in store.load()] == [catalog[0].id]
+    assert [s.part.id for s in store.load().parts] == [catalog[0].id]
 
 
 def test_other_schema_version_is_refused(tmp_path):
@@ -92,7 +92,7 @@ def test_a_process_dying_mid_write_leaves_the_old_content(tmp_path, catalog, dea
     store = PartStore(path)
     with store.transaction() as tx:
         tx.put(catalog[0], "old", vector(7))
-    before = [(s.part, s.content_hash, s.embedding.tobytes()) for s in store.load()]
+    before = [(s.part, s.content_hash, s.embedding.tobytes()) for s in store.load().parts]
 
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), death, "2000"], stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "writing"  # the transaction is open and has written rows
@@ -103,7 +103,7 @@ def test_a_process_dying_mid_write_leaves_the_old_content(tmp_path, catalog, dea
     assert child.returncode != 0
 
     reopened = PartStore(path)
-    assert [(s.part, s.content_hash, s.embedding.tobytes()) for s in reopened.load()] == before
+    assert [(s.part, s.content_hash, s.embedding.tobytes()) for s in reopened.load().parts] == before
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     connection.close()

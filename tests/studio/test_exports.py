@@ -195,7 +195,7 @@ def test_bom_groups_by_part_and_value():
 
 
 def test_bom_cells_never_start_a_spreadsheet_formula():
-    formula = user_part("push-button", id="evil-button", name='=HYPERLINK("http://x","click"),\n"quoted"')
+    formula = user_part("push-button", id="evil-button", name='=HYPERLINK("http://x","click"), "quoted"')
     lookup = {**catalog(), "evil-button": formula}
     data = {"parts": [{"ref": "SW1", "part": "evil-button"}], "nets": [{"name": "N1", "pins": ["SW1.1"]}]}
     (row,) = csv.DictReader(io.StringIO(to_bom_csv(resolved_design(data, lookup))))
