@@ -302,13 +302,15 @@ SpiceKind = Literal[
 # inclusive range in which its model is plausible and its arithmetic finite. The LED's are tight
 # because its saturation current is i_f / expm1((vf_v - i_f rs_ohm) / (n Vt)): with these bounds
 # (and the netlister's defaults inside them) the exponent stays within 2..390.
+LED_SERIES_OHM = 1.0  # an LED's rs_ohm when its part gives none (the netlister's default too)
 SPICE_PARAMS: dict[str, dict[str, tuple[float, float]]] = {
     "resistor": {},
     "capacitor": {},
     "inductor": {},
     "potentiometer": {"wiper": (0, 1)},
     "diode": {"is_a": (1e-30, 1), "n": (0.5, 10), "rs_ohm": (0, 1e4), "bv_v": (0.1, 1e4), "cjo_f": (0, 1e-6)},
-    "led": {"vf_v": (1, 10), "if_ma": (0.01, 100), "max_ma": (0.01, 1000), "n": (1, 10), "rs_ohm": (0, 5)},
+    # power LEDs run at 350-1500 mA; the fit also needs vf above the drop on rs (checked below)
+    "led": {"vf_v": (1, 10), "if_ma": (0.01, 3000), "max_ma": (0.01, 5000), "n": (1, 10), "rs_ohm": (0, 5)},
     "bjt": {"polarity": (-1, 1), "bf": (1, 1e4), "is_a": (1e-30, 1), "vaf_v": (1, 1e4)},
     "mosfet": {"polarity": (-1, 1), "vto_v": (-50, 50), "kp": (1e-6, 1e3), "rds_on_ohm": (0, 1e4)},
     "source": {"voltage_v": (-1000, 1000), "r_internal_ohm": (0, 1e6)},
@@ -403,6 +405,10 @@ class Usage(BaseModel):
     notes: list[_line(500)] = Field(default_factory=list)  # plain-language notes for people and agents
 
 
+def _led_series_drop(params: dict[str, float]) -> float:
+    return params.get("if_ma", 20) / 1000 * params.get("rs_ohm", LED_SERIES_OHM)
+
+
 class SpiceSpec(BaseModel):
     """How the SPICE netlister models the part (see ``SpiceKind`` for each kind's params)."""
 
@@ -425,6 +431,8 @@ class SpiceSpec(BaseModel):
             low, high = ranges[name]
             if not low <= value <= high:
                 raise ValueError(f"{name} = {value:g} is outside {low:g}..{high:g} for a {kind}")
+        if kind == "led" and _led_series_drop(params) >= params.get("vf_v", 2) - 0.5:
+            raise ValueError("if_ma x rs_ohm must stay at least 0.5 V below vf_v (the diode fit needs a junction drop)")
         return params
 
 

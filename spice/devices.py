@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from components_db.schema import ElectricalType, Part, Pin, PinRole
+from components_db.schema import LED_SERIES_OHM, ElectricalType, Part, Pin, PinRole
 from spice.builder import Builder
 from spice.names import sanitise, spice_number
 from studio.design import DesignPart
@@ -12,7 +12,6 @@ from studio.values import parse_value
 
 THERMAL_VOLTAGE = 0.025865  # kT/q at ngspice's default 27 C
 LED_EMISSION = 2.0  # typical ideality of a visible LED
-LED_SERIES_OHM = 1.0
 MIN_OHM = 1e-3
 
 
