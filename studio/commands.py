@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from components_db import KnowledgeBase
+from components_db.text import printable
 from spice.report import SpiceReport
 from studio.check import CheckReport, check_design, read_design
 from studio.design import DesignError
@@ -62,13 +63,16 @@ def run_export(args: argparse.Namespace) -> int:
     except DesignError as exc:
         return _invalid(exc.problems)
     except ExportError as exc:
-        return _invalid([str(exc)])
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_INVALID
     for name, path in written.items():
-        print(f"{name:<12} {path}")
+        print(printable(f"{name:<12} {path}"))
     return EXIT_PASS
 
 
 def format_check(report: CheckReport) -> str:
+    """The report for a terminal; user text (part names, values, the request) is shown with its control
+    characters escaped (``components_db.text.printable``), so an escape sequence cannot repaint it."""
     erc = report.erc
     lines = [
         f"ERC: {'PASS' if erc.passed else 'FAIL'} - {len(erc.violations)} finding(s), "
@@ -82,7 +86,7 @@ def format_check(report: CheckReport) -> str:
         lines += format_spice(report.spice)
     if report.intent is not None:
         lines += format_intent(report.intent)
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def format_intent(intent: IntentReport) -> list[str]:
@@ -119,5 +123,5 @@ def format_spice(spice: SpiceReport) -> list[str]:
 def _invalid(problems: list[str]) -> int:
     print("error: the design cannot be used:", file=sys.stderr)
     for problem in problems:
-        print(f"  - {problem}", file=sys.stderr)
+        print(f"  - {printable(problem)}", file=sys.stderr)
     return EXIT_INVALID
