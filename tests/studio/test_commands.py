@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from studio.cli import main
+from tests.designs import resistor_mesh
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "studio" / "examples"
@@ -186,10 +187,8 @@ def test_a_proc_file_or_a_device_as_the_design_exits_2_in_one_line(tmp_path, cap
 
 
 def test_the_old_worst_case_is_refused_fast(tmp_path, capsys):
-    parts = [{"ref": f"R{i}", "part": "resistor", "value": "220"} for i in range(1, 401)]
-    nets = [{"name": f"N{n}", "pins": [f"R{(n + k) % 400 + 1}.{1 + k % 2}" for k in range(200)]} for n in range(1000)]
     path = tmp_path / "big.json"
-    path.write_text(json.dumps({"parts": parts, "nets": nets}))
+    path.write_text(resistor_mesh(400, 1000, 200))
     started = time.perf_counter()
     assert main(["export", str(path), "--out", str(tmp_path / "out")]) == 2
     assert time.perf_counter() - started < 1.0

@@ -14,6 +14,7 @@ from studio.design import (
     DesignError,
     PinRef,
 )
+from tests.designs import resistor_mesh
 
 GOOD = {
     "parts": [
@@ -112,22 +113,9 @@ def test_hostile_json_is_a_design_error_naming_why(text, says):
     assert len(found) == 1 and says in found[0]
 
 
-def big_design(parts: int, nets: int, pins_per_net: int) -> dict:
-    return {
-        "parts": [{"ref": f"R{i}", "part": "resistor", "value": "220"} for i in range(1, parts + 1)],
-        "nets": [
-            {
-                "name": f"N{n}",
-                "pins": [f"R{(n * pins_per_net + k) % parts + 1}.{1 + k % 2}" for k in range(pins_per_net)],
-            }
-            for n in range(nets)
-        ],
-    }
-
-
 def test_the_old_worst_case_is_refused_at_once_by_its_size():
-    text = json.dumps(big_design(400, 1000, 200))  # the 1.8 MB design
-    assert len(text) > 1_800_000
+    text = resistor_mesh(400, 1000, 200)  # the 1.8 MB design
+    assert len(text) > 1_790_000
     started = time.perf_counter()
     assert problems(text) == [f"the design is larger than {MAX_DESIGN_BYTES // 1000} kB (the limit)"]
     assert time.perf_counter() - started < 0.5
@@ -143,7 +131,7 @@ def test_the_old_worst_case_is_refused_at_once_by_its_size():
     ],
 )
 def test_a_design_past_a_limit_is_refused_fast_naming_the_limit(size, says):
-    text = json.dumps(big_design(*size))
+    text = resistor_mesh(*size)
     assert len(text) < MAX_DESIGN_BYTES
     started = time.perf_counter()
     found = problems(text)
@@ -152,7 +140,7 @@ def test_a_design_past_a_limit_is_refused_fast_naming_the_limit(size, says):
 
 
 def test_a_design_at_every_limit_is_accepted():
-    design = Design.from_data(big_design(MAX_PARTS, MAX_TOTAL_PINS // MAX_PINS_PER_NET, MAX_PINS_PER_NET))
+    design = Design.from_json(resistor_mesh(MAX_PARTS, MAX_TOTAL_PINS // MAX_PINS_PER_NET, MAX_PINS_PER_NET))
     assert len(design.parts) == MAX_PARTS and sum(len(n.pins) for n in design.nets) == MAX_TOTAL_PINS
 
 
