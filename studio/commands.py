@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from agents.request import RequestError, clean_request
 from components_db import KnowledgeBase
 from components_db.text import printable
 from spice.report import SpiceReport
@@ -18,7 +19,6 @@ from studio.check import CheckReport, check_design, read_design
 from studio.design import DesignError
 from studio.exports import ExportError, write_exports
 from studio.intent import IntentReport, RequestReader
-from studio.intent.reading import MAX_REQUEST_CHARS
 from studio.resolve import resolve
 
 EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
@@ -42,15 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_check(args: argparse.Namespace) -> int:
     try:
         design = read_design(args.design)
+        request = clean_request(args.request).text if args.request is not None else None
     except DesignError as exc:
         return _invalid(exc.problems)
+    except RequestError as exc:
+        print(f"error: --request: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     kb = KnowledgeBase.open()
-    reading = None
-    if args.request is not None:
-        if not args.request.strip():
-            print("error: --request is empty", file=sys.stderr)
-            return EXIT_INVALID
-        reading = RequestReader(kb).read(" ".join(args.request.split())[:MAX_REQUEST_CHARS])
+    reading = RequestReader(kb).read(request) if request is not None else None
     report = check_design(design, kb, run_spice=not args.no_spice, reading=reading)
     print(report.model_dump_json(indent=2) if args.json else format_check(report))
     return EXIT_PASS if report.right else EXIT_FAIL
