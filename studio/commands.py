@@ -16,17 +16,21 @@ from components_db import KnowledgeBase
 from components_db.text import printable
 from spice.report import SpiceReport
 from studio.check import CheckReport, check_design, read_design
-from studio.design import DesignError
+from studio.design import MAX_DESIGN_BYTES, MAX_NETS, MAX_PARTS, MAX_PINS_PER_NET, MAX_TOTAL_PINS, DesignError
 from studio.exports import ExportError, write_exports
 from studio.intent import IntentReport, RequestReader
 from studio.resolve import resolve
 
 EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
+DESIGN_HELP = (
+    f"design JSON file (at most {MAX_DESIGN_BYTES // 1000} kB, {MAX_PARTS} parts, {MAX_NETS} nets, "
+    f"{MAX_PINS_PER_NET} pins a net, {MAX_TOTAL_PINS} pin references)"
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser("check", help="electrical rule check and SPICE simulation of a design JSON")
-    check.add_argument("design", type=Path, help="design JSON file")
+    check.add_argument("design", type=Path, help=DESIGN_HELP)
     check.add_argument("--json", action="store_true", help="print the full report as JSON")
     check.add_argument("--no-spice", action="store_true", help="skip the SPICE simulation")
     check.add_argument(
@@ -34,8 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     check.set_defaults(handler=run_check)
     export = sub.add_parser("export", help="write Circuit JSON, Wokwi, SPICE, KiCad, BOM and SVG files")
-    export.add_argument("design", type=Path, help="design JSON file")
-    export.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
+    export.add_argument("design", type=Path, help=DESIGN_HELP)
+    export.add_argument(
+        "--out", type=Path, required=True, help="output folder (created if needed; written all or nothing)"
+    )
     export.set_defaults(handler=run_export)
 
 
