@@ -217,21 +217,22 @@ class Progress:
 
 
 def write_run(run: PipelineRun, kb: KnowledgeBase, out: Path) -> list[Path]:
-    """``report.json`` always; the plan, the exports and the suggestion's exports when the run made them."""
-    from studio.exports import write_exports
+    """``report.json`` always; the plan, the exports and the suggestion's exports when the run made them.
+    Each folder is written as ``studio.exports.write_files`` does: all or nothing, links replaced."""
+    from studio.exports import write_exports, write_files
     from studio.resolve import resolve
 
     report = run.report
-    out.mkdir(parents=True, exist_ok=True)
-    written = [_write_text(out / "report.json", report.model_dump_json(indent=2) + "\n")]
+    texts = {"report.json": report.model_dump_json(indent=2) + "\n"}
     if report.plan is not None:
-        written.append(_write_text(out / "plan.txt", report.plan + "\n"))
+        texts["plan.txt"] = report.plan + "\n"
+    written = list(write_files(out, texts).values())
     if run.resolved is not None:
         written += write_exports(run.resolved, out).values()
     suggestion = report.suggestion
     if suggestion is not None and suggestion.design is not None:
         written += write_exports(resolve(suggestion.design, kb), out / "suggestion").values()
-        written.append(_write_text(out / "suggestion" / "plan.txt", suggestion.plan + "\n"))
+        written += write_files(out / "suggestion", {"plan.txt": suggestion.plan + "\n"}).values()
     return written
 
 

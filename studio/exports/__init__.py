@@ -31,6 +31,7 @@ __all__ = [
     "to_wokwi_diagram",
     "wokwi_omissions",
     "write_exports",
+    "write_files",
 ]
 
 FILES = {
