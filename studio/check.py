@@ -12,16 +12,15 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from components_db.documents import DocumentError, read_text
 from spice.simulate import SpiceReport, simulate
-from studio.design import Design, DesignError
+from studio.design import MAX_DESIGN_BYTES, Design, DesignError
 from studio.erc import run_erc, with_findings
 from studio.erc.registry import violation
 from studio.erc.report import ErcReport, Violation
 from studio.intent import IntentReport, RequestReading, check_intent
 from studio.resolve import PartLookup, resolve
 from studio.values import format_value
-
-MAX_DESIGN_BYTES = 2_000_000
 
 
 class CheckReport(BaseModel):
@@ -42,12 +41,13 @@ class CheckReport(BaseModel):
 
 
 def read_design(path: Path) -> Design:
-    """A design file, refused with a readable DesignError when missing, huge or malformed."""
-    if not path.is_file():
-        raise DesignError([f"{path}: no such file"])
-    if path.stat().st_size > MAX_DESIGN_BYTES:
-        raise DesignError([f"{path}: larger than {MAX_DESIGN_BYTES // 1_000_000} MB; not a design file"])
-    return Design.from_json(path.read_bytes())
+    """A design file, refused with a readable DesignError when missing, not a regular file (a folder,
+    ``/proc``), larger than ``MAX_DESIGN_BYTES``, not UTF-8 or malformed (``components_db.documents``)."""
+    try:
+        text = read_text(path, MAX_DESIGN_BYTES, "design file")
+    except DocumentError as exc:
+        raise DesignError([str(exc)]) from None
+    return Design.from_json(text)
 
 
 def check_design(

@@ -11,21 +11,26 @@ import argparse
 import sys
 from pathlib import Path
 
+from agents.request import RequestError, clean_request
 from components_db import KnowledgeBase
+from components_db.text import printable
 from spice.report import SpiceReport
 from studio.check import CheckReport, check_design, read_design
-from studio.design import DesignError
+from studio.design import MAX_DESIGN_BYTES, MAX_NETS, MAX_PARTS, MAX_PINS_PER_NET, MAX_TOTAL_PINS, DesignError
 from studio.exports import ExportError, write_exports
 from studio.intent import IntentReport, RequestReader
-from studio.intent.reading import MAX_REQUEST_CHARS
 from studio.resolve import resolve
 
 EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
+DESIGN_HELP = (
+    f"design JSON file (at most {MAX_DESIGN_BYTES // 1000} kB, {MAX_PARTS} parts, {MAX_NETS} nets, "
+    f"{MAX_PINS_PER_NET} pins a net, {MAX_TOTAL_PINS} pin references)"
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser("check", help="electrical rule check and SPICE simulation of a design JSON")
-    check.add_argument("design", type=Path, help="design JSON file")
+    check.add_argument("design", type=Path, help=DESIGN_HELP)
     check.add_argument("--json", action="store_true", help="print the full report as JSON")
     check.add_argument("--no-spice", action="store_true", help="skip the SPICE simulation")
     check.add_argument(
@@ -33,23 +38,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     check.set_defaults(handler=run_check)
     export = sub.add_parser("export", help="write Circuit JSON, Wokwi, SPICE, KiCad, BOM and SVG files")
-    export.add_argument("design", type=Path, help="design JSON file")
-    export.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
+    export.add_argument("design", type=Path, help=DESIGN_HELP)
+    export.add_argument(
+        "--out", type=Path, required=True, help="output folder (created if needed; written all or nothing)"
+    )
     export.set_defaults(handler=run_export)
 
 
 def run_check(args: argparse.Namespace) -> int:
     try:
         design = read_design(args.design)
+        request = clean_request(args.request).text if args.request is not None else None
     except DesignError as exc:
         return _invalid(exc.problems)
+    except RequestError as exc:
+        print(f"error: --request: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     kb = KnowledgeBase.open()
-    reading = None
-    if args.request is not None:
-        if not args.request.strip():
-            print("error: --request is empty", file=sys.stderr)
-            return EXIT_INVALID
-        reading = RequestReader(kb).read(" ".join(args.request.split())[:MAX_REQUEST_CHARS])
+    reading = RequestReader(kb).read(request) if request is not None else None
     report = check_design(design, kb, run_spice=not args.no_spice, reading=reading)
     print(report.model_dump_json(indent=2) if args.json else format_check(report))
     return EXIT_PASS if report.right else EXIT_FAIL
@@ -62,13 +68,16 @@ def run_export(args: argparse.Namespace) -> int:
     except DesignError as exc:
         return _invalid(exc.problems)
     except ExportError as exc:
-        return _invalid([str(exc)])
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_INVALID
     for name, path in written.items():
-        print(f"{name:<12} {path}")
+        print(printable(f"{name:<12} {path}"))
     return EXIT_PASS
 
 
 def format_check(report: CheckReport) -> str:
+    """The report for a terminal; user text (part names, values, the request) is shown with its control
+    characters escaped (``components_db.text.printable``), so an escape sequence cannot repaint it."""
     erc = report.erc
     lines = [
         f"ERC: {'PASS' if erc.passed else 'FAIL'} - {len(erc.violations)} finding(s), "
@@ -82,7 +91,7 @@ def format_check(report: CheckReport) -> str:
         lines += format_spice(report.spice)
     if report.intent is not None:
         lines += format_intent(report.intent)
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def format_intent(intent: IntentReport) -> list[str]:
@@ -119,5 +128,5 @@ def format_spice(spice: SpiceReport) -> list[str]:
 def _invalid(problems: list[str]) -> int:
     print("error: the design cannot be used:", file=sys.stderr)
     for problem in problems:
-        print(f"  - {problem}", file=sys.stderr)
+        print(f"  - {printable(problem)}", file=sys.stderr)
     return EXIT_INVALID

@@ -3,23 +3,42 @@
 A design names parts by knowledge-base id and wires them with nets of ``REF.PIN`` references.
 These models check the shape only (syntax, duplicate refs, safe values); whether a part or pin
 exists is decided against the knowledge base by ``studio.resolve``.
+
+Limits. A design is refused, before any part of it is validated, when it is larger than:
+
+- ``MAX_DESIGN_BYTES`` (200 kB) of JSON,
+- ``MAX_PARTS`` (200) parts,
+- ``MAX_NETS`` (400) nets,
+- ``MAX_PINS_PER_NET`` (200) pins on one net,
+- ``MAX_TOTAL_PINS`` (1000) pin references over all nets.
+
+Real designs are far inside them: the pipeline writes at most 40 parts on 24 nets of 10 pins, the
+examples have 3-10 parts and at most 25 pin references, and the 30-part benchmark design
+(``benchmarks/sample_designs.py``) has 22 nets and 74 pin references in 2.4 kB. A 200-part design of
+that kind (one ground net of 183 pins, 419 pin references, 15 kB) checks in about 1 s and exports in
+3 s; past the limits the layout and the exports grow faster than linearly (issue 13's 400-part design
+with 1000 nets of 200 pins took 42-90 s, 1.6 GB and 186 MB of files to export).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from components_db.documents import DocumentError, parse_json
 from components_db.schema import PART_ID_PATTERN
 from studio.values import parse_value
 
 REF_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,15}$"
 NET_NAME_PATTERN = r"^[A-Za-z0-9_+\-.~/]{1,40}$"
 PIN_REF_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,15}\.[A-Za-z0-9_+\-/#~.]{1,24}$"
-MAX_PARTS = 400
-MAX_NETS = 1000
+MAX_DESIGN_BYTES = 200_000
+MAX_PARTS = 200
+MAX_NETS = 400
+MAX_PINS_PER_NET = 200
+MAX_TOTAL_PINS = 1000
+MAX_PROBLEMS = 20  # problems listed in one DesignError; the rest are counted
 
 Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN)]
 PinRefText = Annotated[str, StringConstraints(pattern=PIN_REF_PATTERN)]
@@ -74,7 +93,7 @@ class Net(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=NET_NAME_PATTERN)
-    pins: list[PinRefText] = Field(min_length=1, max_length=200)
+    pins: list[PinRefText] = Field(min_length=1)
 
     @property
     def pin_refs(self) -> list[PinRef]:
@@ -85,8 +104,18 @@ class Design(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, max_length=200)
-    parts: list[DesignPart] = Field(min_length=1, max_length=MAX_PARTS)
-    nets: list[Net] = Field(default_factory=list, max_length=MAX_NETS)
+    parts: list[DesignPart] = Field(min_length=1)
+    nets: list[Net] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _within_limits(cls, data: Any) -> Any:
+        """Count before validating anything, so an oversized design is refused at once."""
+        if isinstance(data, dict):
+            problems = size_problems(data)
+            if problems:
+                raise ValueError("; ".join(problems))
+        return data
 
     @model_validator(mode="after")
     def _refs_coherent(self) -> Design:
@@ -112,11 +141,14 @@ class Design(BaseModel):
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Design:
-        """Parse and validate; every failure becomes a ``DesignError`` with readable problems."""
+        """Parse (``components_db.documents.parse_json``: unique keys, finite numbers, bounded nesting) and
+        validate; every failure becomes a ``DesignError`` with readable problems."""
+        if len(text) > MAX_DESIGN_BYTES:
+            raise DesignError([f"the design is larger than {MAX_DESIGN_BYTES // 1000} kB (the limit)"])
         try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DesignError([f"not valid JSON: {exc}"]) from None
+            data = parse_json(text)
+        except DocumentError as exc:
+            raise DesignError([str(exc)]) from None
         return cls.from_data(data)
 
     @classmethod
@@ -126,7 +158,28 @@ class Design(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise DesignError([_describe(err) for err in exc.errors()]) from None
+            raise DesignError(listed([_describe(err) for err in exc.errors()])) from None
+
+
+def size_problems(data: dict) -> list[str]:
+    """What makes a design (raw JSON data) larger than the limits, each with its limit."""
+    parts, nets = data.get("parts"), data.get("nets")
+    nets = nets if isinstance(nets, list) else []
+    pins = [len(n["pins"]) for n in nets if isinstance(n, dict) and isinstance(n.get("pins"), list)]
+    counts = [
+        (len(parts) if isinstance(parts, list) else 0, MAX_PARTS, "parts"),
+        (len(nets), MAX_NETS, "nets"),
+        (max(pins, default=0), MAX_PINS_PER_NET, "pins on one net"),
+        (sum(pins), MAX_TOTAL_PINS, "pin references in all"),
+    ]
+    return [f"{count:,} {what}, more than the limit of {limit:,}" for count, limit, what in counts if count > limit]
+
+
+def listed(problems: list[str]) -> list[str]:
+    """At most ``MAX_PROBLEMS`` problems, the rest counted: a broken 1000-net design is one screen, not 55 MB."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    return [*problems[:MAX_PROBLEMS], f"... and {len(problems) - MAX_PROBLEMS:,} more problems"]
 
 
 def _describe(err: dict) -> str:

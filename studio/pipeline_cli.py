@@ -33,7 +33,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from agents.request import RequestError, clean_request
+from components_db.text import printable
 from studio.commands import EXIT_FAIL, EXIT_INVALID, EXIT_PASS, format_check
+from studio.exports import ExportError, check_output_folder
 
 if TYPE_CHECKING:
     from agents.evaluation import Aggregate, BenchmarkPrompt, EvaluationSummary, PromptResult, Summary
@@ -89,35 +91,34 @@ def _reports_errors(handler: Handler) -> Handler:
 
     @wraps(handler)
     def run(args: argparse.Namespace) -> int:
-        from agents.batch import BatchError
-        from agents.evaluation import BenchmarkError
-        from studio.exports import ExportError
-        from studio.models import ModelNotAvailable
-        from studio.moe.profile import ProfileError
-        from studio.moe.specs import UnsupportedModel
-
-        refused = (
-            CliError,
-            RequestError,
-            BenchmarkError,
-            BatchError,
-            ModelNotAvailable,
-            UnsupportedModel,
-            ProfileError,
-            ExportError,
-        )
         try:
             return handler(args)
-        except refused as exc:
+        except (CliError, RequestError, ExportError) as exc:  # refused before anything heavy is imported
             return _error(str(exc))
         except OSError as exc:  # an output folder that cannot be written, a full disk
             return _error(f"{exc.filename or 'a file'}: {exc.strerror or exc}")
+        except Exception as exc:
+            if isinstance(exc, _refusals()):
+                return _error(str(exc))
+            raise
 
     return run
 
 
+def _refusals() -> tuple[type[Exception], ...]:
+    """The model stack's refusals; imported only once one is raised (the imports take seconds, and an
+    empty request must be refused at once)."""
+    from agents.batch import BatchError
+    from agents.evaluation import BenchmarkError
+    from studio.models import ModelNotAvailable
+    from studio.moe.profile import ProfileError
+    from studio.moe.specs import UnsupportedModel
+
+    return (BenchmarkError, BatchError, ModelNotAvailable, UnsupportedModel, ProfileError)
+
+
 def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {printable(message)}", file=sys.stderr)
     return EXIT_INVALID
 
 
@@ -132,7 +133,8 @@ def run_design(args: argparse.Namespace) -> int:
         return run_batch(args)
     if args.prompt is None:
         raise CliError('give a request ("ESP32 reads a DHT22") or --batch FILE')
-    clean_request(args.prompt)  # refuse an empty request before loading a model
+    clean_request(args.prompt)  # refuse an empty request, and an unusable --out, before loading a model
+    check_output_folder(args.out)
     kb = KnowledgeBase.open()
     pipeline, profile = open_pipeline(args.model, args.profile, kb)
     run = pipeline.run(args.prompt, profile=profile, on_event=Progress(sys.stderr))
@@ -150,7 +152,8 @@ def run_batch(args: argparse.Namespace) -> int:
 
     if args.prompt is not None:
         raise CliError("give either a request or --batch FILE, not both")
-    requests = read_batch(args.batch)  # refuse a bad file before loading a model
+    requests = read_batch(args.batch)  # refuse a bad file or --out before loading a model
+    check_output_folder(args.out)
     kb = KnowledgeBase.open()
     pipeline, profile = open_pipeline(args.model, args.profile, kb)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -214,21 +217,22 @@ class Progress:
 
 
 def write_run(run: PipelineRun, kb: KnowledgeBase, out: Path) -> list[Path]:
-    """``report.json`` always; the plan, the exports and the suggestion's exports when the run made them."""
-    from studio.exports import write_exports
+    """``report.json`` always; the plan, the exports and the suggestion's exports when the run made them.
+    Each folder is written as ``studio.exports.write_files`` does: all or nothing, links replaced."""
+    from studio.exports import write_exports, write_files
     from studio.resolve import resolve
 
     report = run.report
-    out.mkdir(parents=True, exist_ok=True)
-    written = [_write_text(out / "report.json", report.model_dump_json(indent=2) + "\n")]
+    texts = {"report.json": report.model_dump_json(indent=2) + "\n"}
     if report.plan is not None:
-        written.append(_write_text(out / "plan.txt", report.plan + "\n"))
+        texts["plan.txt"] = report.plan + "\n"
+    written = list(write_files(out, texts).values())
     if run.resolved is not None:
         written += write_exports(run.resolved, out).values()
     suggestion = report.suggestion
     if suggestion is not None and suggestion.design is not None:
         written += write_exports(resolve(suggestion.design, kb), out / "suggestion").values()
-        written.append(_write_text(out / "suggestion" / "plan.txt", suggestion.plan + "\n"))
+        written += write_files(out / "suggestion", {"plan.txt": suggestion.plan + "\n"}).values()
     return written
 
 
@@ -267,7 +271,7 @@ def format_summary(report: RunReport, written: list[Path]) -> str:
             lines.append(f"Suggestion (reference designer): none - {suggestion.error}")
     if written:
         lines.append(f"Wrote {len(written)} file(s) to {written[0].parent}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 # -- eval ----------------------------------------------------------------------------------------

@@ -2,14 +2,17 @@
 
 Each part is a ``<g class="part" id="part-REF" data-ref="REF">`` the UI can highlight; wires and
 net labels carry their net name in ``data-net`` and a ``<title>`` shown on hover. Every piece of
-text that comes from a design, a part or a caller is escaped, so a hostile name stays text.
+text that comes from a design, a part or a caller is made drawable (control characters, which XML 1.0
+cannot hold even escaped, are dropped: ``components_db.text.drawable``) and escaped, so a hostile name
+stays text and the file stays valid XML.
 """
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax import saxutils
 
 from components_db.schema import Part, SymbolKind
+from components_db.text import drawable
 from studio.layout import ATTACH_GAP, DIRECTION, GLYPH_ACROSS, GLYPH_DEPTH, GROUND_DROP, TEXT_GAP
 from studio.layout_model import Layout, NetLabel, PlacedPart, Side
 from studio.resolve import ResolvedDesign
@@ -49,7 +52,7 @@ def render_svg(resolved: ResolvedDesign, layout: Layout, title: str | None = Non
         f'<rect class="background" x="0" y="0" width="{width:.1f}" height="{height:.1f}"/>',
     ]
     if title:
-        out.append(f'<text class="title" x="20" y="21">{escape(title)}</text>')
+        out.append(f'<text class="title" x="20" y="21">{_escape(title)}</text>')
     out.append(f'<g transform="translate(0,{top:g})">')
     out += [_wire(wire.net, [(p.x, p.y) for p in wire.points]) for wire in layout.wires]
     out += [_junction(x, y) for x, y in _junctions(layout)]
@@ -61,7 +64,7 @@ def render_svg(resolved: ResolvedDesign, layout: Layout, title: str | None = Non
 
 def _wire(net: str, points: list[tuple[float, float]]) -> str:
     coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-    return f'<g class="wire" data-net={quoteattr(net)}><title>{escape(net)}</title><polyline points="{coords}"/></g>'
+    return f'<g class="wire" data-net={_quoteattr(net)}><title>{_escape(net)}</title><polyline points="{coords}"/></g>'
 
 
 def _junctions(layout: Layout) -> list[tuple[float, float]]:
@@ -96,8 +99,8 @@ def _net_label(label: NetLabel) -> str:
         body = _flag(label, side)
     else:
         body = _rail(label, side)
-    tooltip = f"<title>{escape(label.net)}</title>"
-    return f'<g class="{_css_kind(label)}" data-net={quoteattr(label.net)}>{tooltip}{"".join(body)}</g>'
+    tooltip = f"<title>{_escape(label.net)}</title>"
+    return f'<g class="{_css_kind(label)}" data-net={_quoteattr(label.net)}>{tooltip}{"".join(body)}</g>'
 
 
 def _stub(label: NetLabel, side: Side) -> tuple[str, float, float]:
@@ -163,17 +166,17 @@ def _rail_text(label: NetLabel, side: Side, ex: float, ey: float) -> str:
 def _part(placed: PlacedPart, part: Part) -> str:
     symbol = _symbol_of(placed, part)
     box, lb = placed.box, placed.label_box
-    tooltip = escape(f"{placed.ref}: {part.name} ({part.id})")
+    tooltip = _escape(f"{placed.ref}: {part.name} ({part.id})")
     pin_titles = "".join(
         f'<circle class="pin" cx="{p.position.x - box.x:.1f}" cy="{p.position.y - box.y:.1f}" r="2">'
-        f"<title>{escape(f'{placed.ref}.{p.name} (pin {p.number})')}</title></circle>"
+        f"<title>{_escape(f'{placed.ref}.{p.name} (pin {p.number})')}</title></circle>"
         for p in placed.pins
     )
     return (
-        f'<g class="part" id={quoteattr("part-" + placed.ref)} data-ref={quoteattr(placed.ref)} '
-        f"data-part={quoteattr(part.id)}><title>{tooltip}</title>"
+        f'<g class="part" id={_quoteattr("part-" + placed.ref)} data-ref={_quoteattr(placed.ref)} '
+        f"data-part={_quoteattr(part.id)}><title>{tooltip}</title>"
         f'<g transform="translate({box.x:.1f},{box.y:.1f})">{draw_symbol(symbol)}{pin_titles}</g>'
-        f'<text class="part-label" x="{lb.x:.1f}" y="{lb.y + lb.height - 4:.1f}">{escape(placed.label)}</text></g>'
+        f'<text class="part-label" x="{lb.x:.1f}" y="{lb.y + lb.height - 4:.1f}">{_escape(placed.label)}</text></g>'
     )
 
 
@@ -195,4 +198,12 @@ def _line(x1: float, y1: float, x2: float, y2: float) -> str:
 
 
 def _text(x: float, y: float, anchor: str, text: str) -> str:
-    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(text)}</text>'
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{_escape(text)}</text>'
+
+
+def _escape(text: str) -> str:
+    return saxutils.escape(drawable(text))
+
+
+def _quoteattr(text: str) -> str:
+    return saxutils.quoteattr(drawable(text))

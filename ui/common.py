@@ -6,6 +6,7 @@ import logging
 import traceback
 
 from agents.orchestrator import PipelineStopped
+from agents.request import RequestError
 from components_db.catalog import CatalogError
 from components_db.kb import KnowledgeBaseError
 from studio.design import DesignError
@@ -30,6 +31,7 @@ USER_ERRORS = (
     CatalogError,
     KnowledgeBaseError,
     PipelineStopped,
+    RequestError,
 )
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from agents.orchestrator import PipelineRun
-from studio.design import Design, DesignError
+from agents.request import RequestError, clean_request
+from studio.design import Design
 from studio.examples import example_names, load_example
 from ui.charts import spice_plots
 from ui.common import error_html, session_of
@@ -17,7 +18,7 @@ from ui.context import StudioContext
 from ui.design_html import erc_table, run_progress, spice_html, stage_cards, suggestion_html, verdict
 from ui.html import message, svg_box
 from ui.live import LiveRun
-from ui.session import StudioError, StudioSession
+from ui.session import StudioSession
 
 EXAMPLE_REQUESTS = [
     "ESP32 reads a DHT22 and switches a 12 V fan",
@@ -106,11 +107,8 @@ def build(context: StudioContext, state: gr.State) -> DesignWidgets:
         session = session_of(context, current)
         cleared = (svg_box(None, caption="The model's design"), "", "", "", gr.update(visible=False, value=None))
         empty_suggestion = (svg_box(None, caption="Reference designer's suggestion"), "")
-        if not (text or "").strip():
-            empty = StudioError(
-                "The request is empty: describe the circuit, e.g. 'ESP32 reads a DHT22 and switches a fan'."
-            )
-            yield session, error_html(empty), "", "", *cleared, *empty_suggestion
+        if _refused(text) is not None:  # request_run has said why, without waiting for the engine
+            yield session, *(gr.skip(),) * (len(run_outputs) - 1)
             return
         if session.stopped_while_queued:
             yield session, message("warning", "The run was stopped before it started."), "", *(gr.skip(),) * 8
@@ -127,10 +125,12 @@ def build(context: StudioContext, state: gr.State) -> DesignWidgets:
         except Exception as exc:
             yield session, error_html(exc), "", gr.skip(), *cleared, *empty_suggestion
 
-    def request_run(current: StudioSession | None):
+    def request_run(current: StudioSession | None, text: str):
         session = session_of(context, current)
-        session.request_run()
-        return session
+        refusal = _refused(text)
+        if refusal is None:
+            session.request_run()
+        return session, refusal or ""
 
     def stop_run(current: StudioSession | None):
         session = session_of(context, current)
@@ -148,15 +148,16 @@ def build(context: StudioContext, state: gr.State) -> DesignWidgets:
     def check_pasted(current: StudioSession | None, text: str):
         session = session_of(context, current)
         try:
-            design = Design.from_json(text or "")
-        except DesignError as exc:
+            panels = shown_panels(context, session, Design.from_json(text or ""), "checked")
+        except Exception as exc:  # a refused design, or a part whose data the check cannot use
             return session, error_html(exc), *(gr.skip(),) * len(w.results)
-        return session, "", *shown_panels(context, session, design, "checked")
+        return session, "", *panels
 
-    # Run is noted at once, then queued behind other sessions' runs (the page shows the position);
+    # Run is noted at once (an empty request refused at once), then queued behind other sessions' runs
+    # (the page shows the position);
     # Stop sets the session's cancel switch: a running run ends between two tokens, a queued one at its start
     w.run_events = [
-        trigger(request_run, [state], [state], concurrency_limit=None).then(
+        trigger(request_run, [state, request], [state, msg], concurrency_limit=None).then(
             run_design, [state, request], run_outputs, concurrency_id="engine", concurrency_limit=1
         )
         for trigger in (run.click, request.submit)
@@ -165,6 +166,15 @@ def build(context: StudioContext, state: gr.State) -> DesignWidgets:
     example.change(show_example, [state, example], [state, pasted, msg, *w.results])
     check.click(check_pasted, [state, pasted], [state, msg, *w.results])
     return w
+
+
+def _refused(text: str | None) -> str | None:
+    """Why the request cannot be run (empty, nothing readable), as page HTML; None when it can."""
+    try:
+        clean_request(text)
+    except RequestError as exc:
+        return error_html(exc)
+    return None
 
 
 def shown_panels(context: StudioContext, session: StudioSession, design: Design, source: str) -> tuple:

@@ -8,6 +8,9 @@ is worse than no file.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from spice.netlist import netlist_text
@@ -19,7 +22,17 @@ from studio.layout import layout_design
 from studio.resolve import ResolvedDesign
 from studio.svg import render_svg
 
-__all__ = ["ExportError", "to_bom_csv", "to_kicad_netlist", "to_wokwi_diagram", "wokwi_omissions", "write_exports"]
+__all__ = [
+    "ExportError",
+    "check_output_folder",
+    "output_folder",
+    "to_bom_csv",
+    "to_kicad_netlist",
+    "to_wokwi_diagram",
+    "wokwi_omissions",
+    "write_exports",
+    "write_files",
+]
 
 FILES = {
     "circuit_json": "circuit.json",
@@ -38,8 +51,13 @@ class ExportError(ValueError):
 def write_exports(resolved: ResolvedDesign, out_dir: Path, *, seed: int = 0) -> dict[str, Path]:
     """Write every export into ``out_dir`` (created if needed); returns format name -> file written.
 
-    Everything is rendered before the first file is written, so a refusal or a failing exporter
-    leaves ``out_dir`` untouched.
+    All or nothing: everything is rendered, then written into a temporary folder beside ``out_dir``,
+    then moved into place, so a refusal, a failing exporter or a failing write (a full disk) leaves
+    ``out_dir`` as it was.
+    Links are never followed there: a symlink in ``out_dir`` named like an export (``bom.csv`` ->
+    somewhere) is replaced by the export and its target left alone, as a user re-exporting into a
+    folder expects the folder, not some other file, to hold the result. A folder in the way of an
+    export is refused before anything is moved.
     """
     if resolved.unresolved:
         problems = "; ".join(u.message for u in resolved.unresolved)
@@ -53,9 +71,55 @@ def write_exports(resolved: ResolvedDesign, out_dir: Path, *, seed: int = 0) -> 
         "bom": to_bom_csv(resolved),
         "svg": render_svg(resolved, layout, title=resolved.design.title),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    for name, text in contents.items():
-        written[name] = out_dir / FILES[name]
-        written[name].write_text(text, encoding="utf-8")
-    return written
+    return write_files(out_dir, {FILES[name]: text for name, text in contents.items()}, names=list(contents))
+
+
+def write_files(out_dir: Path, texts: dict[str, str], *, names: list[str] | None = None) -> dict[str, Path]:
+    """Write ``texts`` (file name -> text) into ``out_dir`` all or nothing (see ``write_exports``);
+    returns ``names`` (default the file names) -> the path written."""
+    folder = output_folder(out_dir)
+    targets = [folder / name for name in texts]
+    in_the_way = [t.name for t in targets if t.is_dir() and not t.is_symlink()]
+    if in_the_way:
+        raise ExportError(f"{out_dir}: {', '.join(in_the_way)} is a folder; nothing exported")
+    staging = None
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        for target, text in zip(targets, texts.values(), strict=True):
+            (staging / target.name).write_text(text, encoding="utf-8")
+        for target in targets:  # renames within one file system: only these could stop part-way
+            os.replace(staging / target.name, target)  # replaces a link itself, never its target
+    except OSError as exc:
+        raise ExportError(f"{out_dir}: {exc.strerror or exc}; nothing exported") from None
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return dict(zip(names or list(texts), targets, strict=True))
+
+
+def output_folder(out_dir: Path) -> Path:
+    """``out_dir`` as a folder that exists and can be written (made if needed), resolved; else an
+    ``ExportError`` in one line (a file, a path under a file, ``/dev/null``, a folder not writable)."""
+    check_output_folder(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"{out_dir}: cannot be made ({exc.strerror or exc}); give a folder you can write") from None
+    return out_dir.resolve()
+
+
+def check_output_folder(out_dir: Path) -> None:
+    """Refuse, creating nothing, an ``out_dir`` that cannot be a folder to write in: a file (or
+    ``/dev/null``), a path under a file, or under a folder this user cannot write. Commands call it
+    before a long run, so the run is not wasted."""
+    existing = out_dir.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "exists and is not a folder" if existing == out_dir.absolute() else f"{existing} is not a folder"
+        raise ExportError(f"{out_dir}: {where}; give a folder for the exports")
+    try:
+        tempfile.TemporaryDirectory(dir=existing).cleanup()  # what writing there would meet (root too)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise ExportError(f"{out_dir}: cannot be written ({reason}); give a folder you can write") from None

@@ -2,11 +2,14 @@
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from studio.cli import main
+from tests.designs import resistor_mesh
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "studio" / "examples"
@@ -81,7 +84,7 @@ def test_invalid_input_exits_2_with_a_clear_message(tmp_path, capsys, text, says
 
 def test_missing_file(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nope.json")]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "no such file" in capsys.readouterr().err.lower()
 
 
 def test_injection_through_a_net_name_executes_nothing(tmp_path, capsys):
@@ -144,3 +147,99 @@ def test_export_refuses_unknown_parts_and_writes_nothing(tmp_path, capsys):
     assert main(["export", str(DESIGNS / "unknown-part.json"), "--out", str(out_dir)]) == 2
     assert "esp32-wroom-board" in capsys.readouterr().err
     assert not out_dir.exists() or not any(out_dir.iterdir())
+
+
+# -- hostile files and folders (issue 13, failures 5 to 8) ---------------------------------------
+
+ONE_PART = '{"parts": [{"ref": "R1", "part": "resistor"}], '
+
+
+def one_line_error(err: str) -> None:
+    """A refusal a person reads: an ``error:`` line (and the problems under it), no traceback."""
+    assert err.startswith("error: ") and "Traceback" not in err and len(err.splitlines()) <= 3
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("[" * 100_000, "nested deeper than"),
+        (ONE_PART + '"title": ' + "9" * 5000 + "}", "more than 30 digits"),
+        (ONE_PART + '"parts": []}', "'parts' is given twice"),
+    ],
+)
+def test_hostile_json_exits_2_in_one_line(tmp_path, capsys, text, says):
+    path = tmp_path / "design.json"
+    path.write_text(text)
+    for command in (["check", str(path)], ["export", str(path), "--out", str(tmp_path / "out")]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        one_line_error(err)
+        assert says in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("path", ["/proc/self/mem", "/proc/self/environ", "/proc/1/environ", "/dev/zero", "/"])
+def test_a_proc_file_or_a_device_as_the_design_exits_2_in_one_line(tmp_path, capsys, path):
+    for command in (["check", path], ["export", path, "--out", str(tmp_path / "out")]):
+        assert main(command) == 2
+        one_line_error(capsys.readouterr().err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_old_worst_case_is_refused_fast(tmp_path, capsys):
+    path = tmp_path / "big.json"
+    path.write_text(resistor_mesh(400, 1000, 200))
+    started = time.perf_counter()
+    assert main(["export", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert time.perf_counter() - started < 1.0
+    assert "larger than 200 kB" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file", "/dev/null", "/proc/no-such-folder", "/proc/self"])
+def test_export_out_that_is_not_a_writable_folder_exits_2_in_one_line(tmp_path, capsys, where):
+    afile = tmp_path / "afile"
+    afile.write_text("keep")
+    out = {"a file": afile, "under a file": afile / "sub"}.get(where, Path(where))
+    assert main(["export", str(EXAMPLES / "uno-led-button.json"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    one_line_error(err)
+    assert str(out) in err
+    assert afile.read_text() == "keep"
+
+
+def test_export_replaces_a_link_in_the_folder_and_leaves_its_target_alone(tmp_path, capsys):
+    target = tmp_path / "precious.txt"
+    target.write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "bom.csv").symlink_to(target)
+    assert main(["export", str(EXAMPLES / "uno-led-button.json"), "--out", str(out)]) == 0
+    assert target.read_text() == "precious"
+    assert not (out / "bom.csv").is_symlink() and (out / "bom.csv").read_text().startswith("refs,")
+
+
+def test_an_export_that_fails_part_way_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    (out / "schematic.svg").mkdir(parents=True)  # the last file cannot be written
+    assert main(["export", str(EXAMPLES / "uno-led-button.json"), "--out", str(out)]) == 2
+    one_line_error(capsys.readouterr().err)
+    assert [p.name for p in out.iterdir()] == ["schematic.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "out"]  # no staging folder left
+
+
+def test_check_prints_a_part_name_with_escape_sequences_escaped(tmp_path, capsys):
+    from components_db import KnowledgeBase
+
+    part = KnowledgeBase.open().get("resistor").model_dump(mode="json", exclude_none=True)
+    part.update(id="evil-resistor", name="Evil \x1b[2J\x1b]0;pwned\x07 resistor", aliases=[])
+    part.pop("source", None)
+    (tmp_path / "evil.yaml").write_text(yaml.safe_dump(part))
+    assert main(["parts", "add", str(tmp_path / "evil.yaml")]) == 0
+    design = tmp_path / "design.json"
+    design.write_text(json.dumps({"parts": [{"ref": "R1", "part": "evil-resistor"}], "nets": []}))
+    capsys.readouterr()
+    assert main(["check", str(design), "--no-spice"]) == 1
+    out = capsys.readouterr().out
+    assert "Evil \\x1b[2J\\x1b]0;pwned\\x07 resistor" in out
+    assert "\x1b" not in out and "\x07" not in out

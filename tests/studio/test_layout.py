@@ -87,10 +87,11 @@ def blink() -> Design:
     )
 
 
-def every_part(lookup) -> Design:
-    """One of each catalog part, every pin on a net of its own, grounds tied: exercises every symbol."""
+def every_part(lookup, first: int, count: int) -> Design:
+    """``count`` catalog parts from the ``first`` (by id), every pin on a net of its own, grounds tied;
+    40 parts (the most the pipeline designs) keep within the design limits of nets and pins."""
     parts, nets, ground = [], [], []
-    for i, part in enumerate(sorted(lookup.values(), key=lambda p: p.id)[:120]):
+    for i, part in enumerate(sorted(lookup.values(), key=lambda p: p.id)[first : first + count]):
         ref = f"P{i}"
         parts.append({"ref": ref, "part": part.id})
         for pin in part.pins:
@@ -190,9 +191,10 @@ def test_small_design_wires_led_to_resistor(lookup):
 
 
 def test_every_catalog_symbol_places_cleanly(lookup):
-    resolved = resolve(every_part(lookup), lookup)
-    layout = layout_design(resolved, seed=3)
-    assert_clean(resolved, layout)
+    for first in range(0, 120, 40):  # exercises every symbol
+        resolved = resolve(every_part(lookup, first, 40), lookup)
+        layout = layout_design(resolved, seed=3)
+        assert_clean(resolved, layout)
 
 
 def test_designs_in_test_data_place_cleanly(lookup):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -201,3 +203,40 @@ def test_a_plain_text_batch_takes_a_request_per_line(tmp_path):
     batch = tmp_path / "requests.txt"
     batch.write_text("uno + led\n\nesp32 bme280 i2c\n", encoding="utf-8")
     assert [(r.id, r.prompt) for r in read_batch(batch)] == [("r001", "uno + led"), ("r002", "esp32 bme280 i2c")]
+
+
+# what `design` loads before refusing: run in a fresh interpreter, since this one has the model stack loaded
+REFUSED_BEFORE_LOADING = """
+import sys, time
+started = time.perf_counter()
+from studio.cli import main
+code = main(sys.argv[1:])
+heavy = sorted(m for m in ("torch", "transformers", "agents.orchestrator") if m in sys.modules)
+print(code, f"{time.perf_counter() - started:.2f}", ",".join(heavy) or "-")
+"""
+
+
+def design_in_a_fresh_process(*args: str) -> tuple[int, float, str, str]:
+    done = subprocess.run(
+        [sys.executable, "-c", REFUSED_BEFORE_LOADING, "design", *args], capture_output=True, text=True, cwd=ROOT
+    )
+    code, seconds, heavy = done.stdout.split()
+    return int(code), float(seconds), heavy, done.stderr
+
+
+def test_an_empty_request_is_refused_before_the_model_stack_loads(tmp_path):
+    code, seconds, heavy, err = design_in_a_fresh_process("  ", "--out", str(tmp_path / "out"))
+    assert (code, heavy) == (2, "-"), err
+    assert err.startswith("error: the request is empty") and seconds < 3
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file", "/dev/null", "/proc/no-such-folder"])
+def test_an_out_that_cannot_be_a_folder_is_refused_before_the_run(tmp_path, where):
+    afile = tmp_path / "report.txt"
+    afile.write_text("keep")
+    out = {"a file": afile, "under a file": afile / "sub"}.get(where, Path(where))
+    code, _, heavy, err = design_in_a_fresh_process("blink an LED from an Uno", "--out", str(out))
+    assert (code, heavy) == (2, "-"), err
+    assert err.startswith(f"error: {out}: ") and "Traceback" not in err and len(err.splitlines()) == 1
+    assert afile.read_text() == "keep"

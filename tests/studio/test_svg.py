@@ -147,3 +147,17 @@ def test_designs_in_test_data_render(lookup):
         root = parse(render_svg(resolved, layout_design(resolved), title=design.title))
         refs = {g.get("data-ref") for g in root.iter(f"{SVG}g") if g.get("class") == "part"}
         assert refs == set(resolved.parts), path.name
+
+
+def test_control_characters_in_a_title_or_part_name_keep_the_svg_valid_xml(lookup):
+    """A title and a user part's name with C0 controls and an escape sequence (issue 13, failure 7):
+    XML 1.0 cannot hold them even escaped, so they are dropped and the rest is drawn."""
+    name = "Evil\x00 \x1b[31mred\x1b[0m\x07 relay\x0c"
+    evil = lookup["relay-5v"].model_copy(update={"id": "evil-relay", "name": name})
+    design = relay_driver().model_copy(update={"title": "Relay\x01 driver\x1b]0;x\x07"})
+    design.parts[6] = design.parts[6].model_copy(update={"part": "evil-relay"})
+    resolved = resolve(design, {**lookup, "evil-relay": evil})
+    root = parse(render_svg(resolved, layout_design(resolved), title=design.title))
+    text = "".join(root.itertext())
+    assert "Relay driver]0;x" in text and "Evil [31mred[0m relay" in text
+    assert not any(ord(c) < 32 and c not in "\n\t" for c in text)
