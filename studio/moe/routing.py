@@ -65,9 +65,7 @@ def _plan(index: int, steer: LayerSteering, mode: Mode, info: MoEInfo, router: n
         )
     native_k = info.top_k if info.fixed_top_k else int(router.top_k)
     top_k = steer.top_k or native_k
-    enabled = n - len(steer.off) if mode == "reroute" else n
-    if enabled == 0:
-        raise ValueError(f"MoE layer {index}: every expert is off; leave at least one on")
+    enabled = n - len(steer.off) if mode == "reroute" else n  # >= 1 and >= the forced: SteeringProfile.problems
     if top_k > enabled:
         warnings.warn(
             f"MoE layer {index}: top_k {top_k} > the {enabled} experts left enabled; clamped to {enabled}",
@@ -75,8 +73,6 @@ def _plan(index: int, steer: LayerSteering, mode: Mode, info: MoEInfo, router: n
             stacklevel=4,
         )
         top_k = enabled
-    if len(steer.force) > top_k:
-        raise ValueError(f"MoE layer {index}: {len(steer.force)} experts forced on but only {top_k} chosen per token")
 
     offset = torch.zeros(n)
     for expert, bias in steer.bias.items():

@@ -1,7 +1,8 @@
 """Edit a steering profile one switch at a time, the way the studio's expert grid does: an expert of
 one MoE layer, in one stage section, is ``on`` (routed as the model likes), ``off`` or ``force`` (forced
 on); each layer may have its own top-k; the profile has one mode. Every edit returns a new profile and
-refuses a setting the router cannot honour, with a message that says what to change.
+refuses a layer or expert that does not exist; whether the router can honour the result is the
+profile's own check (``SteeringProfile.problems``, made by ``check_model`` wherever a profile runs).
 
     profile = empty_profile(engine.info.identity())
     profile = set_expert(profile, "reason", layer=0, expert=3, state="off")
@@ -20,6 +21,7 @@ from studio.moe.profile import (
     Stage,
     StageSteering,
     SteeringProfile,
+    missing_layer,
 )
 
 ExpertState = Literal["on", "off", "force"]
@@ -103,25 +105,6 @@ def is_steering(profile: SteeringProfile | None) -> bool:
     return profile is not None and any(not profile.for_stage(stage).is_empty for stage in STAGES)
 
 
-def problems(profile: SteeringProfile, top_k: int) -> list[str]:
-    """What the router would refuse, per stage as it runs (the ``*`` section merged in); ``top_k`` is the
-    model's own experts per token."""
-    found: list[str] = []
-    n = profile.model.experts_per_layer
-    for stage in STAGES:
-        for layer, steer in profile.for_stage(stage).layers.items():
-            k = steer.top_k or top_k
-            enabled = n - len(steer.off) if profile.mode == "reroute" else n
-            if enabled == 0:
-                found.append(f"{stage}, layer {layer}: every expert is off; leave at least one on")
-            if len(steer.force) > min(k, enabled):
-                found.append(
-                    f"{stage}, layer {layer}: {len(steer.force)} experts forced on but only {k} are chosen per "
-                    "token; raise the layer's top-k or force fewer"
-                )
-    return found
-
-
 def summary(profile: SteeringProfile | None) -> list[str]:
     """One line per steered section and layer, e.g. "reason, layer 0: off 3, 5; forced 1; top-k 1"."""
     if profile is None:
@@ -174,6 +157,6 @@ def _with_layer(profile: SteeringProfile, stage: Stage, layer: int, steer: Layer
 def _check_position(profile: SteeringProfile, layer: int, expert: int) -> None:
     layers, experts = len(profile.model.moe_layers), profile.model.experts_per_layer
     if not 0 <= layer < layers:
-        raise ToggleError(f"MoE layer {layer} does not exist (the model has {layers})")
+        raise ToggleError(missing_layer(profile.model, layer))
     if not 0 <= expert < experts:
         raise ToggleError(f"expert {expert} does not exist (layers have {experts})")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 
 import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
+from components_db.kb import HOME_ENV
+from studio.cli import main
 from studio.moe import attribution, cli
-from studio.moe.profile import LayerSteering, ModelIdentity, StageSteering, SteeringProfile
+from studio.moe.profile import LayerSteering, ModelIdentity, ProfileError, StageSteering, SteeringProfile
 
 SENTENCES = [
     "design a circuit with a red led and a resistor",
@@ -150,3 +153,47 @@ def test_refusals_are_one_line_on_stderr_with_exit_2(model_dir, dense_dir, tmp_p
         assert captured.out == ""
         assert captured.err.startswith("error: ") and message in captured.err, captured.err
         assert "Traceback" not in captured.err and captured.err.count("\n") == 1
+
+
+# -- issue 13: profiles the router cannot run, and models without a type, are refused in one line -----
+
+
+@pytest.fixture
+def design_home(built_home, tmp_path, monkeypatch):
+    """A studio home with the knowledge base built, as `design` opens it."""
+    home = tmp_path / "home"
+    shutil.copytree(built_home, home)
+    monkeypatch.setenv(HOME_ENV, str(home))
+    return home
+
+
+def one_line_error(capsys) -> str:
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err and captured.err.count("\n") == 1, captured.err
+    return captured.err.removeprefix("error: ").rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("layer", "says"),
+    [
+        ({"off": list(range(8))}, "every stage, layer 0: every expert is off; leave at least one on"),
+        ({"force": [0, 1, 2]}, "every stage, layer 0: 3 experts forced on but only 2 are chosen per token"),
+        ({"scale": {"1": -1e308}}, "scale.1: Input should be greater than or equal to 0"),
+    ],
+    ids=["every-expert-off", "forced-beyond-top-k", "scale-minus-1e308"],
+)
+def test_a_profile_the_router_cannot_run_is_refused_like_the_studio_import(
+    model_dir, identity, design_home, tmp_path, capsys, layer, says
+):
+    text = json.dumps({"name": "bad", "model": identity.model_dump(), "stages": {"*": {"layers": {"0": layer}}}})
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(ProfileError) as studio:  # what the studio's import (from_json, then check_model) says
+        SteeringProfile.from_json(text).check_model(identity)
+    assert says in str(studio.value)
+    inspect = ["inspect", "--model", str(model_dir), "--prompt", "blink the led", "--profile", str(path)]
+    assert run(*inspect) == 2
+    assert one_line_error(capsys) == str(studio.value)
+    design = ["design", "blink an led from an arduino uno", "--model", str(model_dir), "--profile", str(path)]
+    assert main([*design, "--out", str(tmp_path / "out")]) == 2
+    assert one_line_error(capsys) == str(studio.value)
