@@ -197,3 +197,19 @@ def test_a_profile_the_router_cannot_run_is_refused_like_the_studio_import(
     design = ["design", "blink an led from an arduino uno", "--model", str(model_dir), "--profile", str(path)]
     assert main([*design, "--out", str(tmp_path / "out")]) == 2
     assert one_line_error(capsys) == str(studio.value)
+
+
+def test_a_model_folder_whose_config_has_no_model_type_is_a_one_line_error(model_dir, design_home, tmp_path, capsys):
+    folder = tmp_path / "untyped"
+    shutil.copytree(model_dir, folder)
+    config = json.loads((folder / "config.json").read_text())
+    del config["model_type"]
+    (folder / "config.json").write_text(json.dumps(config))
+    says = f"{folder}: config.json names no model_type, so it is not a model folder the studio can open"
+
+    assert run("inspect", "--model", str(folder), "--prompt", "blink the led") == 2
+    assert one_line_error(capsys) == says
+    assert (
+        main(["design", "blink an led from an arduino uno", "--model", str(folder), "--out", str(tmp_path / "o")]) == 2
+    )
+    assert one_line_error(capsys) == says
