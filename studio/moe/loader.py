@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from components_db.documents import DocumentError, parse_json, read_text
@@ -20,27 +21,38 @@ MAX_CONFIG_BYTES = 1_000_000
 
 def load_model(source: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase | None]:
     """(model in eval mode, its tokenizer or None if the checkpoint ships none)."""
-    local = Path(source) / "config.json"
-    if local.is_file():  # a local folder: its architecture is checked before transformers reads anything
-        _check_architecture(source, _local_model_type(local))
+    if Path(source).is_dir():  # a local folder: its architecture is checked before transformers reads anything
+        _check_architecture(source, _local_model_type(Path(source)))
     config = AutoConfig.from_pretrained(source)
     _check_architecture(source, config.model_type)
     config.output_router_logits = False  # else every decode step records logits and computes the aux loss
-    model = AutoModelForCausalLM.from_pretrained(
-        source, config=config, dtype=torch.float32, experts_implementation=DECODE
-    )
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            source, config=config, dtype=torch.float32, experts_implementation=DECODE
+        )
+    except SafetensorError as exc:
+        raise UnsupportedModel(f"{source}: the weights cannot be read ({exc})") from None
     return model.eval(), _tokenizer(source)
 
 
-def _local_model_type(config: Path) -> str:
+def read_json(path: Path, max_bytes: int, what: str) -> object:
+    """A JSON file read by ``components_db.documents``' rules; every ``DocumentError`` names the file."""
+    text = read_text(path, max_bytes, what)
     try:
-        data = parse_json(read_text(config, MAX_CONFIG_BYTES, "model config"))
+        return parse_json(text)
+    except DocumentError as exc:
+        raise DocumentError(f"{path}: {exc}") from None
+
+
+def _local_model_type(folder: Path) -> str:
+    try:
+        config = read_json(folder / "config.json", MAX_CONFIG_BYTES, "model config")
     except DocumentError as exc:
         raise UnsupportedModel(str(exc)) from None
-    model_type = data.get("model_type") if isinstance(data, dict) else None
+    model_type = config.get("model_type") if isinstance(config, dict) else None
     if not isinstance(model_type, str) or not model_type:
         raise UnsupportedModel(
-            f"{config.parent}: config.json names no model_type, so it is not a model folder the studio can open"
+            f"{folder}: config.json names no model_type, so it is not a model folder the studio can open"
         )
     return model_type
 

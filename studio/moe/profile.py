@@ -204,10 +204,11 @@ class SteeringProfile(BaseModel):
     @classmethod
     def load(cls, path: Path) -> SteeringProfile:
         try:
-            text = read_text(path, MAX_PROFILE_BYTES, "steering profile")
-        except DocumentError as exc:
+            return cls.from_json(read_text(path, MAX_PROFILE_BYTES, "steering profile"))
+        except DocumentError as exc:  # names the file already
             raise ProfileError(str(exc)) from None
-        return cls.from_json(text)
+        except ProfileError as exc:
+            raise ProfileError(f"{path}: {exc}") from None
 
     @classmethod
     def from_json(cls, text: str | bytes) -> SteeringProfile:
