@@ -241,3 +241,23 @@ def test_a_binary_settings_file_in_the_model_folder_is_a_one_line_error(model_di
         main(["design", "blink an led from an arduino uno", "--model", str(folder), "--out", str(tmp_path / "o")]) == 2
     )
     assert one_line_error(capsys) == f"{folder}/circuit_studio.json: not UTF-8 text, so not a settings file"
+
+
+def test_attribute_refuses_prompt_files_beyond_the_limits_before_loading_the_model(tmp_path, capsys):
+    (tmp_path / "a.txt").write_text("blink the led\n")
+    (tmp_path / "many.txt").write_text("the led\n" * (attribution.MAX_PROMPTS + 1))
+    (tmp_path / "long.jsonl").write_text(json.dumps({"text": "led " * 2000}) + "\n")
+    (tmp_path / "binary.txt").write_bytes(b"\xff\xfe\x00" * 10)
+    (tmp_path / "nested.jsonl").write_text("[" * 100_000 + "\n")
+    # the model folder does not exist: each refusal comes before anything tries to load it
+    argv = ["attribute", "--model", str(tmp_path / "no-model"), "--method", "ftri", "--set-a", str(tmp_path / "a.txt")]
+    cases = {
+        "many.txt": f"set B ({tmp_path / 'many.txt'}) has 257 prompts; at most 256 are compared",
+        "long.jsonl": f"set B ({tmp_path / 'long.jsonl'}), prompt 1: 8000 characters; a prompt has at most 4000",
+        "binary.txt": f"{tmp_path / 'binary.txt'}: not UTF-8 text, so not a prompt file",
+        "nested.jsonl": f"{tmp_path / 'nested.jsonl'}:1: nested deeper than 32 levels",
+        "/proc/self/status": "/proc/self/status: not a regular file, so not a prompt file",
+    }
+    for name, says in cases.items():
+        assert run(*argv, "--set-b", str(tmp_path / name)) == 2, name
+        assert one_line_error(capsys) == says
