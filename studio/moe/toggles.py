@@ -11,7 +11,7 @@ profile's own check (``SteeringProfile.problems``, made by ``check_model`` where
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from studio.moe.profile import (
     STAGES,
@@ -39,6 +39,7 @@ def empty_profile(model: ModelIdentity, name: str = "my-profile") -> SteeringPro
 
 def layer_steering(profile: SteeringProfile, stage: Stage, layer: int) -> LayerSteering:
     """What ``stage``'s own section says for ``layer`` (not merged with ``*``)."""
+    _check_section(stage)
     section = profile.stages.get(stage)
     return section.layers.get(layer, LayerSteering()) if section else LayerSteering()
 
@@ -62,6 +63,8 @@ def grid(profile: SteeringProfile, stage: Stage) -> list[list[ExpertState]]:
 def set_expert(profile: SteeringProfile, stage: Stage, layer: int, expert: int, state: ExpertState) -> SteeringProfile:
     """``profile`` with one expert of one section's layer switched to ``state``."""
     _check_position(profile, layer, expert)
+    if state not in CYCLE:
+        raise ToggleError(f"an expert is on, off or force, not {_shown(state)}")
     steer = layer_steering(profile, stage, layer)
     off = sorted(set(steer.off) - {expert} | ({expert} if state == "off" else set()))
     force = sorted(set(steer.force) - {expert} | ({expert} if state == "force" else set()))
@@ -82,11 +85,15 @@ def set_top_k(profile: SteeringProfile, stage: Stage, layer: int | None, top_k: 
 
 
 def set_mode(profile: SteeringProfile, mode: Mode) -> SteeringProfile:
+    if mode not in get_args(Mode):
+        raise ToggleError(f"the mode is reroute or drop, not {_shown(mode)}")
     return profile.model_copy(update={"mode": mode})
 
 
 def clear_section(profile: SteeringProfile, stage: Stage | None = None) -> SteeringProfile:
     """Remove one section's steering (``None``: every section)."""
+    if stage is not None:
+        _check_section(stage)
     stages = {} if stage is None else {s: v for s, v in profile.stages.items() if s != stage}
     return profile.model_copy(update={"stages": stages})
 
@@ -160,3 +167,13 @@ def _check_position(profile: SteeringProfile, layer: int, expert: int) -> None:
         raise ToggleError(missing_layer(profile.model, layer))
     if not 0 <= expert < experts:
         raise ToggleError(f"expert {expert} does not exist (layers have {experts})")
+
+
+def _check_section(stage: object) -> None:
+    if stage not in SECTIONS:
+        raise ToggleError(f"the stage section is one of {', '.join(SECTIONS)}, not {_shown(stage)}")
+
+
+def _shown(value: object) -> str:
+    """A refused value as a message shows it: quoted, at most 40 characters."""
+    return repr(str(value)[:40])

@@ -96,3 +96,16 @@ def test_summary_and_is_steering(empty):
     assert toggles.is_steering(profile)
     assert toggles.clear_section(profile, "*").stages.keys() == {"reason"}
     assert toggles.clear_section(profile).stages == {}
+
+
+def test_a_section_mode_or_state_that_does_not_exist_is_a_toggle_error(empty):
+    with pytest.raises(toggles.ToggleError, match=r"the stage section is one of \*, identify, reason, synthesize"):
+        toggles.set_expert(empty, "plan", 0, 0, "off")  # type: ignore[arg-type]
+    with pytest.raises(toggles.ToggleError, match="not 'None'"):
+        toggles.set_top_k(empty, None, 0, 1)  # type: ignore[arg-type]
+    with pytest.raises(toggles.ToggleError, match="the stage section"):
+        toggles.clear_section(empty, "plan")  # type: ignore[arg-type]
+    with pytest.raises(toggles.ToggleError, match="the mode is reroute or drop, not 'sideways'"):
+        toggles.set_mode(empty, "sideways")  # type: ignore[arg-type]
+    with pytest.raises(toggles.ToggleError, match="an expert is on, off or force, not 'dim'"):
+        toggles.set_expert(empty, "*", 0, 0, "dim")  # type: ignore[arg-type]
