@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from studio.moe.profile import LayerSteering, Mode, StageSteering
+from studio.moe.profile import LayerSteering, Mode, ProfileError, StageSteering
 from studio.moe.specs import MoEInfo, MoELayer, RoutingSpec
 
 FORCED = 1e4  # added to a forced expert's selection score: above any real score
@@ -58,8 +58,8 @@ def compile_plans(
 
 def _plan(index: int, steer: LayerSteering, mode: Mode, info: MoEInfo, router: nn.Module) -> LayerPlan:
     n = info.num_experts
-    if info.fixed_top_k and steer.top_k not in (None, info.top_k):
-        raise ValueError(
+    if info.fixed_top_k and steer.top_k not in (None, info.top_k):  # what the profile cannot know of the model
+        raise ProfileError(
             f"MoE layer {index}: {info.architecture} always routes to {info.top_k} experts; top_k {steer.top_k} "
             "cannot be applied"
         )
