@@ -3,13 +3,16 @@
 - ``inspect``: generate from a prompt (optionally under a steering profile) and summarise the routing
   per MoE layer: how many tokens each expert took, the usage entropy, the busiest experts.
 - ``attribute``: rank the experts by how much more prompt set A uses them than contrast set B, and
-  optionally write a suggested steering profile.
+  optionally write a suggested steering profile. A set's file is at most 4 MB and holds at most
+  ``attribution.MAX_PROMPTS`` prompts of ``attribution.MAX_PROMPT_CHARS`` characters, each within the
+  model's context; beyond that it is refused before the model loads.
 - ``effect``: run requests unsteered, under a profile and under matched random controls, and measure a
   design behaviour on the netlist (``agents.effect``); ``--record`` writes the table into the profile.
   Exit 0 when the effect holds beyond every control, 1 when it does not.
 
 Errors a user can cause (a model that cannot be loaded, an unsupported architecture, a profile for
-another model shape, an empty prompt file) print one line to stderr and exit 2. torch and transformers
+another model shape or one its router cannot honour, an empty or oversized prompt file) print one line
+to stderr and exit 2. torch and transformers
 are imported when a sub-command runs, so the rest of the CLI starts fast.
 """
 
