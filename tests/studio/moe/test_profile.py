@@ -167,7 +167,7 @@ def test_bias_and_scale_out_of_their_documented_bounds_are_refused(layer, messag
         ("[" * 100_000, "nested deeper than 32 levels"),
         ('{"version": 1, "name": ' + "9" * 5000 + "}", "more than 30 digits"),
         ('{"version": 1, "version": 1}', "the key 'version' is given twice"),
-        ("", "invalid JSON|not valid JSON"),
+        ("", "not valid JSON"),
     ],
 )
 def test_hostile_json_is_a_one_line_profile_error(text, message):
