@@ -17,10 +17,13 @@ import torch
 from pydantic import BaseModel, PositiveInt, ValidationError
 
 from agents.orchestrator import PipelineSettings
+from components_db.documents import DocumentError
 from studio.moe.engine import MoEEngine
+from studio.moe.loader import read_json
 
 BUNDLED_DIR = Path(__file__).parent / "model" / "weights"
 SETTINGS_FILE = "circuit_studio.json"
+MAX_SETTINGS_BYTES = 100_000
 BUNDLED_NAME = "bundled"
 
 
@@ -54,12 +57,15 @@ class FolderSettings(BaseModel):
 def folder_settings(source: str) -> FolderSettings:
     """The settings of a model folder (or hub id: the defaults); a malformed file is refused."""
     path = Path(source) / SETTINGS_FILE
-    if not path.is_file():
+    if not path.exists():
         return FolderSettings()
     try:
-        return FolderSettings.model_validate_json(path.read_text(encoding="utf-8"))
+        return FolderSettings.model_validate(read_json(path, MAX_SETTINGS_BYTES, "settings file"))
+    except DocumentError as exc:
+        raise ModelNotAvailable(str(exc)) from None
     except ValidationError as exc:
-        raise ModelNotAvailable(f"{path}: {exc}") from None
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise ModelNotAvailable(f"{path}: {reasons}") from None
 
 
 def open_engine(model: str | None = None) -> tuple[MoEEngine, PipelineSettings]:

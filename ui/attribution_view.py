@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from studio.moe.attribution import METHODS, attribute, suggest_profile
+from studio.moe.attribution import MAX_PROMPT_CHARS, MAX_PROMPTS, METHODS, attribute, suggest_profile
 from ui.common import error_html, session_of
 from ui.context import StudioContext
 from ui.html import markdown_html, message
@@ -42,9 +42,10 @@ def build(context: StudioContext, state: gr.State) -> AttributionWidgets:
         pair = gr.Dropdown(list(sets), value=first, label="Ready-made sets", elem_id="attr-example")
         method = gr.Radio(list(METHODS), value="risk-diff", label="Method", elem_id="attr-method")
     method_help = gr.Markdown(METHOD_HELP["risk-diff"])
+    each = f"one prompt per line, at most {MAX_PROMPTS} of {MAX_PROMPT_CHARS} characters"
     with gr.Row():
-        set_a = gr.Textbox("\n".join(sets[first][0]), lines=7, label="Set A: one prompt per line", elem_id="set-a")
-        set_b = gr.Textbox("\n".join(sets[first][1]), lines=7, label="Set B: one prompt per line", elem_id="set-b")
+        set_a = gr.Textbox("\n".join(sets[first][0]), lines=7, label=f"Set A: {each}", elem_id="set-a")
+        set_b = gr.Textbox("\n".join(sets[first][1]), lines=7, label=f"Set B: {each}", elem_id="set-b")
     targets = gr.Textbox(
         label="Count only the tokens of these words (optional, comma separated)", elem_id="attr-targets"
     )

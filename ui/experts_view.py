@@ -15,6 +15,7 @@ from agents.report import RoutingSummary, StageName
 from studio.compare import RunComparison
 from studio.moe import toggles
 from studio.moe.profile import Mode, Stage
+from studio.moe.toggles import ToggleError
 from ui.charts import usage_bars
 from ui.common import error_html, session_of
 from ui.context import StudioContext
@@ -118,12 +119,9 @@ def build(context: StudioContext, state: gr.State) -> ExpertsWidgets:
         return session, summary_html(session), grid_html(context, session, stage_section), _mode(session), note
 
     def edit(current: StudioSession | None, stage_section: Stage, evt: gr.EventData):
-        kind, layer = getattr(evt, "kind", "cell"), int(getattr(evt, "layer", 0))
-        if kind == "topk":
-            top_k = int(getattr(evt, "value", 0) or 0) or None
-            return edited(current, stage_section, lambda s: s.set_top_k(context, stage_section, layer, top_k))
-        expert = int(getattr(evt, "expert", 0))
-        return edited(current, stage_section, lambda s: s.toggle(context, stage_section, layer, expert))
+        data = getattr(evt, "_data", None)  # what the page sent: from the API, anything
+        event = data if isinstance(data, dict) else {}
+        return edited(current, stage_section, lambda s: edit_grid(context, s, stage_section, event))
 
     def change_mode(current: StudioSession | None, stage_section: Stage, value: Mode):
         return edited(current, stage_section, lambda s: s.set_mode(context, value))
@@ -159,8 +157,11 @@ def build(context: StudioContext, state: gr.State) -> ExpertsWidgets:
         return routing_panels(session_of(context, current), run_name, stage_name, None)
 
     def pick_token(current: StudioSession | None, run_name: str, stage_name: str, evt: gr.EventData):
-        token = getattr(evt, "token", None)
-        index = int(token) if token is not None else None
+        data = getattr(evt, "_data", None)
+        try:
+            index = whole_number(data.get("token") if isinstance(data, dict) else None, "token")
+        except ToggleError:
+            index = None  # not a token of the heatmap: none is picked
         return routing_panels(session_of(context, current), run_name, stage_name, index)
 
     full_outputs = [*compare_outputs, *routing_outputs, grid]
@@ -197,9 +198,29 @@ def build(context: StudioContext, state: gr.State) -> ExpertsWidgets:
     )
 
 
+def edit_grid(context: StudioContext, session: StudioSession, stage: Stage, event: dict) -> str | None:
+    """One grid event on the session's profile: a cell click (``layer``, ``expert``) cycles an expert, a
+    layer's top-k menu (``kind`` "topk", ``layer``, ``value``; 0: the model's) sets its top-k. Returns the
+    first stage the change affects; a malformed event or a refused setting is a ``ToggleError`` or a
+    ``StudioError`` saying why."""
+    layer = whole_number(event.get("layer"), "layer")
+    if event.get("kind") == "topk":
+        return session.set_top_k(context, stage, layer, whole_number(event.get("value"), "top-k") or None)
+    return session.toggle(context, stage, layer, whole_number(event.get("expert"), "expert"))
+
+
+def whole_number(value: object, what: str) -> int:
+    """An event's number: the page sends whole numbers (JSON); anything else is refused readably."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ToggleError(f"the {what} must be a whole number, not {str(value)[:40]!r}")
+
+
 def grid_html(context: StudioContext, session: StudioSession, stage: Stage) -> str:
     info, profile = context.info, session.profile
-    if info is None or profile is None:
+    if info is None or profile is None or stage not in toggles.SECTIONS:
         return ""
     states = toggles.grid(profile, stage)
     top_k = [toggles.layer_steering(profile, stage, layer).top_k for layer in range(len(info.moe_layers))]

@@ -170,7 +170,7 @@ class StudioSession:
 
     def _edit(self, context: StudioContext, profile: SteeringProfile) -> str | None:
         info = context.info
-        found = toggles.problems(profile, info.top_k if info else 1)
+        found = profile.problems(info.top_k if info else 1)
         if found:
             raise StudioError("not applied: " + "; ".join(found))
         before, self.profile = self.profile, profile

@@ -22,6 +22,11 @@ A, in B or in both - B may be built from A's rows plus contrast rows, at other p
 every sequence once, so nPMI's population holds each token once; ``score_sets`` scores the counts. The
 table ranks experts by signed score: the experts behaviour A leans on come first, B's last. It feeds
 ``suggest_profile``: the top experts turned off (to suppress the behaviour) or forced on (to provoke it).
+
+Limits (refused with an ``AttributionError`` before the model runs): at most ``MAX_PROMPTS`` prompts
+per set and ``MAX_PROMPT_CHARS`` characters per text prompt (``check_prompt_set``, also what the CLI
+and the studio check as they read a set), and no sequence longer than the model's context (its
+``max_position_embeddings``), counted in tokens.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ if TYPE_CHECKING:
 Method = Literal["risk-diff", "ftri", "npmi"]
 METHODS: tuple[Method, ...] = ("risk-diff", "ftri", "npmi")
 TokenPredicate = Callable[[int], bool]
+MAX_PROMPTS = 256  # per set: a set's routing is a mean over its tokens; more prompts only take longer
+MAX_PROMPT_CHARS = 4000  # per text prompt: requests are a few hundred characters
 
 
 class AttributionError(ValueError):
@@ -269,6 +276,29 @@ def target_predicate(targets: TokenPredicate | Sequence[str] | None, engine: MoE
     return ids.__contains__
 
 
+def check_prompt_set(prompts: Sequence[Prompt], name: str) -> None:
+    """Refuse an empty set, more than ``MAX_PROMPTS`` prompts, or a text prompt over ``MAX_PROMPT_CHARS``."""
+    if not prompts:
+        raise AttributionError(f"set {name} is empty: both prompt sets need prompts")
+    if len(prompts) > MAX_PROMPTS:
+        raise AttributionError(f"set {name} has {len(prompts)} prompts; at most {MAX_PROMPTS} are compared")
+    for number, prompt in enumerate(prompts, start=1):
+        if isinstance(prompt, str) and len(prompt) > MAX_PROMPT_CHARS:
+            raise AttributionError(
+                f"set {name}, prompt {number}: {len(prompt)} characters; a prompt has at most {MAX_PROMPT_CHARS}"
+            )
+
+
+def check_context(engine: MoEEngine, sequences: Sequence[Sequence[int]], name: str) -> None:
+    """Refuse a token sequence longer than the model's context (``max_position_embeddings``)."""
+    limit = getattr(engine.model.config, "max_position_embeddings", None)
+    if limit is None:
+        return
+    for number, ids in enumerate(sequences, start=1):
+        if len(ids) > limit:
+            raise AttributionError(f"{name} {number} is {len(ids)} tokens; {engine.info.name} reads at most {limit}")
+
+
 def count_marked(engine: MoEEngine, sequences: Sequence[Marked], *, batch_size: int = 8) -> Counts:
     """Count the routing of token sequences whose target tokens are marked position by position, in one
     pass: each sequence once, in A, in B or in both (``Marked``). For a decision, mark the positions whose
@@ -279,6 +309,7 @@ def count_marked(engine: MoEEngine, sequences: Sequence[Marked], *, batch_size: 
         for marks in (sequence.a, sequence.b):
             if marks is not None and len(marks) != len(sequence.ids):
                 raise AttributionError(f"a sequence of {len(sequence.ids)} tokens has {len(marks)} target marks")
+    check_context(engine, [s.ids for s in sequences], "sequence")
     counts = Counts.empty(len(engine.info.moe_layers), engine.info.num_experts)
     _count(engine, counts, sequences, batch_size)
     return counts
@@ -304,12 +335,14 @@ def attribute(
 
     Runs under whatever steering is in force, so call it inside ``engine.steer(...)`` to attribute a
     steered model."""
-    if not set_a or not set_b:
-        raise AttributionError(f"set {'A' if not set_a else 'B'} is empty: both prompt sets need prompts")
+    check_prompt_set(set_a, "A")
+    check_prompt_set(set_b, "B")
     is_target = target_predicate(targets, engine)
+    encoded_a, encoded_b = [engine.encode(p) for p in set_a], [engine.encode(p) for p in set_b]
+    check_context(engine, encoded_a, "set A, prompt")
+    check_context(engine, encoded_b, "set B, prompt")
     counts = Counts.empty(len(engine.info.moe_layers), engine.info.num_experts)
-    for prompts, in_a in ((set_a, True), (set_b, False)):  # each set in its own batches
-        encoded = [engine.encode(prompt) for prompt in prompts]
+    for encoded, in_a in ((encoded_a, True), (encoded_b, False)):  # each set in its own batches
         marked = [[bool(is_target(t)) for t in ids] for ids in encoded]
         sequences = [Marked(ids, a=m) if in_a else Marked(ids, b=m) for ids, m in zip(encoded, marked, strict=True)]
         _count(engine, counts, sequences, batch_size)

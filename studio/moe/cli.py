@@ -3,20 +3,22 @@
 - ``inspect``: generate from a prompt (optionally under a steering profile) and summarise the routing
   per MoE layer: how many tokens each expert took, the usage entropy, the busiest experts.
 - ``attribute``: rank the experts by how much more prompt set A uses them than contrast set B, and
-  optionally write a suggested steering profile.
+  optionally write a suggested steering profile. A set's file is at most 4 MB and holds at most
+  ``attribution.MAX_PROMPTS`` prompts of ``attribution.MAX_PROMPT_CHARS`` characters, each within the
+  model's context; beyond that it is refused before the model loads.
 - ``effect``: run requests unsteered, under a profile and under matched random controls, and measure a
   design behaviour on the netlist (``agents.effect``); ``--record`` writes the table into the profile.
   Exit 0 when the effect holds beyond every control, 1 when it does not.
 
 Errors a user can cause (a model that cannot be loaded, an unsupported architecture, a profile for
-another model shape, an empty prompt file) print one line to stderr and exit 2. torch and transformers
+another model shape or one its router cannot honour, an empty or oversized prompt file) print one line
+to stderr and exit 2. torch and transformers
 are imported when a sub-command runs, so the rest of the CLI starts fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from components_db.documents import DocumentError, parse_json, read_text
 from components_db.text import printable
 from studio.moe.profile import STAGES, ProfileError, SteeringProfile
 
@@ -163,7 +166,7 @@ def run_attribute(args: argparse.Namespace) -> int:
 
     if args.top < 1 or args.suggest < 1:
         raise InputError("--top and --suggest must be at least 1")
-    set_a, set_b = read_prompts(args.set_a), read_prompts(args.set_b)
+    set_a, set_b = read_prompts(args.set_a, "A"), read_prompts(args.set_b, "B")
     engine = _load(args.model)
     result = attribute(engine, set_a, set_b, args.method, targets=args.target)
     if args.out:
@@ -262,26 +265,34 @@ def effect_command(args: argparse.Namespace, behaviour: str) -> str:
     return " ".join(parts)
 
 
-def read_prompts(path: Path) -> list[str]:
-    """One prompt per non-blank line; a ``.jsonl`` file has one JSON object with a "text" field per line."""
+MAX_PROMPT_FILE_BYTES = 4_000_000  # attribution.MAX_PROMPTS prompts of MAX_PROMPT_CHARS, with room
+
+
+def read_prompts(path: Path, name: str) -> list[str]:
+    """Set ``name``'s prompts: one per non-blank line; a ``.jsonl`` file has one JSON object with a "text"
+    field per line. Refused before any model loads: an unreadable or oversized file, or a set beyond
+    the attribution limits (``attribution.check_prompt_set``)."""
+    from studio.moe.attribution import check_prompt_set
+
     try:
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from None
+        lines = [line for line in read_text(path, MAX_PROMPT_FILE_BYTES, "prompt file").splitlines() if line.strip()]
+    except DocumentError as exc:
+        raise InputError(str(exc)) from None
     if not lines:
         raise InputError(f"{path}: no prompts (the file is empty)")
-    if path.suffix != ".jsonl":
-        return lines
-    prompts = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise InputError(f'{path}:{number}: expected an object with a "text" string')
-        prompts.append(record["text"])
+    prompts = lines if path.suffix != ".jsonl" else [_jsonl_text(path, n, line) for n, line in enumerate(lines, 1)]
+    check_prompt_set(prompts, f"{name} ({path})")
     return prompts
+
+
+def _jsonl_text(path: Path, number: int, line: str) -> str:
+    try:
+        record = parse_json(line)
+    except DocumentError as exc:
+        raise InputError(f"{path}:{number}: {exc}") from None
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise InputError(f'{path}:{number}: expected an object with a "text" string')
+    return record["text"]
 
 
 def summarize(trace: RoutingTrace, info: MoEInfo) -> list[LayerSummary]:

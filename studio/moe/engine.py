@@ -237,13 +237,11 @@ class MoEEngine:
     def _resolve(
         self, steering: StageSteering | SteeringProfile | None, stage: str, mode: Mode
     ) -> tuple[StageSteering, Mode]:
-        if isinstance(steering, SteeringProfile):
-            steering.check_model(self.info.identity())
-            return steering.for_stage(stage), steering.mode
-        section = steering or StageSteering()
-        # validated against this model's shape by the profile's own rules
-        SteeringProfile(model=self.info.identity(), mode=mode, stages={"*": section})
-        return section, mode
+        identity = self.info.identity()
+        if not isinstance(steering, SteeringProfile):  # checked by the profile's own rules
+            steering = SteeringProfile(model=identity, mode=mode, stages={"*": steering or StageSteering()})
+        steering.check_model(identity)
+        return steering.for_stage(stage), steering.mode
 
 
 class _RouterHook:

@@ -1,31 +1,67 @@
 """Loading a MoE causal LM for steering: by hub id or local path, on CPU, fp32, with the engine's experts
 forward (``experts_forward.DECODE``: eager, lean at one token; hub kernels and fused paths can bypass
-the router hooks). The architecture is checked against the routing specs before any weight is read."""
+the router hooks). The architecture is checked against the routing specs before any weight is read; a
+local folder's ``config.json`` is read as a user document first (``components_db.documents``), so one
+without a ``model_type``, or not JSON, is refused in one line before transformers parses it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from components_db.documents import DocumentError, parse_json, read_text
 from studio.moe.experts_forward import DECODE
 from studio.moe.specs import SPECS, UnsupportedModel
+
+MAX_CONFIG_BYTES = 1_000_000
 
 
 def load_model(source: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase | None]:
     """(model in eval mode, its tokenizer or None if the checkpoint ships none)."""
+    if Path(source).is_dir():  # a local folder: its architecture is checked before transformers reads anything
+        _check_architecture(source, _local_model_type(Path(source)))
     config = AutoConfig.from_pretrained(source)
-    if config.model_type not in SPECS:
-        raise UnsupportedModel(
-            f"{source}: no MoE routing spec for architecture {config.model_type!r}; "
-            f"supported: {', '.join(sorted(SPECS))}"
-        )
+    _check_architecture(source, config.model_type)
     config.output_router_logits = False  # else every decode step records logits and computes the aux loss
-    model = AutoModelForCausalLM.from_pretrained(
-        source, config=config, dtype=torch.float32, experts_implementation=DECODE
-    )
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            source, config=config, dtype=torch.float32, experts_implementation=DECODE
+        )
+    except SafetensorError as exc:
+        raise UnsupportedModel(f"{source}: the weights cannot be read ({exc})") from None
     return model.eval(), _tokenizer(source)
+
+
+def read_json(path: Path, max_bytes: int, what: str) -> object:
+    """A JSON file read by ``components_db.documents``' rules; every ``DocumentError`` names the file."""
+    text = read_text(path, max_bytes, what)
+    try:
+        return parse_json(text)
+    except DocumentError as exc:
+        raise DocumentError(f"{path}: {exc}") from None
+
+
+def _local_model_type(folder: Path) -> str:
+    try:
+        config = read_json(folder / "config.json", MAX_CONFIG_BYTES, "model config")
+    except DocumentError as exc:
+        raise UnsupportedModel(str(exc)) from None
+    model_type = config.get("model_type") if isinstance(config, dict) else None
+    if not isinstance(model_type, str) or not model_type:
+        raise UnsupportedModel(
+            f"{folder}: config.json names no model_type, so it is not a model folder the studio can open"
+        )
+    return model_type
+
+
+def _check_architecture(source: str | Path, model_type: str) -> None:
+    if model_type not in SPECS:
+        raise UnsupportedModel(
+            f"{source}: no MoE routing spec for architecture {model_type!r}; supported: {', '.join(sorted(SPECS))}"
+        )
 
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")

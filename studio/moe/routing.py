@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from studio.moe.profile import LayerSteering, Mode, StageSteering
+from studio.moe.profile import LayerSteering, Mode, ProfileError, StageSteering
 from studio.moe.specs import MoEInfo, MoELayer, RoutingSpec
 
 FORCED = 1e4  # added to a forced expert's selection score: above any real score
@@ -58,16 +58,14 @@ def compile_plans(
 
 def _plan(index: int, steer: LayerSteering, mode: Mode, info: MoEInfo, router: nn.Module) -> LayerPlan:
     n = info.num_experts
-    if info.fixed_top_k and steer.top_k not in (None, info.top_k):
-        raise ValueError(
+    if info.fixed_top_k and steer.top_k not in (None, info.top_k):  # what the profile cannot know of the model
+        raise ProfileError(
             f"MoE layer {index}: {info.architecture} always routes to {info.top_k} experts; top_k {steer.top_k} "
             "cannot be applied"
         )
     native_k = info.top_k if info.fixed_top_k else int(router.top_k)
     top_k = steer.top_k or native_k
-    enabled = n - len(steer.off) if mode == "reroute" else n
-    if enabled == 0:
-        raise ValueError(f"MoE layer {index}: every expert is off; leave at least one on")
+    enabled = n - len(steer.off) if mode == "reroute" else n  # >= 1 and >= the forced: SteeringProfile.problems
     if top_k > enabled:
         warnings.warn(
             f"MoE layer {index}: top_k {top_k} > the {enabled} experts left enabled; clamped to {enabled}",
@@ -75,8 +73,6 @@ def _plan(index: int, steer: LayerSteering, mode: Mode, info: MoEInfo, router: n
             stacklevel=4,
         )
         top_k = enabled
-    if len(steer.force) > top_k:
-        raise ValueError(f"MoE layer {index}: {len(steer.force)} experts forced on but only {top_k} chosen per token")
 
     offset = torch.zeros(n)
     for expert, bias in steer.bias.items():

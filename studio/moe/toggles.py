@@ -1,7 +1,8 @@
 """Edit a steering profile one switch at a time, the way the studio's expert grid does: an expert of
 one MoE layer, in one stage section, is ``on`` (routed as the model likes), ``off`` or ``force`` (forced
 on); each layer may have its own top-k; the profile has one mode. Every edit returns a new profile and
-refuses a setting the router cannot honour, with a message that says what to change.
+refuses a layer or expert that does not exist; whether the router can honour the result is the
+profile's own check (``SteeringProfile.problems``, made by ``check_model`` wherever a profile runs).
 
     profile = empty_profile(engine.info.identity())
     profile = set_expert(profile, "reason", layer=0, expert=3, state="off")
@@ -10,7 +11,7 @@ refuses a setting the router cannot honour, with a message that says what to cha
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from studio.moe.profile import (
     STAGES,
@@ -20,6 +21,7 @@ from studio.moe.profile import (
     Stage,
     StageSteering,
     SteeringProfile,
+    missing_layer,
 )
 
 ExpertState = Literal["on", "off", "force"]
@@ -37,6 +39,7 @@ def empty_profile(model: ModelIdentity, name: str = "my-profile") -> SteeringPro
 
 def layer_steering(profile: SteeringProfile, stage: Stage, layer: int) -> LayerSteering:
     """What ``stage``'s own section says for ``layer`` (not merged with ``*``)."""
+    _check_section(stage)
     section = profile.stages.get(stage)
     return section.layers.get(layer, LayerSteering()) if section else LayerSteering()
 
@@ -60,6 +63,8 @@ def grid(profile: SteeringProfile, stage: Stage) -> list[list[ExpertState]]:
 def set_expert(profile: SteeringProfile, stage: Stage, layer: int, expert: int, state: ExpertState) -> SteeringProfile:
     """``profile`` with one expert of one section's layer switched to ``state``."""
     _check_position(profile, layer, expert)
+    if state not in CYCLE:
+        raise ToggleError(f"an expert is on, off or force, not {_shown(state)}")
     steer = layer_steering(profile, stage, layer)
     off = sorted(set(steer.off) - {expert} | ({expert} if state == "off" else set()))
     force = sorted(set(steer.force) - {expert} | ({expert} if state == "force" else set()))
@@ -80,11 +85,15 @@ def set_top_k(profile: SteeringProfile, stage: Stage, layer: int | None, top_k: 
 
 
 def set_mode(profile: SteeringProfile, mode: Mode) -> SteeringProfile:
+    if mode not in get_args(Mode):
+        raise ToggleError(f"the mode is reroute or drop, not {_shown(mode)}")
     return profile.model_copy(update={"mode": mode})
 
 
 def clear_section(profile: SteeringProfile, stage: Stage | None = None) -> SteeringProfile:
     """Remove one section's steering (``None``: every section)."""
+    if stage is not None:
+        _check_section(stage)
     stages = {} if stage is None else {s: v for s, v in profile.stages.items() if s != stage}
     return profile.model_copy(update={"stages": stages})
 
@@ -101,25 +110,6 @@ def first_affected_stage(before: SteeringProfile | None, after: SteeringProfile 
 
 def is_steering(profile: SteeringProfile | None) -> bool:
     return profile is not None and any(not profile.for_stage(stage).is_empty for stage in STAGES)
-
-
-def problems(profile: SteeringProfile, top_k: int) -> list[str]:
-    """What the router would refuse, per stage as it runs (the ``*`` section merged in); ``top_k`` is the
-    model's own experts per token."""
-    found: list[str] = []
-    n = profile.model.experts_per_layer
-    for stage in STAGES:
-        for layer, steer in profile.for_stage(stage).layers.items():
-            k = steer.top_k or top_k
-            enabled = n - len(steer.off) if profile.mode == "reroute" else n
-            if enabled == 0:
-                found.append(f"{stage}, layer {layer}: every expert is off; leave at least one on")
-            if len(steer.force) > min(k, enabled):
-                found.append(
-                    f"{stage}, layer {layer}: {len(steer.force)} experts forced on but only {k} are chosen per "
-                    "token; raise the layer's top-k or force fewer"
-                )
-    return found
 
 
 def summary(profile: SteeringProfile | None) -> list[str]:
@@ -174,6 +164,16 @@ def _with_layer(profile: SteeringProfile, stage: Stage, layer: int, steer: Layer
 def _check_position(profile: SteeringProfile, layer: int, expert: int) -> None:
     layers, experts = len(profile.model.moe_layers), profile.model.experts_per_layer
     if not 0 <= layer < layers:
-        raise ToggleError(f"MoE layer {layer} does not exist (the model has {layers})")
+        raise ToggleError(missing_layer(profile.model, layer))
     if not 0 <= expert < experts:
         raise ToggleError(f"expert {expert} does not exist (layers have {experts})")
+
+
+def _check_section(stage: object) -> None:
+    if stage not in SECTIONS:
+        raise ToggleError(f"the stage section is one of {', '.join(SECTIONS)}, not {_shown(stage)}")
+
+
+def _shown(value: object) -> str:
+    """A refused value as a message shows it: quoted, at most 40 characters."""
+    return repr(str(value)[:40])

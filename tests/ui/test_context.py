@@ -22,7 +22,7 @@ def test_example_profiles_are_listed_with_their_effects_and_problems(context):
     assert list(found) == ["a-fits", "b-other", "c-broken"]
     assert found["a-fits"].error is None and found["a-fits"].effects == "Turns off expert 1.\n\nEffect: shorter plans."
     assert "made for x" in found["b-other"].error
-    assert found["c-broken"].profile is None and "invalid JSON" in found["c-broken"].error
+    assert found["c-broken"].profile is None and "not valid JSON" in found["c-broken"].error
 
 
 def test_no_profiles_folder_is_an_empty_list(context, tmp_path):

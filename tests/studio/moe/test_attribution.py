@@ -9,6 +9,8 @@ import pytest
 import torch
 
 from studio.moe.attribution import (
+    MAX_PROMPT_CHARS,
+    MAX_PROMPTS,
     AttributionError,
     Counts,
     Marked,
@@ -299,3 +301,27 @@ def test_npmi_matches_a_brute_force_count_of_each_token_once(tiny_model):
             assert npmi[layer, expert] == pytest.approx(expected, abs=1e-12)
             in_b = sum(h and b for h, b in zip(hit, is_b, strict=True))
             assert risk[layer, expert] == pytest.approx(both / n_a - in_b / n_b, abs=1e-12)
+
+
+# -- issue 13, failure 8: prompt sets have documented limits, refused before the model runs ------------
+
+
+def test_prompt_sets_beyond_the_limits_are_refused_before_the_model_runs(tiny_model):
+    from studio.moe.engine import MoEEngine
+
+    model = tiny_model("qwen3_moe")  # 256 positions
+    calls = []
+    model.register_forward_hook(lambda *_: calls.append(1))
+    fine = [[2, 3, 4]]
+    with MoEEngine.from_model(model, name="tiny") as engine:
+        with pytest.raises(AttributionError, match=f"set A has {MAX_PROMPTS + 1} prompts; at most {MAX_PROMPTS}"):
+            attribute(engine, fine * (MAX_PROMPTS + 1), fine, "risk-diff")
+        with pytest.raises(AttributionError, match="set B, prompt 2: 4001 characters; a prompt has at most 4000"):
+            attribute(engine, fine, [[2], "x" * (MAX_PROMPT_CHARS + 1)], "risk-diff")
+        with pytest.raises(AttributionError, match="set B, prompt 1 is 257 tokens; tiny reads at most 256"):
+            attribute(engine, fine, [[5] * 257], "risk-diff")
+        with pytest.raises(AttributionError, match="sequence 2 is 300 tokens; tiny reads at most 256"):
+            count_marked(engine, [Marked([2, 3], a=[True, True]), Marked([4] * 300, b=[True] * 300)])
+        assert calls == []  # refused before any forward pass
+        attribute(engine, fine * MAX_PROMPTS, [[5] * 256], "risk-diff")  # at the limits: accepted
+    assert calls

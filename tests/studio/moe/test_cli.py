@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 
 import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
+from components_db.kb import HOME_ENV
+from studio.cli import main
 from studio.moe import attribution, cli
-from studio.moe.profile import LayerSteering, ModelIdentity, StageSteering, SteeringProfile
+from studio.moe.profile import LayerSteering, ModelIdentity, ProfileError, StageSteering, SteeringProfile
 
 SENTENCES = [
     "design a circuit with a red led and a resistor",
@@ -150,3 +153,111 @@ def test_refusals_are_one_line_on_stderr_with_exit_2(model_dir, dense_dir, tmp_p
         assert captured.out == ""
         assert captured.err.startswith("error: ") and message in captured.err, captured.err
         assert "Traceback" not in captured.err and captured.err.count("\n") == 1
+
+
+# -- issue 13: profiles the router cannot run, and models without a type, are refused in one line -----
+
+
+@pytest.fixture
+def design_home(built_home, tmp_path, monkeypatch):
+    """A studio home with the knowledge base built, as `design` opens it."""
+    home = tmp_path / "home"
+    shutil.copytree(built_home, home)
+    monkeypatch.setenv(HOME_ENV, str(home))
+    return home
+
+
+def one_line_error(capsys) -> str:
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err and captured.err.count("\n") == 1, captured.err
+    return captured.err.removeprefix("error: ").rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("layer", "says"),
+    [
+        ({"off": list(range(8))}, "every stage, layer 0: every expert is off; leave at least one on"),
+        ({"force": [0, 1, 2]}, "every stage, layer 0: 3 experts forced on but only 2 are chosen per token"),
+        ({"scale": {"1": -1e308}}, "scale.1: Input should be greater than or equal to 0"),
+    ],
+    ids=["every-expert-off", "forced-beyond-top-k", "scale-minus-1e308"],
+)
+def test_a_profile_the_router_cannot_run_is_refused_like_the_studio_import(
+    model_dir, identity, design_home, tmp_path, capsys, layer, says
+):
+    text = json.dumps({"name": "bad", "model": identity.model_dump(), "stages": {"*": {"layers": {"0": layer}}}})
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(ProfileError) as studio:  # what the studio's import (from_json, then check_model) says
+        SteeringProfile.from_json(text).check_model(identity)
+    assert says in str(studio.value)
+    inspect = ["inspect", "--model", str(model_dir), "--prompt", "blink the led", "--profile", str(path)]
+    assert run(*inspect) == 2
+    assert one_line_error(capsys).endswith(str(studio.value))  # after the file's name where reading refused it
+    design = ["design", "blink an led from an arduino uno", "--model", str(model_dir), "--profile", str(path)]
+    assert main([*design, "--out", str(tmp_path / "out")]) == 2
+    assert one_line_error(capsys).endswith(str(studio.value))
+
+
+def untyped(folder):
+    config = json.loads((folder / "config.json").read_text())
+    del config["model_type"]
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+def config_folder(folder):
+    (folder / "config.json").unlink()
+    (folder / "config.json").mkdir()
+
+
+HOSTILE_FOLDERS = {
+    "no-model-type": (untyped, "{}: config.json names no model_type, so it is not a model folder the studio can open"),
+    "binary-config": (lambda f: (f / "config.json").write_bytes(b"\xff\xfe" * 9), "{}/config.json: not UTF-8 text"),
+    "nested-config": (lambda f: (f / "config.json").write_text("[" * 100_000), "{}/config.json: nested deeper"),
+    "config-is-a-folder": (config_folder, "{}/config.json: is a folder, not a model config"),
+    "bad-weights": (lambda f: (f / "model.safetensors").write_bytes(b"junk"), "{}: the weights cannot be read"),
+}
+
+
+@pytest.mark.parametrize(("spoil", "says"), HOSTILE_FOLDERS.values(), ids=HOSTILE_FOLDERS.keys())
+def test_a_broken_model_folder_is_a_one_line_error(model_dir, design_home, tmp_path, capsys, spoil, says):
+    folder = tmp_path / "model"
+    shutil.copytree(model_dir, folder)
+    spoil(folder)
+
+    assert run("inspect", "--model", str(folder), "--prompt", "blink the led") == 2
+    assert one_line_error(capsys).startswith(says.format(folder))
+    assert (
+        main(["design", "blink an led from an arduino uno", "--model", str(folder), "--out", str(tmp_path / "o")]) == 2
+    )
+    assert one_line_error(capsys).startswith(says.format(folder))
+
+
+def test_a_binary_settings_file_in_the_model_folder_is_a_one_line_error(model_dir, design_home, tmp_path, capsys):
+    folder = tmp_path / "model"
+    shutil.copytree(model_dir, folder)
+    (folder / "circuit_studio.json").write_bytes(b"\xff\xfe" * 9)
+    assert (
+        main(["design", "blink an led from an arduino uno", "--model", str(folder), "--out", str(tmp_path / "o")]) == 2
+    )
+    assert one_line_error(capsys) == f"{folder}/circuit_studio.json: not UTF-8 text, so not a settings file"
+
+
+def test_attribute_refuses_prompt_files_beyond_the_limits_before_loading_the_model(tmp_path, capsys):
+    (tmp_path / "a.txt").write_text("blink the led\n")
+    (tmp_path / "many.txt").write_text("the led\n" * (attribution.MAX_PROMPTS + 1))
+    (tmp_path / "long.jsonl").write_text(json.dumps({"text": "led " * 2000}) + "\n")
+    (tmp_path / "binary.txt").write_bytes(b"\xff\xfe\x00" * 10)
+    (tmp_path / "nested.jsonl").write_text("[" * 100_000 + "\n")
+    # the model folder does not exist: each refusal comes before anything tries to load it
+    argv = ["attribute", "--model", str(tmp_path / "no-model"), "--method", "ftri", "--set-a", str(tmp_path / "a.txt")]
+    cases = {
+        "many.txt": f"set B ({tmp_path / 'many.txt'}) has 257 prompts; at most 256 are compared",
+        "long.jsonl": f"set B ({tmp_path / 'long.jsonl'}), prompt 1: 8000 characters; a prompt has at most 4000",
+        "binary.txt": f"{tmp_path / 'binary.txt'}: not UTF-8 text, so not a prompt file",
+        "nested.jsonl": f"{tmp_path / 'nested.jsonl'}:1: nested deeper than 32 levels",
+        "/proc/self/status": "/proc/self/status: not a regular file, so not a prompt file",
+    }
+    for name, says in cases.items():
+        assert run(*argv, "--set-b", str(tmp_path / name)) == 2, name
+        assert one_line_error(capsys) == says

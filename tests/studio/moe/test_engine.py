@@ -140,7 +140,7 @@ def test_top_k_beyond_the_enabled_experts_is_clamped_with_a_warning(qwen2: MoEEn
 def test_impossible_steering_is_refused(qwen2: MoEEngine):
     with pytest.raises(ValueError, match="every expert is off"):
         qwen2.steer(StageSteering(layers={1: LayerSteering(off=list(range(6)))})).__enter__()
-    with pytest.raises(ValueError, match="3 experts forced on but only 2 chosen"):
+    with pytest.raises(ValueError, match="every stage, layer 0: 3 experts forced on but only 2 are chosen"):
         qwen2.steer(StageSteering(layers={0: LayerSteering(force=[0, 1, 2])})).__enter__()
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -99,7 +100,7 @@ def test_out_of_shape_or_incoherent_steering_is_refused(layers, message):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{not json", "invalid JSON"),
+        ("{not json", "not valid JSON"),
         ('{"version": 2, "model": {}}', "profile version 2 is not supported"),
         ('{"version": 1}', "model: Field required"),
         (
@@ -116,3 +117,97 @@ def test_unreadable_profiles_raise_profile_error(text, message):
 def test_a_missing_file_is_a_profile_error(tmp_path):
     with pytest.raises(ProfileError, match="No such file"):
         SteeringProfile.load(tmp_path / "absent.json")
+
+
+# -- issue 13: hostile profiles are refused with one readable ProfileError -----------------------
+
+
+def profile_json(layer: dict) -> str:
+    return json.dumps({"version": 1, "model": MODEL.model_dump(), "stages": {"*": {"layers": {"0": layer}}}})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        profile_json({"bias": {"1": "NaN"}}).replace('"NaN"', "NaN"),
+        profile_json({"scale": {"1": "Infinity"}}).replace('"Infinity"', "Infinity"),
+        profile_json({"scale": {"1": "-Infinity"}}).replace('"-Infinity"', "-Infinity"),
+        profile_json({"bias": {"1": "x"}}).replace('"x"', "1e999"),
+    ],
+)
+def test_non_finite_bias_or_scale_in_a_file_is_refused(text):
+    with pytest.raises(ProfileError, match=r"finite|out of range"):
+        SteeringProfile.from_json(text)
+
+
+@pytest.mark.parametrize("field", ["bias", "scale"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_bias_or_scale_made_in_python_is_refused(field, value):
+    with pytest.raises(ValueError, match="finite"):
+        LayerSteering(**{field: {1: value}})
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ({"scale": {"1": -1e308}}, "scale.1: Input should be greater than or equal to 0"),
+        ({"scale": {"1": 1e308}}, "scale.1: Input should be less than or equal to 100"),
+        ({"bias": {"1": -1e308}}, "bias.1: Input should be greater than or equal to -100"),
+        ({"bias": {"1": 1e6}}, "bias.1: Input should be less than or equal to 100"),
+    ],
+)
+def test_bias_and_scale_out_of_their_documented_bounds_are_refused(layer, message):
+    with pytest.raises(ProfileError, match=message):
+        SteeringProfile.from_json(profile_json(layer))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000, "nested deeper than 32 levels"),
+        ('{"version": 1, "name": ' + "9" * 5000 + "}", "more than 30 digits"),
+        ('{"version": 1, "version": 1}', "the key 'version' is given twice"),
+        ("", "not valid JSON"),
+    ],
+)
+def test_hostile_json_is_a_one_line_profile_error(text, message):
+    with pytest.raises(ProfileError, match=message) as err:
+        SteeringProfile.from_json(text)
+    assert "\n" not in str(err.value)
+
+
+def test_hostile_files_are_one_line_profile_errors(tmp_path):
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe\x00{" * 100)
+    huge = tmp_path / "huge.json"
+    huge.write_text(" " * 2_000_000)
+    cases = [
+        (binary, "not UTF-8 text"),
+        (huge, "larger than 1 MB"),
+        (tmp_path, "is a folder"),
+        (Path("/proc/self/mem"), "not a regular file"),
+        (Path("/proc/self/status"), "not a regular file"),
+    ]
+    for path, message in cases:
+        with pytest.raises(ProfileError, match=message) as err:
+            SteeringProfile.load(path)
+        assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
+
+
+def test_a_layer_that_does_not_exist_names_the_profiles_model_exactly():
+    six = ModelIdentity(name="six", moe_layers=[0, 1, 2, 3, 4, 5], experts_per_layer=16, top_k=2)
+    data = {"model": six.model_dump(), "stages": {"*": {"layers": {"40": {"off": [0]}}}}}
+    with pytest.raises(ProfileError) as err:
+        SteeringProfile.from_json(json.dumps(data))
+    assert "MoE layer 40 does not exist: the profile's model six has 6 MoE layers, 0..5" in str(err.value)
+    mixed = {**data, "model": MODEL.model_dump()}  # 2 MoE layers at decoder layers 0 and 2
+    with pytest.raises(ProfileError) as err:
+        SteeringProfile.from_json(json.dumps(mixed))
+    assert "the profile's model tiny has 2 MoE layers, 0..1 (decoder layers 0, 2)" in str(err.value)
+
+
+def test_an_expert_listed_twice_counts_once():
+    steer = LayerSteering(off=[3, 1, 3, 3], force=[2, 2])
+    assert (steer.off, steer.force) == ([1, 3], [2])
+    many = profile(**{"*": StageSteering(layers={0: LayerSteering(off=[0] * 8)})})
+    assert many.problems(top_k=2) == []  # one expert off, not eight

@@ -75,13 +75,16 @@ def test_problems_the_router_would_refuse(empty):
     profile = empty
     for expert in range(4):
         profile = toggles.set_expert(profile, "reason", 0, expert, "off")
-    assert toggles.problems(profile, top_k=2) == ["reason, layer 0: every expert is off; leave at least one on"]
-    assert toggles.problems(toggles.set_mode(profile, "drop"), top_k=2) == []
+    assert profile.problems(top_k=2) == ["reason, layer 0: every expert is off; leave at least one on"]
+    assert toggles.set_mode(profile, "drop").problems(top_k=2) == []
     forced = toggles.set_expert(toggles.set_expert(empty, "*", 1, 0, "force"), "*", 1, 1, "force")
     forced = toggles.set_expert(forced, "*", 1, 2, "force")
-    found = toggles.problems(forced, top_k=2)
-    assert len(found) == 3 and "3 experts forced on but only 2" in found[0]  # one per stage it runs in
-    assert toggles.problems(toggles.set_top_k(forced, "*", 1, 3), top_k=2) == []
+    found = forced.problems(top_k=2)
+    assert found == [  # the * section runs in every stage: said once
+        "every stage, layer 1: 3 experts forced on but only 2 are chosen per token; "
+        "raise the layer's top-k or force fewer"
+    ]
+    assert toggles.set_top_k(forced, "*", 1, 3).problems(top_k=2) == []
 
 
 def test_summary_and_is_steering(empty):
@@ -93,3 +96,16 @@ def test_summary_and_is_steering(empty):
     assert toggles.is_steering(profile)
     assert toggles.clear_section(profile, "*").stages.keys() == {"reason"}
     assert toggles.clear_section(profile).stages == {}
+
+
+def test_a_section_mode_or_state_that_does_not_exist_is_a_toggle_error(empty):
+    with pytest.raises(toggles.ToggleError, match=r"the stage section is one of \*, identify, reason, synthesize"):
+        toggles.set_expert(empty, "plan", 0, 0, "off")  # type: ignore[arg-type]
+    with pytest.raises(toggles.ToggleError, match="not 'None'"):
+        toggles.set_top_k(empty, None, 0, 1)  # type: ignore[arg-type]
+    with pytest.raises(toggles.ToggleError, match="the stage section"):
+        toggles.clear_section(empty, "plan")  # type: ignore[arg-type]
+    with pytest.raises(toggles.ToggleError, match="the mode is reroute or drop, not 'sideways'"):
+        toggles.set_mode(empty, "sideways")  # type: ignore[arg-type]
+    with pytest.raises(toggles.ToggleError, match="an expert is on, off or force, not 'dim'"):
+        toggles.set_expert(empty, "*", 0, 0, "dim")  # type: ignore[arg-type]
