@@ -101,7 +101,7 @@ def check_plain(data: object) -> None:
         if isinstance(value, bool):
             continue
         if isinstance(value, float) and not math.isfinite(value):
-            raise DocumentError(f"a number{_at(path)} is {value!r} (NaN, infinite or out of range): not accepted")
+            raise DocumentError(f"a number{_at(path)} is {value!r}: only finite numbers are accepted")
         if isinstance(value, int) and abs(value) >= 10**MAX_INTEGER_DIGITS:
             raise DocumentError(f"an integer has more than {MAX_INTEGER_DIGITS} digits{_at(path)}")
         if isinstance(value, dict):

@@ -103,7 +103,7 @@ ONE_PART = '{"parts": [{"ref": "R1", "part": "resistor"}], '
         ('{"a":' * 5_000 + "1" + "}" * 5_000, "nested deeper than"),
         (ONE_PART + '"title": ' + "9" * 5000 + "}", "more than 30 digits"),
         (ONE_PART + '"title": NaN}', "only finite numbers"),
-        (ONE_PART + '"title": 1e999}', "out of range"),
+        (ONE_PART + '"title": 1e999}', "only finite numbers"),
         (ONE_PART + '"parts": [{"ref": "R2", "part": "resistor"}]}', "'parts' is given twice"),
         (b'{"parts": "\xff"}', "not UTF-8"),
     ],

@@ -30,7 +30,7 @@ HOSTILE = {
 }
 SAYS = {
     "nested": "nested deeper than 32 levels",
-    "nan-bias": "a number is NaN; only finite numbers are accepted",
+    "nan-bias": "only finite numbers are accepted",
     "huge-number": "an integer has more than 30 digits",
     "duplicate-key": "the key &#x27;off&#x27; is given twice",
     "every-expert-off": "every stage, layer 0: every expert is off; leave at least one on",
