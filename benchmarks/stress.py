@@ -43,7 +43,8 @@ from stress_inputs import Bases  # noqa: E402
 from stress_run import CallResult, CaseResult, fill, materialize  # noqa: E402
 from stress_writes import WriteReport, child_env, fresh_home, run_writes  # noqa: E402
 
-STALL_GRACE_S = 15.0  # beyond a case's own time limit, before the parent kills a silent worker
+STALL_GRACE_S = 15.0  # beyond the longest time limit of a case, before the parent kills a silent worker
+MAX_CASE_S = 60.0  # the longest time limit a case has (design runs)
 
 
 @dataclass
@@ -152,13 +153,11 @@ def watch(worker: Worker, fuzz: Fuzz, args: argparse.Namespace, bases: Bases, te
     assert worker.proc is not None
     code = worker.proc.poll()
     stuck = None
-    if worker.current is not None:
-        limit = make_case(args.seed, worker.current, args.inputs, bases, args.quick).timeout_s
-        if time.monotonic() - worker.since > limit + STALL_GRACE_S:
-            stuck = worker.current
-            os.kill(worker.proc.pid, signal.SIGKILL)
-            worker.proc.wait()
-            code = worker.proc.returncode
+    if worker.current is not None and time.monotonic() - worker.since > MAX_CASE_S + STALL_GRACE_S:
+        stuck = worker.current
+        os.kill(worker.proc.pid, signal.SIGKILL)
+        worker.proc.wait()
+        code = worker.proc.returncode
     if code is None:
         return
     read_new(worker, fuzz)

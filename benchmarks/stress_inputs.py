@@ -301,7 +301,7 @@ def mutate_document(doc: object, rng: random.Random, notes: list[str], focus: li
     if op == "empty":
         notes.append(f"{where} emptied")
         return set_at(doc, path, type(current)() if isinstance(current, dict | list | str) else None)
-    if op == "repeat" and isinstance(current, list) and current:
+    if op == "repeat" and isinstance(current, list) and current and len(dump_json(current)) < 2000:
         times = rng.choice([50, 500, 5000])
         notes.append(f"{where} repeated x{times}")
         return set_at(doc, path, current * times)
