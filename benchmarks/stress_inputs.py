@@ -417,7 +417,7 @@ def valid_profile(rng: random.Random, identity: dict, name: str = "stress") -> d
         "version": 1,
         "name": name,
         "description": "made by benchmarks/stress.py",
-        "model": dict(identity),
+        "model": json.loads(json.dumps(identity)),  # a copy: mutations must not reach the shared identity
         "mode": rng.choice(["reroute", "drop"]),
         "stages": {stage: {"layers": layers}},
     }

@@ -58,6 +58,7 @@ def test_replay_prints_the_commands_of_a_case(tmp_path):
     assert (tmp_path / "stress-case-3").is_dir()
 
 
+@pytest.mark.slow
 def test_quick_run_prints_the_table(tmp_path, built_home):
     command = [sys.executable, str(BENCHMARKS / "stress.py"), "--quick", "--skip-studio", "--inputs", "100"]
     command += ["--workers", "1", "--template-home", str(built_home)]
