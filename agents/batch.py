@@ -8,13 +8,13 @@ the way, so a benchmark file works as it is), or plain text with one request per
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from agents.report import RunReport, Status
+from components_db.documents import DocumentError, parse_json, read_lines
 
 MAX_BATCH = 10_000
 MAX_BATCH_BYTES = 20_000_000
@@ -66,14 +66,9 @@ class BatchRow(BaseModel):
 
 def read_batch(path: Path) -> list[BatchRequest]:
     try:
-        if path.stat().st_size > MAX_BATCH_BYTES:
-            raise BatchError(f"{path}: larger than {MAX_BATCH_BYTES // 1_000_000} MB; split it into smaller batches")
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BatchError(f"{path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise BatchError(f"{path}: not a text file (it is not UTF-8)") from None
-    lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        lines = read_lines(path, MAX_BATCH_BYTES, "batch of requests")
+    except DocumentError as exc:
+        raise BatchError(str(exc)) from None
     if not lines:
         raise BatchError(f"{path}: no requests (the file is empty)")
     if len(lines) > MAX_BATCH:
@@ -90,9 +85,9 @@ def read_batch(path: Path) -> list[BatchRequest]:
 
 def _json_line(path: Path, number: int, line: str) -> BatchRequest:
     try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise BatchError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        data = parse_json(line)
+    except DocumentError as exc:
+        raise BatchError(f"{path}:{number}: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("prompt"), str):
         raise BatchError(f'{path}:{number}: expected an object with a "prompt" string (and an "id")')
     request_id = data.get("id", f"r{number:03d}")

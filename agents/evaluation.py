@@ -41,6 +41,7 @@ from agents.reference.loads import is_resistive_sensor
 from agents.report import RunReport, Status
 from agents.request import RequestError, clean_request
 from components_db import KnowledgeBase, Part
+from components_db.documents import DocumentError, parse_json, read_lines
 from components_db.retrieval import compact
 from components_db.schema import SUPPORT_SYMBOLS, Category
 from studio.check import CheckReport, check_design
@@ -50,6 +51,7 @@ from studio.intent.check import NOT_UNDERSTOOD
 from studio.resolve import PartLookup, resolve
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "prompts"
+MAX_BENCHMARK_BYTES = 20_000_000  # the shipped splits are ~100 kB each
 Split = Literal["dev", "test", "wild"]
 SPLITS: tuple[Split, ...] = ("dev", "test", "wild")
 Difficulty = Literal["easy", "medium", "hard"]
@@ -103,15 +105,15 @@ def prompt_file(split: Split) -> Path:
 
 def load_benchmark(path: Path) -> list[BenchmarkPrompt]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise BenchmarkError(f"{path}: {exc.strerror}") from None
+        lines = read_lines(path, MAX_BENCHMARK_BYTES, "benchmark prompt file")
+    except DocumentError as exc:
+        raise BenchmarkError(str(exc)) from None
     prompts = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, line in lines:
         try:
-            prompts.append(BenchmarkPrompt.model_validate_json(line))
+            prompts.append(BenchmarkPrompt.model_validate(parse_json(line)))
+        except DocumentError as exc:
+            raise BenchmarkError(f"{path}:{number}: not a benchmark prompt: {exc}") from None
         except ValidationError as exc:
             reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
             raise BenchmarkError(f"{path}:{number}: not a benchmark prompt: {reasons}") from None

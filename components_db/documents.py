@@ -51,6 +51,12 @@ def read_text(path: Path, max_bytes: int, what: str = "file") -> str:
         raise DocumentError(f"{path}: not UTF-8 text, so not a {what}") from None
 
 
+def read_lines(path: Path, max_bytes: int, what: str = "file") -> list[tuple[int, str]]:
+    """The non-blank lines of a text file (a JSONL or one-request-per-line file), with their numbers."""
+    text = read_text(path, max_bytes, what)
+    return [(number, line.strip()) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+
+
 def parse_json(text: str | bytes) -> object:
     """JSON with unique keys, finite numbers, short integers and at most ``MAX_DEPTH`` levels."""
     if isinstance(text, bytes):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from components_db.documents import DocumentError, parse_json, read_text
+from components_db.documents import DocumentError, parse_json, read_lines
 from components_db.text import printable
 from studio.moe.profile import STAGES, ProfileError, SteeringProfile
 
@@ -275,12 +275,12 @@ def read_prompts(path: Path, name: str) -> list[str]:
     from studio.moe.attribution import check_prompt_set
 
     try:
-        lines = [line for line in read_text(path, MAX_PROMPT_FILE_BYTES, "prompt file").splitlines() if line.strip()]
+        lines = read_lines(path, MAX_PROMPT_FILE_BYTES, "prompt file")
     except DocumentError as exc:
         raise InputError(str(exc)) from None
     if not lines:
         raise InputError(f"{path}: no prompts (the file is empty)")
-    prompts = lines if path.suffix != ".jsonl" else [_jsonl_text(path, n, line) for n, line in enumerate(lines, 1)]
+    prompts = [line for _, line in lines] if path.suffix != ".jsonl" else [_jsonl_text(path, *row) for row in lines]
     check_prompt_set(prompts, f"{name} ({path})")
     return prompts
 

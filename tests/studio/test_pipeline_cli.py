@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -187,6 +188,8 @@ def test_design_batch_writes_a_folder_per_request_and_an_index(model_dir, tmp_pa
         ('{"id": "a", "prompt": "uno led"}\n{"id": "a", "prompt": "uno"}\n', "used twice"),
         ('{"id": "a"}\n', 'expected an object with a "prompt"'),
         ("\n\n", "no requests"),
+        ('{"id": "a", "prompt": "uno led"' + "[" * 100_000 + "\n", "nested deeper"),
+        ('{"id": "a", "prompt": "uno led", "id": "b"}\n', "given twice"),
     ],
 )
 def test_a_bad_batch_file_is_refused_before_a_model_loads(tmp_path, capsys, text, says):
@@ -195,6 +198,26 @@ def test_a_bad_batch_file_is_refused_before_a_model_loads(tmp_path, capsys, text
     assert main(["design", "--batch", str(batch), "--model", str(tmp_path / "no-model")]) == 2
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/proc/self/mem", "fifo", "binary"])
+def test_batch_and_prompt_files_that_are_no_text_files_are_refused_at_once(tmp_path, capsys, special):
+    """/dev/zero was read until memory ran out; a FIFO hung; /proc/self/mem and binary bytes gave tracebacks."""
+    path = Path(special)
+    if special == "fifo":
+        path = tmp_path / "requests.jsonl"
+        os.mkfifo(path)
+    elif special == "binary":
+        path = tmp_path / "requests.jsonl"
+        path.write_bytes(b"\xc4\x00\xff")
+    commands = (
+        ["design", "--batch", str(path), "--model", str(tmp_path / "no-model")],
+        ["eval", "--prompts", str(path), "--baseline", "reference", "--baseline-only"],
+    )
+    for argv in commands:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error:") and "Traceback" not in err and str(path) in err
 
 
 def test_a_plain_text_batch_takes_a_request_per_line(tmp_path):
