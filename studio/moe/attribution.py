@@ -291,7 +291,7 @@ def check_prompt_set(prompts: Sequence[Prompt], name: str) -> None:
 
 def check_context(engine: MoEEngine, sequences: Sequence[Sequence[int]], name: str) -> None:
     """Refuse a token sequence longer than the model's context (``max_position_embeddings``)."""
-    limit = getattr(engine.model.config, "max_position_embeddings", None)
+    limit = engine.context_length
     if limit is None:
         return
     for number, ids in enumerate(sequences, start=1):

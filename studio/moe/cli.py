@@ -124,11 +124,12 @@ def _reports_errors(handler: Handler) -> Handler:
     def run(args: argparse.Namespace) -> int:
         from studio.models import ModelNotAvailable
         from studio.moe.attribution import AttributionError
+        from studio.moe.engine import PromptTooLong
         from studio.moe.specs import UnsupportedModel
 
         try:
             return handler(args)
-        except (InputError, ProfileError, UnsupportedModel, AttributionError, ModelNotAvailable) as exc:
+        except (InputError, ProfileError, UnsupportedModel, AttributionError, ModelNotAvailable, PromptTooLong) as exc:
             return _error(str(exc))
 
     return run

@@ -63,6 +63,14 @@ class SteeringRun:
         return concatenate(self.traces)
 
 
+CHARS_PER_TOKEN_AT_MOST = 32  # a text this many times longer than the context cannot fit: refused untokenized
+
+
+class PromptTooLong(ValueError):
+    """A prompt that, with the tokens asked for, does not fit the model's context: refused before any
+    forward pass (a 400,000-character prompt would otherwise run for minutes, then fail)."""
+
+
 class MoEEngine:
     """A MoE causal LM with router hooks installed: ``steer`` blocks, ``generate``, ``forward_trace``."""
 
@@ -145,6 +153,11 @@ class MoEEngine:
         finally:
             self._run.reset(token)
 
+    @property
+    def context_length(self) -> int | None:
+        """The longest token sequence the model reads (``max_position_embeddings``), if it says."""
+        return getattr(self.model.config, "max_position_embeddings", None)
+
     def encode(self, prompt: Prompt, *, chat: bool = False) -> list[int]:
         """Token ids of a prompt; with ``chat``, wrapped as a user turn by the model's chat template."""
         if not isinstance(prompt, str):
@@ -155,8 +168,8 @@ class MoEEngine:
             prompt = self.tokenizer.apply_chat_template(
                 [{"role": "user", "content": prompt}], add_generation_prompt=True, tokenize=False
             )
-            return self.tokenizer(prompt, add_special_tokens=False).input_ids
-        return self.tokenizer(prompt).input_ids
+            return self.tokenizer(prompt, add_special_tokens=False, verbose=False).input_ids
+        return self.tokenizer(prompt, verbose=False).input_ids  # a prompt too long is refused by its caller
 
     def generate(
         self,
@@ -172,7 +185,17 @@ class MoEEngine:
         steered and traced as the enclosing ``steer`` block says."""
         if max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be at least 1, not {max_new_tokens}")
+        limit = self.context_length
+        if limit is not None and isinstance(prompt, str) and len(prompt) > CHARS_PER_TOKEN_AT_MOST * limit:
+            raise PromptTooLong(
+                f"the prompt is {len(prompt):,} characters; {self.info.name} reads at most {limit:,} tokens"
+            )
         prompt_ids = self.encode(prompt, chat=chat)
+        if limit is not None and len(prompt_ids) + max_new_tokens > limit:
+            raise PromptTooLong(
+                f"the prompt is {len(prompt_ids):,} tokens and {max_new_tokens:,} more were asked for; "
+                f"{self.info.name} reads at most {limit:,} tokens"
+            )
         run = self._run.get()
         recorder = Recorder(self.spec, self.layers) if run is not None and run.capture else None
         with self._recording(recorder), torch.inference_mode():

@@ -64,6 +64,20 @@ def test_inspect_prints_the_generation_and_a_routing_summary_per_layer(model_dir
     assert len([line for line in out.splitlines() if line.lstrip().startswith(("0 ", "1 "))]) == 2
 
 
+@pytest.mark.parametrize("words", [0, 100_000])  # just past the context; far past it
+def test_inspect_refuses_a_prompt_longer_than_the_context_at_once(model_dir, capsys, words):
+    """A 400,000-character prompt ran past the stress benchmark's time limit (issue 13); one that fits
+    no context is refused before any forward pass, one far too long before it is even tokenized."""
+    from transformers import AutoConfig
+
+    limit = AutoConfig.from_pretrained(model_dir).max_position_embeddings
+    prompt = " ".join(["led"] * max(words, limit + 1))
+    assert run("inspect", "--model", str(model_dir), "--prompt", prompt, "--max-new-tokens", "1") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the prompt is") and f"at most {limit:,} tokens" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_inspect_under_a_profile_never_routes_to_an_expert_turned_off(model_dir, identity, tmp_path, capsys):
     base = ["inspect", "--model", str(model_dir), "--prompt", "the sensor reads", "--max-new-tokens", "6", "--json"]
     assert run(*base) == 0
