@@ -47,11 +47,6 @@ class IdentifyInput(BaseModel):
     candidates: list[Candidate] = Field(default_factory=list)
 
 
-class IdentifyOutput(BaseModel):
-    parts: PartsList
-    text: str  # what the model wrote
-
-
 class Searcher(Protocol):
     """What retrieval needs of the knowledge base."""
 

@@ -138,38 +138,3 @@ def generation_eval(
     say(f"synthesize: {result['synthesize']}")
     result["generation_tokens_per_second"] = round(tokens / max(seconds, 1e-9), 1)
     return result
-
-
-def pipeline_eval(engine, kb, rows: Sequence[dict], settings, *, say: Callable[[str], None] = print) -> dict:
-    """The whole pipeline on held-out identify rows' requests: status ok, ERC pass, part F1 against the
-    teacher's part list (quantities counted), seconds per run."""
-    from agents.orchestrator import Pipeline
-
-    pipeline = Pipeline(engine, kb, settings)
-    ok = passed = 0
-    scores, seconds, failures = [], [], []
-    for row in rows:
-        start = time.perf_counter()
-        report = pipeline.run(row["request"]).report
-        seconds.append(time.perf_counter() - start)
-        ok += report.status == "ok"
-        good = report.check is not None and report.check.passed
-        passed += good
-        if report.parts is not None:
-            scores.append(f1(part_counts(report.parts), part_counts(parse_answer(row["answer"]))))
-        if not good and len(failures) < 8:
-            violations = [v.rule for v in report.check.erc.violations] if report.check else []
-            failures.append(
-                {"request": row["request"], "status": report.status, "error": report.error, "violations": violations}
-            )
-    n = max(1, len(rows))
-    result = {
-        "n": len(rows),
-        "ok": round(ok / n, 4),
-        "erc_pass": round(passed / n, 4),
-        "part_f1": round(sum(scores) / max(1, len(scores)), 4),
-        "seconds_mean": round(sum(seconds) / n, 2),
-        "failures": failures,
-    }
-    say(f"pipeline: {result | {'failures': len(failures)}}")
-    return result
