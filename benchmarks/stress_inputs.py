@@ -122,15 +122,7 @@ class Case:
 
 
 def dump_json(value: object) -> str:
-    if isinstance(value, Raw):
-        return value.json
-    if isinstance(value, Dup):
-        return "{" + ", ".join(f"{json.dumps(k)}: {dump_json(v)}" for k, v in value.items) + "}"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {dump_json(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(dump_json(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
+    return _flow(value, as_yaml=False)
 
 
 def dump_yaml(value: object) -> str:
@@ -140,19 +132,19 @@ def dump_yaml(value: object) -> str:
             return yaml.safe_dump(value, sort_keys=False, allow_unicode=True)
         except (yaml.YAMLError, RecursionError, UnicodeEncodeError):
             pass
-    return _flow_yaml(value)
+    return _flow(value, as_yaml=True)
 
 
-def _flow_yaml(value: object) -> str:
+def _flow(value: object, as_yaml: bool) -> str:
+    """JSON text, or flow YAML (JSON-like, raw tokens in their YAML spelling, scalars ASCII-escaped)."""
     if isinstance(value, Raw):
-        return value.text(as_yaml=True)
-    if isinstance(value, Dup):
-        return "{" + ", ".join(f"{json.dumps(k)}: {_flow_yaml(v)}" for k, v in value.items) + "}"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {_flow_yaml(v)}" for k, v in value.items()) + "}"
+        return value.text(as_yaml)
+    pairs = value.items if isinstance(value, Dup) else value.items() if isinstance(value, dict) else None
+    if pairs is not None:
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {_flow(v, as_yaml)}" for k, v in pairs) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(_flow_yaml(v) for v in value) + "]"
-    return json.dumps(value)  # a JSON scalar is a YAML scalar (\u escapes included)
+        return "[" + ", ".join(_flow(v, as_yaml) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=as_yaml)  # a JSON scalar is a YAML scalar (\u escapes included)
 
 
 def _has_tokens(value: object, depth: int = 0) -> bool:
@@ -233,7 +225,7 @@ def nested(value: object, depth: int) -> object:
         for _ in range(depth):
             value = [value]
         return value
-    return Raw("[" * depth + dump_json(value) + "]" * depth, "[" * depth + _flow_yaml(value) + "]" * depth)
+    return Raw("[" * depth + dump_json(value) + "]" * depth, "[" * depth + _flow(value, as_yaml=True) + "]" * depth)
 
 
 # -- structural mutation ---------------------------------------------------------------------------
