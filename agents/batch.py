@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from agents.report import RunReport, Status
-from components_db.documents import DocumentError, parse_json, read_lines
+from components_db.documents import DocumentError, json_record, read_lines
 
 MAX_BATCH = 10_000
 MAX_BATCH_BYTES = 20_000_000
@@ -85,11 +85,9 @@ def read_batch(path: Path) -> list[BatchRequest]:
 
 def _json_line(path: Path, number: int, line: str) -> BatchRequest:
     try:
-        data = parse_json(line)
+        data = json_record(path, number, line, "prompt", ' (and an "id")')
     except DocumentError as exc:
-        raise BatchError(f"{path}:{number}: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("prompt"), str):
-        raise BatchError(f'{path}:{number}: expected an object with a "prompt" string (and an "id")')
+        raise BatchError(str(exc)) from None
     request_id = data.get("id", f"r{number:03d}")
     if not isinstance(request_id, str) or not _ID.match(request_id) or request_id in {".", ".."}:
         raise BatchError(

@@ -57,6 +57,18 @@ def read_lines(path: Path, max_bytes: int, what: str = "file") -> list[tuple[int
     return [(number, line.strip()) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
 
 
+def json_record(path: Path, number: int, line: str, needs: str, hint: str = "") -> dict[str, object]:
+    """Line ``number`` of a JSONL file: a JSON object with a string field ``needs``; a refusal names the
+    file and line (``hint`` says what else the object may hold)."""
+    try:
+        record = parse_json(line)
+    except DocumentError as exc:
+        raise DocumentError(f"{path}:{number}: {exc}") from None
+    if not isinstance(record, dict) or not isinstance(record.get(needs), str):
+        raise DocumentError(f'{path}:{number}: expected an object with a "{needs}" string{hint}')
+    return record
+
+
 def parse_json(text: str | bytes) -> object:
     """JSON with unique keys, finite numbers, short integers and at most ``MAX_DEPTH`` levels."""
     if isinstance(text, bytes):

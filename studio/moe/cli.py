@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from components_db.documents import DocumentError, parse_json, read_lines
+from components_db.documents import DocumentError, json_record, read_lines
 from components_db.text import printable
 from studio.moe.profile import STAGES, ProfileError, SteeringProfile
 
@@ -288,12 +288,9 @@ def read_prompts(path: Path, name: str) -> list[str]:
 
 def _jsonl_text(path: Path, number: int, line: str) -> str:
     try:
-        record = parse_json(line)
+        return json_record(path, number, line, "text")["text"]
     except DocumentError as exc:
-        raise InputError(f"{path}:{number}: {exc}") from None
-    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-        raise InputError(f'{path}:{number}: expected an object with a "text" string')
-    return record["text"]
+        raise InputError(str(exc)) from None
 
 
 def summarize(trace: RoutingTrace, info: MoEInfo) -> list[LayerSummary]:
