@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from serving import free_port, wait_until_served
 from stress_writes import child_env, fresh_home
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,12 +62,6 @@ class SessionReport:
     note: str = ""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_studio(template: Path, root: Path) -> tuple[subprocess.Popen, str, float]:
     """``circuit-studio studio`` on a free port of loopback; (process, url, seconds to the first 200)."""
     base = root / "studio"
@@ -83,15 +76,10 @@ def start_studio(template: Path, root: Path) -> tuple[subprocess.Popen, str, flo
         [str(script), "studio", "--port", str(port)], cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}/"
-    while time.perf_counter() - started < 300:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the studio exited with {proc.returncode}; see {base / 'studio.log'}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return proc, url, time.perf_counter() - started
-        except OSError:
-            time.sleep(0.2)
+    if wait_until_served(proc, url, timeout_s=300, poll_s=0.2):
+        return proc, url, time.perf_counter() - started
+    if proc.poll() is not None:
+        raise RuntimeError(f"the studio exited with {proc.returncode}; see {base / 'studio.log'}")
     stop_studio(proc)
     raise RuntimeError("the studio did not serve within 300 s")
 

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))
 
 from retrieval import markdown  # noqa: E402
+from serving import free_port, wait_until_served  # noqa: E402
 
 from studio.models import BUNDLED_DIR  # noqa: E402
 
@@ -43,12 +42,6 @@ NEW_COMPARISON = """n => {
   const marker = document.querySelector('#compare-status .compare-done');
   return marker !== null && Number(marker.dataset.compare) > n;
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_gb(pid: int) -> tuple[float, float]:
@@ -68,15 +61,9 @@ def start_studio(model: str | None, home: Path) -> tuple[subprocess.Popen, str, 
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"app.py exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return proc, url, time.perf_counter() - started
-        except OSError:
-            time.sleep(0.05)
+    if not wait_until_served(proc, url):
+        raise SystemExit(f"app.py exited with {proc.returncode}")
+    return proc, url, time.perf_counter() - started
 
 
 def tiny_model(folder: Path) -> str:
