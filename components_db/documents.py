@@ -51,6 +51,15 @@ def read_text(path: Path, max_bytes: int, what: str = "file") -> str:
         raise DocumentError(f"{path}: not UTF-8 text, so not a {what}") from None
 
 
+def read_json(path: Path, max_bytes: int, what: str = "file") -> object:
+    """A JSON file by the rules of ``read_text`` and ``parse_json``; every refusal names the file."""
+    text = read_text(path, max_bytes, what)
+    try:
+        return parse_json(text)
+    except DocumentError as exc:
+        raise DocumentError(f"{path}: {exc}") from None
+
+
 def read_lines(path: Path, max_bytes: int, what: str = "file") -> list[tuple[int, str]]:
     """The non-blank lines of a text file (a JSONL or one-request-per-line file), with their numbers."""
     text = read_text(path, max_bytes, what)

@@ -17,9 +17,8 @@ import torch
 from pydantic import BaseModel, PositiveInt, ValidationError
 
 from agents.orchestrator import PipelineSettings
-from components_db.documents import DocumentError
+from components_db.documents import DocumentError, read_json
 from studio.moe.engine import MoEEngine
-from studio.moe.loader import read_json
 
 BUNDLED_DIR = Path(__file__).parent / "model" / "weights"
 SETTINGS_FILE = "circuit_studio.json"

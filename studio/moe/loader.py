@@ -12,7 +12,7 @@ import torch
 from safetensors import SafetensorError
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from components_db.documents import DocumentError, parse_json, read_text
+from components_db.documents import DocumentError, read_json
 from studio.moe.experts_forward import DECODE
 from studio.moe.specs import SPECS, UnsupportedModel
 
@@ -33,15 +33,6 @@ def load_model(source: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizer
     except SafetensorError as exc:
         raise UnsupportedModel(f"{source}: the weights cannot be read ({exc})") from None
     return model.eval(), _tokenizer(source)
-
-
-def read_json(path: Path, max_bytes: int, what: str) -> object:
-    """A JSON file read by ``components_db.documents``' rules; every ``DocumentError`` names the file."""
-    text = read_text(path, max_bytes, what)
-    try:
-        return parse_json(text)
-    except DocumentError as exc:
-        raise DocumentError(f"{path}: {exc}") from None
 
 
 def _local_model_type(folder: Path) -> str:
