@@ -14,10 +14,10 @@ Limits. A design is refused, before any part of it is validated, when it is larg
 
 Real designs are far inside them: the pipeline writes at most 40 parts on 24 nets of 10 pins, the
 examples have 3-10 parts and at most 25 pin references, and the 30-part benchmark design
-(``benchmarks/sample_designs.py``) has 22 nets and 74 pin references in 2.4 kB. A 200-part design of
-that kind (one ground net of 183 pins, 419 pin references, 15 kB) checks in about 1 s and exports in
-3 s; past the limits the layout and the exports grow faster than linearly (issue 13's 400-part design
-with 1000 nets of 200 pins took 42-90 s, 1.6 GB and 186 MB of files to export).
+(``benchmarks/sample_designs.py``) has 22 nets and 74 pin references in 2.4 kB. What a design at the
+limits costs to check and export, and what the refusal of a larger one saves, is measured by
+``benchmarks/design_limits.py`` (figures in the README's "Limits"): past the limits the layout and
+the exports grow faster than linearly.
 """
 
 from __future__ import annotations
