@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agents.report import RunReport, Status
+from agents.run_report import RunReport, Status
 from components_db.documents import DocumentError, json_record, read_lines
 
 MAX_BATCH = 10_000

@@ -26,11 +26,11 @@ from scipy.stats import binomtest, fisher_exact
 
 from agents.batch import BatchRequest
 from agents.orchestrator import Pipeline
-from agents.report import RunReport
+from agents.run_report import RunReport
 from studio.behaviours import BEHAVIOURS, measure
+from studio.circuit.resolve import resolve
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
 from studio.moe.toggles import summary
-from studio.resolve import resolve
 
 CONFIDENCE = 0.95
 SIGNIFICANCE = 0.05

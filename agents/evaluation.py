@@ -32,23 +32,23 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agents.checks import CheckReport, check_design
 from agents.identify import MAX_UNKNOWN
 from agents.parts_list import MAX_QUANTITY, PartRequest, PartsList
 from agents.pinouts import OutOfKnowledge, lookup_pinouts, names_match
 from agents.reference import ReferenceDesignError, design_from_parts
 from agents.reference.levels import SHIFTER
 from agents.reference.loads import is_resistive_sensor
-from agents.report import RunReport, Status
 from agents.request import RequestError, clean_request
+from agents.run_report import RunReport, Status
 from components_db import KnowledgeBase, Part
 from components_db.documents import DocumentError, parse_json, read_lines
 from components_db.retrieval import compact
 from components_db.schema import SUPPORT_SYMBOLS, Category
-from studio.check import CheckReport, check_design
-from studio.design import Design
+from studio.circuit.design import Design
+from studio.circuit.resolve import PartLookup, resolve
 from studio.intent import RequestReader, RequestReading
 from studio.intent.check import NOT_UNDERSTOOD
-from studio.resolve import PartLookup, resolve
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "prompts"
 MAX_BENCHMARK_BYTES = 20_000_000  # the shipped splits are ~100 kB each
@@ -453,7 +453,7 @@ class ReferenceBaseline:
                     status, error = "stopped", str(exc)
         if design is not None:
             with _timed(stages, "check"):
-                check = check_design(design, self.kb, run_spice=self.run_spice, reading=reading)
+                check = check_design(resolve(design, self.kb), run_spice=self.run_spice, reading=reading)
         return Outcome(
             status=status,
             error=error,

@@ -26,15 +26,15 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict
 
 from components_db.schema import PIN_NAME_PATTERN, Part
-from studio.design import REF_PATTERN
-from studio.values import UNITS, parse_value
+from studio.circuit.design import REF_PATTERN
+from studio.circuit.values import UNITS, parse_value
 
 NET_NAME_CHARS = "A-Za-z0-9_+.-"
 MAX_NET_NAME_LENGTH = 24
-# plain "220", "4.7k", "100nF", "16MHz" or infix "4k7": the ASCII subset of studio.values' notation
+# plain "220", "4.7k", "100nF", "16MHz" or infix "4k7": the ASCII subset of studio.circuit.values' notation
 _PLAIN_NUMBER = r"(0|[1-9][0-9]{0,3})(\.[0-9]{1,3})?[pnumkMG]?"
 _INFIX_NUMBER = r"[1-9][0-9]{0,2}[pnumkMG][0-9]{1,2}"
-_INFIX_UNITS = ("F", "H")  # the units studio.values accepts after an infix number
+_INFIX_UNITS = ("F", "H")  # the units studio.circuit.values accepts after an infix number
 _MAX_VALUE_LENGTH = 8 + 2  # "9999.999G" minus one + the longest unit we admit ("Hz")
 
 

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.checks import check_and_draw, check_design
 from agents.constrained import FinishReason, Grammar
 from agents.identify import (
     IdentifyInput,
@@ -40,7 +41,8 @@ from agents.reason import plan_from_text, reason_input, reason_prompt
 from agents.reference.builder import ReferenceDesignError
 from agents.reference.designer import design_from_parts
 from agents.reference.explain import plan_text
-from agents.report import (
+from agents.request import RequestError, clean_request
+from agents.run_report import (
     RoutingSummary,
     RunReport,
     StageName,
@@ -50,18 +52,15 @@ from agents.report import (
     summarise,
     token_routing,
 )
-from agents.request import RequestError, clean_request
 from agents.synthesize import GrammarBounds, SynthesizeInput, design_from_text, grammar_for, synthesize_prompt
 from components_db import KnowledgeBase
-from studio.check import check_design
-from studio.design import DesignError
+from studio.circuit.design import DesignError
+from studio.circuit.resolve import ResolvedDesign, resolve
 from studio.intent import RequestReader, RequestReading
 from studio.intent.check import NOT_UNDERSTOOD
-from studio.layout import layout_design
 from studio.moe.engine import MoEEngine
 from studio.moe.profile import SteeringProfile
-from studio.resolve import ResolvedDesign, resolve
-from studio.svg import render_svg
+from studio.schematic.svg import draw_schematic
 
 EventKind = Literal["stage_started", "token", "stage_done", "notice"]
 
@@ -216,10 +215,14 @@ class Pipeline:
             return Suggestion(error=str(exc)), None
         except Exception as exc:  # a gap of the designer on this combination of parts
             return Suggestion(error=f"the reference designer could not wire these parts ({exc!r})"), None
-        check = check_design(reference.design, self.kb, run_spice=self.settings.run_spice, reading=reading)
+        check, svg = check_and_draw(
+            resolve(reference.design, self.kb),
+            run_spice=self.settings.run_spice,
+            reading=reading,
+            seed=self.settings.layout_seed,
+            title=title,
+        )
         plan = plan_text(reference.design, reference.added, reference.notes, self.kb)
-        resolved = resolve(reference.design, self.kb)
-        svg = render_svg(resolved, layout_design(resolved, seed=self.settings.layout_seed), title=title)
         return Suggestion(design=reference.design, plan=plan, check=check, added=reference.added), svg
 
 
@@ -321,7 +324,8 @@ class _Run:
         # check
         self.emit("stage_started", "check")
         start = time.perf_counter()
-        report.check = check_design(design, self.p.kb, run_spice=s.run_spice, reading=report.reading)
+        resolved = resolve(design, self.p.kb)
+        report.check = check_design(resolved, run_spice=s.run_spice, reading=report.reading)
         summary = {"passed": report.check.passed, "violations": len(report.check.erc.violations)}
         if report.check.intent is not None:
             summary |= {"intent_met": report.check.intent.met, "intent_score": report.check.intent.score}
@@ -330,9 +334,8 @@ class _Run:
         # render
         self.emit("stage_started", "render")
         start = time.perf_counter()
-        resolved = resolve(design, self.p.kb)
         result.resolved = resolved
-        result.svg = render_svg(resolved, layout_design(resolved, seed=s.layout_seed), title=self.title)
+        result.svg = draw_schematic(resolved, seed=s.layout_seed, title=self.title)
         self._record("render", {"seed": s.layout_seed}, {"svg_bytes": len(result.svg)}, start, None)
         self.emit("stage_done", None, "done")
 

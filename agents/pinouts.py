@@ -17,7 +17,7 @@ from agents.parts_list import PartsList
 from agents.reference.builder import PREFIXES
 from components_db.retrieval import compact
 from components_db.schema import ElectricalType, Part, Pin
-from studio.resolve import PartLookup, SuggestingLookup
+from studio.circuit.resolve import PartLookup, SuggestingLookup
 
 MAX_PARTS = 40  # parts in one design, quantities counted
 PromptStyle = Literal["compact", "full"]

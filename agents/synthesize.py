@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from agents.grammar import DesignGrammar, design_grammar
 from agents.pinouts import PinoutsOutput
 from agents.prompting import render
-from studio.design import Design
+from studio.circuit.design import Design
 
 
 class SynthesizeInput(BaseModel):

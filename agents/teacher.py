@@ -24,8 +24,8 @@ from agents.reference.designer import ReferenceResult, design_from_parts
 from agents.reference.explain import plan_text
 from agents.synthesize import GrammarBounds, SynthesizeInput, grammar_for, synthesize_prompt
 from components_db.schema import Category
-from studio.design import Design, DesignPart, Net
-from studio.resolve import PartLookup
+from studio.circuit.design import Design, DesignPart, Net
+from studio.circuit.resolve import PartLookup
 
 CATEGORY_ROLES = {
     Category.MCU_BOARD: "controller",

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import torch
 from transformers import PreTrainedModel
 
-from studio.models import open_engine
+from agents.model_opening import open_engine
 from studio.moe.engine import MoEEngine
 from studio.moe.experts_forward import DECODE
 from studio.moe.fast_decode import decode_step

@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sample_designs import esp32_project
 
-from studio.design import MAX_NETS, MAX_PINS_PER_NET, MAX_TOTAL_PINS
+from studio.circuit.design import MAX_NETS, MAX_PINS_PER_NET, MAX_TOTAL_PINS
 from tests.designs import resistor_mesh
 
-CLI = [sys.executable, "-m", "studio.cli"]
+CLI = [sys.executable, "-m", "ui.cli.main"]
 
 
 def designs() -> dict[str, str]:

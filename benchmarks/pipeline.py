@@ -27,11 +27,11 @@ import torch
 from retrieval import markdown
 
 from agents.evaluation import load_benchmark, percentile
+from agents.model_opening import open_engine
 from agents.orchestrator import Pipeline, StageCache
 from agents.prompting import template
-from agents.report import RunReport
+from agents.run_report import RunReport
 from components_db import KnowledgeBase
-from studio.models import open_engine
 from studio.moe.engine import MoEEngine
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
 from studio.moe.specs import MoEInfo

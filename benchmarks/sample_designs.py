@@ -4,7 +4,7 @@ design looks like something a person would build, not random wiring."""
 
 from __future__ import annotations
 
-from studio.design import Design
+from studio.circuit.design import Design
 
 
 def esp32_project(n_parts: int) -> Design:

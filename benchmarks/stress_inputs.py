@@ -21,11 +21,13 @@ from pathlib import Path
 
 import yaml
 
+from studio.circuit.examples import EXAMPLES_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "studio" / "examples"
+EXAMPLES = EXAMPLES_DIR
 DATA = ROOT / "components_db" / "data"
 DEV_PROMPTS = ROOT / "benchmarks" / "prompts" / "dev.jsonl"
-BUNDLED = ROOT / "studio" / "model" / "weights"
+BUNDLED = ROOT / "agents" / "bundled_model" / "weights"
 MARKER_WORD = "stress-marker"  # every marker path holds it, so a netlist line carrying a payload shows it
 
 # families of inputs and their share of ``--inputs``

@@ -1,7 +1,7 @@
 """Running one stress case in-process and judging what came back.
 
 A case's files are written into a fresh folder, which is also the working directory while its CLI
-calls run (``studio.cli.main(argv)``, stdout and stderr captured through UTF-8 streams as a terminal
+calls run (``ui.cli.main.main(argv)``, stdout and stderr captured through UTF-8 streams as a terminal
 or pipe would encode them). Each call ends as one of
 
 - ``accepted``: exit 0, or 1 (a check or design that runs and fails), no traceback printed;
@@ -125,8 +125,8 @@ def _alarm(signum, frame) -> None:
 
 
 def call_main(argv: list[str], timeout_s: float) -> tuple[CallResult, str, str]:
-    """``studio.cli.main(argv)`` with captured output; (result, stdout, stderr)."""
-    from studio.cli import main
+    """``ui.cli.main.main(argv)`` with captured output; (result, stdout, stderr)."""
+    from ui.cli.main import main
 
     out_bytes, err_bytes = io.BytesIO(), io.BytesIO()
     out = io.TextIOWrapper(out_bytes, encoding="utf-8", errors="strict", write_through=True)
@@ -358,7 +358,6 @@ def warm_up() -> None:
     limit cuts an import short (a half-imported module fails every later case in the process)."""
     import agents.constrained
     import agents.orchestrator  # noqa: F401
-    import studio.cli
     import studio.moe.engine  # noqa: F401
     from components_db import KnowledgeBase
 

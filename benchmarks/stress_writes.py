@@ -1,7 +1,7 @@
 """The stress benchmark's process-level checks, each in subprocesses on its own temporary studio home:
 
 - ``kill_rounds``: a process adds many part files one after another (``parts add``, in-process calls
-  of ``studio.cli.main``, each success printed and flushed) and is killed with SIGKILL at a random
+  of ``ui.cli.main.main``, each success printed and flushed) and is killed with SIGKILL at a random
   moment; afterwards every part it reported added must be in the database, which must open and pass
   SQLite's integrity check.
 - ``concurrent_adds``: two processes, warmed up and waiting on a go-file, add the same id (or two ids
@@ -25,12 +25,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studio.circuit.examples import EXAMPLES_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
 ADD_DRIVER = """
 import sys
 from components_db import KnowledgeBase
 from components_db.embeddings import encode
-from studio.cli import main
+from ui.cli.main import main
 KnowledgeBase.open()
 encode(["warm up"])
 print("ready", flush=True)
@@ -42,7 +44,7 @@ RACE_DRIVER = """
 import os, sys, time
 from components_db import KnowledgeBase
 from components_db.embeddings import encode
-from studio.cli import main
+from ui.cli.main import main
 KnowledgeBase.open()
 encode(["warm up"])
 print("ready", flush=True)
@@ -216,7 +218,7 @@ def working_folder(template: Path, root: Path, design: Path, hostile: str) -> tu
         (folder / "spice" / "worker.py").write_text(code.replace("package", "worker"), encoding="utf-8")
     shutil.copy2(design, folder / "design.json")
     script = Path(sys.executable).parent / "circuit-studio"
-    command = [str(script)] if script.exists() else [sys.executable, "-P", "-m", "studio.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-P", "-m", "ui.cli.main"]
     env = child_env(home, base / "tmp", {"HOME": str(fake_home)})
     done = subprocess.run(
         [*command, "check", "design.json"], cwd=folder, env=env, capture_output=True, text=True, timeout=300
@@ -241,7 +243,7 @@ def run_writes(seed: int, template: Path, root: Path, rounds: int, files: int, r
         if finding:
             report.race_both.append(finding)
         say(f"concurrent add trial {trial + 1}/{races}: {'both accepted' if finding else 'one refused'}")
-    design = ROOT / "studio" / "examples" / "uno-led-button.json"
+    design = EXAMPLES_DIR / "uno-led-button.json"
     notes = []
     for hostile in ("spiceinit", "package"):
         found, note = working_folder(template, root, design, hostile)

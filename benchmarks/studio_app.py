@@ -9,7 +9,7 @@ in a subprocess and driven in headless Chromium.
 
     .venv/bin/python benchmarks/studio_app.py [--model ID|PATH] [--request TEXT] [--toggles 3] [--section reason]
 
-With no bundled model (studio/model/weights) and no ``--model``, a tiny random MoE is built and used,
+With no bundled model (agents/bundled_model/weights) and no ``--model``, a tiny random MoE is built and used,
 and the table says so: its numbers show the studio's own overhead, not the bundled model's speed.
 """
 
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from retrieval import markdown  # noqa: E402
 from serving import free_port, wait_until_served  # noqa: E402
 
-from studio.models import BUNDLED_DIR  # noqa: E402
+from agents.model_opening import BUNDLED_DIR  # noqa: E402
 
 TARGET_START_S = 20.0
 TARGET_RSS_GB = 3.0

@@ -20,10 +20,10 @@ from sample_designs import esp32_project
 
 from components_db.catalog import load_catalog
 from spice.simulate import simulate
+from studio.circuit.resolve import resolve
 from studio.erc import run_erc
-from studio.layout import layout_design
-from studio.resolve import resolve
-from studio.svg import render_svg
+from studio.schematic.placement import layout_design
+from studio.schematic.svg import render_svg
 
 TARGETS_MS = {("ERC", 30): 20.0, ("SPICE", 30): 100.0, ("layout+SVG", 30): 300.0}
 

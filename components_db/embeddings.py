@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from components_db.home import default_home
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -135,8 +137,6 @@ def weights_digest() -> str:
 def onnx_path(home: Path | None = None) -> Path:
     """Where the exported model lives: ``<home>/models/<model>-<weights hash>-<exporter>-opset<N>-r<R>.onnx``."""
     if home is None:
-        from components_db.kb import default_home  # here: kb imports this module
-
         home = default_home()
     name = f"{MODEL_NAME}-{weights_digest()[:16]}-{EXPORTER}-opset{OPSET}-r{EXPORT_REVISION}.onnx"
     return home / "models" / name
@@ -375,12 +375,3 @@ class _TorchBackend:
                 pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
                 chunks.append(torch.nn.functional.normalize(pooled, dim=-1))
         return np.ascontiguousarray(torch.cat(chunks).numpy(), dtype=np.float32)
-
-
-def to_blob(vector: np.ndarray) -> bytes:
-    """One embedding as it is stored in SQLite: DIM little-endian float32."""
-    return np.asarray(vector, dtype="<f4").reshape(DIM).tobytes()
-
-
-def from_blob(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype="<f4").astype(np.float32)

@@ -17,7 +17,6 @@ that no longer validates (it is left out, and can still be removed or replaced).
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -27,11 +26,11 @@ import numpy as np
 
 from components_db.catalog import DATA_DIR, CatalogError, check_unique, load_catalog
 from components_db.embeddings import DIM, MODEL_NAME, Encoder, encode
+from components_db.home import default_home
 from components_db.retrieval import SearchHit, SearchIndex, compact, retrieval_text
 from components_db.schema import Part
 from components_db.store import Contents, PartStore, StoredPart, content_hash
 
-HOME_ENV = "CIRCUIT_STUDIO_HOME"
 BUILTIN_FILE = "kb.sqlite"
 USER_FILE = "user_parts.sqlite"
 CATALOG_DIGEST = "catalog_digest"
@@ -41,12 +40,6 @@ Source = Literal["builtin", "user"]
 
 class KnowledgeBaseError(ValueError):
     """A refused change: the message names the part and what clashes."""
-
-
-def default_home() -> Path:
-    """``$CIRCUIT_STUDIO_HOME``, else ``~/.local/share/moe-circuit-studio``."""
-    configured = os.environ.get(HOME_ENV)
-    return Path(configured) if configured else Path.home() / ".local" / "share" / "moe-circuit-studio"
 
 
 def catalog_digest(data_dir: Path = DATA_DIR) -> str:

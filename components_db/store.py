@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from components_db.embeddings import from_blob, to_blob
+from components_db.embeddings import DIM
 from components_db.schema import Part
 
 SCHEMA_VERSION = "1"
@@ -173,3 +173,12 @@ class PartStore:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    """One embedding as it is stored in SQLite: DIM little-endian float32."""
+    return np.asarray(vector, dtype="<f4").reshape(DIM).tobytes()
+
+
+def from_blob(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<f4").astype(np.float32)

@@ -1,7 +1,7 @@
 """Component values in engineering notation ("220", "4k7", "10 kΩ", "100nF", "4.7uF", "1M"): the grammar.
 
 It lives in the knowledge base's package because a part's ``default_value`` is validated with it
-(``components_db`` imports nothing from ``studio``); ``studio.values`` adds formatting on top.
+(``components_db`` imports nothing from ``studio``); ``studio.circuit.values`` adds formatting on top.
 
 A value is a short, strict token: it can never carry a newline, a SPICE card or a shell word, so
 validating it here is the first line of defence for every netlist built from a design.

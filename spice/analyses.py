@@ -20,9 +20,9 @@ from spice.builder import TwoTerminal
 from spice.checks import Vectors, voltage
 from spice.names import GROUND, spice_number
 from spice.netlist import SpiceNetlist
-from spice.report import Analysis, Plot, Series, SummaryRow
-from studio.resolve import ResolvedDesign
-from studio.values import format_value
+from spice.results import Analysis, Plot, Series, SummaryRow
+from studio.circuit.resolve import ResolvedDesign
+from studio.circuit.values import format_value
 
 MAX_PER_KIND = 3
 AC_POINTS_PER_DECADE = 50

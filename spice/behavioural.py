@@ -13,7 +13,7 @@ from components_db.schema import ElectricalType, Part, Pin, PinRole
 from spice.builder import Builder, RegulatorProbe
 from spice.devices import pin_with
 from spice.names import GROUND, spice_number
-from studio.design import DesignPart
+from studio.circuit.design import DesignPart
 
 SUPPLY_PIN_OHM = 0.05  # output resistance of a board's regulated 3V3 / 5V pin
 REGULATOR_OUT_OHM = 0.01

@@ -17,8 +17,8 @@ from pydantic import BaseModel, Field
 
 from components_db.schema import ElectricalType, Part, Pin, PinRole
 from spice.names import GROUND, NameRegistry, comment_text, spice_number
-from studio.rails import NetKind, classify_nets
-from studio.resolve import ResolvedDesign
+from studio.circuit.rails import NetKind
+from studio.circuit.resolve import ResolvedDesign
 
 FLOATING_OHM = 1e9  # ties a node without any DC path to ground, so the operating point exists
 TIE_OHM = 1e-3  # joins pins a part connects internally (several GND pins on different nets)
@@ -99,7 +99,7 @@ class Builder:
         self.node_of_net: dict[str, str] = {}
         self._pin_node: dict[tuple[str, str], str] = {}
         self._connected: set[tuple[str, str]] = {(bp.ref, bp.pin.number) for net in resolved.nets for bp in net.pins}
-        roles = classify_nets(resolved)
+        roles = resolved.net_roles
         for net in resolved.nets:
             node = GROUND if roles[net.name].kind is NetKind.GROUND else self.names.node(net.name)
             self.node_of_net[net.name] = node

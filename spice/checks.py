@@ -8,7 +8,7 @@ import numpy as np
 
 from spice.names import GROUND
 from spice.netlist import SpiceNetlist
-from spice.report import Finding, OperatingPoint
+from spice.results import Finding, OperatingPoint
 
 Vectors = dict[str, np.ndarray]
 SUPPLY_TOLERANCE = 0.01  # a rail 1 % outside a range is within the parts' and the model's accuracy

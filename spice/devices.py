@@ -7,8 +7,8 @@ import math
 from components_db.schema import LED_SERIES_OHM, ElectricalType, Part, Pin, PinRole
 from spice.builder import Builder
 from spice.names import sanitise, spice_number
-from studio.design import DesignPart
-from studio.values import parse_value
+from studio.circuit.design import DesignPart
+from studio.circuit.values import parse_value
 
 THERMAL_VOLTAGE = 0.025865  # kT/q at ngspice's default 27 C
 LED_EMISSION = 2.0  # typical ideality of a visible LED

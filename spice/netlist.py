@@ -17,8 +17,8 @@ from components_db.schema import Part, SpiceKind
 from spice import behavioural, devices
 from spice.builder import Builder, Probes, TwoTerminal
 from spice.names import comment_text
-from studio.design import DesignPart
-from studio.resolve import ResolvedDesign
+from studio.circuit.design import DesignPart
+from studio.circuit.resolve import ResolvedDesign
 
 Emitter = Callable[[Builder, str, Part, DesignPart], None]
 

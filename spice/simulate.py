@@ -11,8 +11,8 @@ from spice import engine
 from spice.analyses import run_analyses
 from spice.checks import check_limits, implausible, operating_point
 from spice.netlist import build_netlist
-from spice.report import SpiceReport
-from studio.resolve import ResolvedDesign
+from spice.results import SpiceReport
+from studio.circuit.resolve import ResolvedDesign
 
 
 def simulate(resolved: ResolvedDesign, *, analyses: bool = True) -> SpiceReport:

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from components_db.schema import Category, ElectricalType, PinRole
-from studio.erc.context import RESISTORS, ErcContext, Node, is_board, is_led, supply_pins
-from studio.erc.report import ErcReport
+from studio.circuit.resolve import ResolvedDesign
+from studio.erc.findings import ErcReport
+from studio.erc.nodes import RESISTORS, ErcContext, Node, is_board, is_led, supply_pins
 from studio.erc.rules.buses import I2C, i2c_line, pulled_up
 from studio.erc.rules.loads import flyback_protected
-from studio.resolve import ResolvedDesign
 
 REGULATING_KINDS = frozenset({"regulator", "switching_regulator"})
 SOURCE_KINDS = frozenset({"source"})

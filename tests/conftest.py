@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 from components_db.embeddings import encode
-from components_db.kb import HOME_ENV, KnowledgeBase
+from components_db.home import HOME_ENV
+from components_db.kb import KnowledgeBase
+
+# fixtures every package may use: the knowledge base (kb, home, counting) and tiny MoE models (arch, tiny_model)
+pytest_plugins = ["tests.kb_fixtures", "tests.tiny_models"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from studio.design import Design
+from studio.circuit.design import Design
 
 # a relay coil switched by an NPN from an Uno pin (no flyback diode)
 COIL = {"U1": "arduino-uno", "K1": "relay-5v", "Q1": "npn-2n2222", "R1": "resistor=1k"}

@@ -10,10 +10,10 @@ import gradio as gr
 
 from studio.moe.attribution import MAX_PROMPT_CHARS, MAX_PROMPTS, METHODS, attribute, suggest_profile
 from ui.common import error_html, session_of
-from ui.context import StudioContext
 from ui.html import markdown_html, message
 from ui.prompt_sets import example_sets, parse_prompts
 from ui.session import StudioError, StudioSession
+from ui.studio_context import StudioContext
 
 RANK_HEADERS = ["rank", "MoE layer", "decoder layer", "expert", "score", "p_A", "p_B"]
 SHOWN_ROWS = 30

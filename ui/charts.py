@@ -8,8 +8,8 @@ import math
 
 from matplotlib.figure import Figure
 
-from agents.report import RoutingSummary
-from spice.report import Analysis
+from agents.run_report import RoutingSummary
+from spice.results import Analysis
 
 MAX_LAYER_PANELS = 12
 

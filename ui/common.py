@@ -9,14 +9,14 @@ from agents.orchestrator import PipelineStopped
 from agents.request import RequestError
 from components_db.catalog import CatalogError
 from components_db.kb import KnowledgeBaseError
-from studio.design import DesignError
+from studio.circuit.design import DesignError
 from studio.exports import ExportError
 from studio.moe.attribution import AttributionError
 from studio.moe.profile import ProfileError
 from studio.moe.toggles import ToggleError
-from ui.context import StudioContext
 from ui.html import message
 from ui.session import StudioError, StudioSession
+from ui.studio_context import StudioContext
 
 log = logging.getLogger("studio.ui")
 

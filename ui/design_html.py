@@ -3,10 +3,10 @@ severity, SPICE results and the reference designer's suggestion."""
 
 from __future__ import annotations
 
-from agents.report import STAGE_ORDER, RunReport, StageName, Suggestion
-from spice.report import SpiceReport
-from studio.check import CheckReport
-from studio.erc.report import Violation
+from agents.checks import CheckReport
+from agents.run_report import STAGE_ORDER, RunReport, StageName, Suggestion
+from spice.results import SpiceReport
+from studio.erc.findings import Violation
 from studio.intent import IntentReport
 from ui.html import details, esc, message, pre, progress_bar, table
 from ui.live import STAGE_TITLES, LiveRun

@@ -10,15 +10,15 @@ import gradio as gr
 
 from agents.orchestrator import PipelineRun
 from agents.request import RequestError, clean_request
-from studio.design import Design
-from studio.examples import example_names, load_example
+from studio.circuit.design import Design
+from studio.circuit.examples import example_names, load_example
 from ui.charts import spice_plots
 from ui.common import error_html, session_of
-from ui.context import StudioContext
 from ui.design_html import erc_table, run_progress, spice_html, stage_cards, suggestion_html, verdict
 from ui.html import message, svg_box
 from ui.live import LiveRun
 from ui.session import StudioSession
+from ui.studio_context import StudioContext
 
 EXAMPLE_REQUESTS = [
     "ESP32 reads a DHT22 and switches a 12 V fan",

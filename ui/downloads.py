@@ -10,7 +10,8 @@ import time
 import uuid
 from pathlib import Path
 
-from agents.report import RunReport
+from agents.run_report import RunReport
+from spice.exports import EXPORTS
 from studio.exports import write_exports
 from studio.moe.profile import SteeringProfile
 from ui.session import ShownDesign, StudioError
@@ -45,7 +46,7 @@ def write_downloads(
         files.append(folder / "report.json")
         files[-1].write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
     if shown is not None:
-        written = write_exports(shown.resolved, folder)
+        written = write_exports(shown.resolved, folder, exports=EXPORTS)
         files = list(written.values()) + files
         files.append(folder / "design.json")
         data = shown.design.model_dump(mode="json", exclude_none=True)

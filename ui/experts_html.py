@@ -7,8 +7,8 @@ events (``GRID_JS``, ``HEATMAP_JS``); everything else is static, escaped HTML.
 
 from __future__ import annotations
 
-from agents.report import TokenRouting
-from studio.compare import ErcDiff, ExpertShift, TextPiece
+from agents.compare import ErcDiff, ExpertShift, TextPiece
+from agents.run_report import TokenRouting
 from studio.moe.toggles import ExpertState
 from ui.design_html import erc_rows
 from ui.html import esc, table

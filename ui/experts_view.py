@@ -10,19 +10,19 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from agents.compare import RunComparison
 from agents.orchestrator import PipelineRun
-from agents.report import RoutingSummary, StageName
-from studio.compare import RunComparison
+from agents.run_report import RoutingSummary, StageName
 from studio.moe import toggles
 from studio.moe.profile import Mode, Stage
 from studio.moe.toggles import ToggleError
 from ui.charts import usage_bars
 from ui.common import error_html, session_of
-from ui.context import StudioContext
 from ui.design_html import verdict
 from ui.experts_html import GRID_JS, HEATMAP_JS, erc_diff, expert_grid, heatmap, routing_diff, text_diff, token_detail
 from ui.html import esc, message, svg_box
 from ui.session import StudioSession
+from ui.studio_context import StudioContext
 
 SECTION_CHOICES = [
     ("all stages (*)", "*"),

@@ -8,14 +8,16 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from agents.report import RunReport
-from studio.design import Design
+from agents.run_report import RunReport
+from spice.exports import EXPORTS
+from studio.circuit.design import Design
+from studio.exports import export_omissions
 from studio.moe.profile import SteeringProfile
 from ui.common import error_html, session_of
-from ui.context import StudioContext
 from ui.downloads import export_folder, read_upload, write_downloads
 from ui.html import message
 from ui.session import ShownDesign, StudioError, StudioSession
+from ui.studio_context import StudioContext
 
 SOURCES = [
     ("the design shown in the Design tab", "shown"),
@@ -54,7 +56,9 @@ def build(context: StudioContext, state: gr.State, design_outputs: list) -> Expo
             return session, error_html(exc), None
         names = ", ".join(p.name for p in paths)
         note = "" if shown is not None else " (the last run made no design, so there are no design files)"
-        return session, message("ok", f"{len(paths)} files ready: {names}{note}"), [str(p) for p in paths]
+        left_out = export_omissions(shown.resolved, EXPORTS) if shown is not None else []
+        text = "\n".join([f"{len(paths)} files ready: {names}{note}", *left_out])
+        return session, message("ok", text), [str(p) for p in paths]
 
     def _chosen(session: StudioSession, which: str) -> tuple[ShownDesign | None, RunReport | None]:
         """The design to export and the run report that belongs to it."""

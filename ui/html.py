@@ -1,5 +1,5 @@
 """Small HTML builders every view uses. Every piece of text that reaches the page goes through ``esc``;
-SVG comes from ``studio.svg``, which escapes its own text."""
+SVG comes from ``studio.schematic.svg``, which escapes its own text."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def table(
 
 
 def svg_box(svg: str | None, *, caption: str = "", empty: str = "no schematic yet") -> str:
-    """A schematic panel. ``svg`` is trusted output of ``studio.svg.render_svg`` (it escapes its text)."""
+    """A schematic panel. ``svg`` is trusted output of ``studio.schematic.svg.render_svg`` (it escapes its text)."""
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
     if not svg:
         return f'<figure class="schematic empty-figure">{cap}<p class="empty">{esc(empty)}</p></figure>'

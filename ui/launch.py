@@ -44,8 +44,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"--desktop: {window}; serving for the browser instead.", flush=True)
 
     from components_db import KnowledgeBase
-    from ui.context import StudioContext
     from ui.studio_app import build_studio, launch_kwargs
+    from ui.studio_context import StudioContext
 
     context = StudioContext.open(KnowledgeBase.open(), args.model, profile=args.profile, profiles_dir=args.profiles_dir)
     if context.model_error:

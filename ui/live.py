@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from agents.orchestrator import Pipeline, PipelineEvent, PipelineRun, StageCache
-from agents.report import StageName, StageRecord
+from agents.run_report import StageName, StageRecord
 from studio.moe.profile import SteeringProfile
 
 STAGE_TITLES: dict[StageName, str] = {

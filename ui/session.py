@@ -14,19 +14,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from agents.checks import CheckReport, check_and_draw
+from agents.compare import RunComparison, compare_runs
 from agents.orchestrator import PipelineRun, StageCache
-from agents.report import RunReport
-from studio.check import CheckReport, check_design
-from studio.compare import RunComparison, compare_runs
-from studio.design import Design
-from studio.layout import layout_design
+from agents.run_report import RunReport
+from studio.circuit.design import Design
+from studio.circuit.resolve import ResolvedDesign, resolve
 from studio.moe import toggles
 from studio.moe.attribution import AttributionResult
 from studio.moe.profile import Mode, Stage, SteeringProfile
-from studio.resolve import ResolvedDesign, resolve
-from studio.svg import render_svg
-from ui.context import StudioContext
 from ui.live import LiveRun, stream
+from ui.studio_context import StudioContext
 
 
 class StudioError(ValueError):
@@ -182,8 +180,8 @@ class StudioSession:
         """Check and draw a design that did not come from a run (an import, an example, pasted JSON)."""
         resolved = resolve(design, context.kb)
         settings = context.pipeline.settings if context.pipeline else None
-        check = check_design(design, context.kb, run_spice=settings.run_spice if settings else True)
-        svg = render_svg(resolved, layout_design(resolved, seed=0), title=design.title)
+        run_spice = settings.run_spice if settings else True
+        check, svg = check_and_draw(resolved, run_spice=run_spice, seed=0, title=design.title)
         self.shown = ShownDesign(source=source, design=design, check=check, svg=svg, resolved=resolved)
         return self.shown
 

@@ -8,9 +8,9 @@ import gradio as gr
 
 from ui import attribution_view, design_view, experts_view, export_view, parts_view
 from ui.common import session_of
-from ui.context import StudioContext
 from ui.html import esc, message
 from ui.session import StudioSession
+from ui.studio_context import StudioContext
 from ui.style import CSS
 
 TITLE = "MoE Circuit Studio"

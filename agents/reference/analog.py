@@ -4,7 +4,6 @@ with a threshold pot, an LM317 set by two resistors, and LEDs or loads on a rail
 from __future__ import annotations
 
 from agents.reference.builder import Placed
-from agents.reference.context import PULLUP_OHMS, Wiring
 from agents.reference.loads import (
     flyback,
     led_ohms,
@@ -15,8 +14,9 @@ from agents.reference.loads import (
     wire_resistive_sensor,
 )
 from agents.reference.power import GND, named
+from agents.reference.wiring import PULLUP_OHMS, Wiring
 from components_db.schema import Category, ElectricalType, Part, Pin, PinRole
-from studio.erc.context import supply_pins
+from studio.erc.nodes import supply_pins
 
 R = PinRole
 T = ElectricalType

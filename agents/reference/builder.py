@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from components_db.schema import Part, Pin, SymbolKind
-from studio.design import Design, DesignPart, Net
-from studio.resolve import PartLookup
+from studio.circuit.design import Design, DesignPart, Net
+from studio.circuit.resolve import PartLookup
 
 PREFIXES = {
     SymbolKind.RESISTOR: "R",

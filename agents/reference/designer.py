@@ -12,14 +12,14 @@ from pydantic import BaseModel, ConfigDict
 from agents.parts_list import PartsList
 from agents.reference import analog, devices, drivers, loads
 from agents.reference.builder import DesignBuilder, Placed, ReferenceDesignError
-from agents.reference.context import Wiring
 from agents.reference.levels import Levels
 from agents.reference.pins import McuPins
 from agents.reference.power import PowerPlan, decouple, is_converter, is_source, named, supply_range
+from agents.reference.wiring import Wiring
 from components_db.schema import SUPPORT_SYMBOLS, Category, Part, PinRole, SymbolKind
-from studio.design import Design
-from studio.erc.context import supply_pins
-from studio.resolve import PartLookup, SuggestingLookup
+from studio.circuit.design import Design
+from studio.circuit.resolve import PartLookup, SuggestingLookup
+from studio.erc.nodes import supply_pins
 
 R = PinRole
 DEFAULT_MCU = "esp32-devkit-v1"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 
 from agents.reference.builder import Placed
-from agents.reference.context import I2C_PULLUP_OHMS, Wiring
 from agents.reference.levels import input_limit, output_level, shiftable
 from agents.reference.pins import McuPins
 from agents.reference.power import GND
+from agents.reference.wiring import I2C_PULLUP_OHMS, Wiring
 from components_db.schema import Category, ElectricalType, Part, Pin, PinRole
-from studio.erc.context import supply_pins
+from studio.erc.nodes import supply_pins
 
 R = PinRole
 T = ElectricalType

@@ -6,12 +6,12 @@ every load on it accepts; the logic supply pins get the MCU's rail."""
 from __future__ import annotations
 
 from agents.reference.builder import Placed, ReferenceDesignError
-from agents.reference.context import Wiring
 from agents.reference.devices import is_i2c, wire_module
 from agents.reference.loads import flyback, load_terminals
 from agents.reference.power import named, supply_range
+from agents.reference.wiring import Wiring
 from components_db.schema import ElectricalType, Part, PinRole
-from studio.erc.context import supply_pins
+from studio.erc.nodes import supply_pins
 
 R = PinRole
 T = ElectricalType

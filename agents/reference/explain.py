@@ -13,16 +13,16 @@ so the synthesis stage writes the design from the plan line by line.
 
 from __future__ import annotations
 
-from studio.design import Design
-from studio.rails import NetKind, classify_net
-from studio.resolve import PartLookup, resolve
+from studio.circuit.design import Design
+from studio.circuit.rails import NetKind
+from studio.circuit.resolve import PartLookup, resolve
 
 
 def plan_text(design: Design, added: list[str], notes: list[str], kb: PartLookup) -> str:
     resolved = resolve(design, kb)
     rails = []
     for net in resolved.nets:
-        role = classify_net(net)
+        role = resolved.net_roles[net.name]
         if role.kind is NetKind.GROUND:
             rails.insert(0, f"{net.name} common")
         elif role.kind is NetKind.POWER:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from agents.reference.builder import DesignBuilder, ReferenceDesignError
 from agents.reference.power import GND, PowerPlan, Rail
 from components_db.schema import Part, Pin
-from studio.values import format_value
+from studio.circuit.values import format_value
 
 SHIFTER = "level-shifter-bss138-4ch"
 DIVIDER_TOP_OHMS = 1000.0

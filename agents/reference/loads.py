@@ -7,10 +7,10 @@ from __future__ import annotations
 import math
 
 from agents.reference.builder import Placed
-from agents.reference.context import PULLUP_OHMS, Wiring
 from agents.reference.power import GND, named
+from agents.reference.wiring import PULLUP_OHMS, Wiring
 from components_db.schema import Category, ElectricalType, Part, Pin, PinRole, SymbolKind
-from studio.erc.context import supply_pins
+from studio.erc.nodes import supply_pins
 
 R = PinRole
 T = ElectricalType

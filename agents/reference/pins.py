@@ -13,7 +13,7 @@ import re
 
 from agents.reference.builder import Placed, ReferenceDesignError
 from components_db.schema import ElectricalType, Pin, PinRole
-from studio.erc.context import GPIO_TYPES
+from studio.erc.nodes import GPIO_TYPES
 
 R = PinRole
 SPECIAL = frozenset(

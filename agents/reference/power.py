@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from agents.reference.builder import DesignBuilder, Placed, ReferenceDesignError
 from components_db.schema import Category, ElectricalType, Part, Pin
-from studio.erc.context import ground_pins, is_rail_pin, supply_pins
+from studio.erc.nodes import ground_pins, is_rail_pin, supply_pins
 
 GND = "GND"
 # the supply a rail of each standard voltage gets when the part list brings none

@@ -2,18 +2,18 @@
 
 The rules come from KiCad's pin-conflict matrix and drive rules and from CircuitLM's embedded-design
 checks; ``studio.erc.registry.RULES`` lists each with its severity and description. Two rules need
-more than the netlist and are added by ``studio.check``: a simulated LED current above its maximum,
+more than the netlist and are added by ``agents.checks``: a simulated LED current above its maximum,
 and a simulated value more than 20 % from what the request states.
 """
 
 from __future__ import annotations
 
-from studio.erc.context import ErcContext
+from studio.circuit.resolve import ResolvedDesign
+from studio.erc.findings import ErcReport, Severity, Violation
+from studio.erc.nodes import ErcContext
 from studio.erc.registry import RULES, RuleGroup
-from studio.erc.report import ErcReport, Severity, Violation
 from studio.erc.rules import GROUPS
 from studio.erc.scoring import passed, score
-from studio.resolve import ResolvedDesign
 
 __all__ = ["RULES", "ErcReport", "Severity", "Violation", "run_erc", "with_findings"]
 

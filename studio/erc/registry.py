@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from studio.erc.report import Severity, Violation
+from studio.erc.findings import Severity, Violation
 
 FATAL, MAJOR, MINOR, WARNING = Severity.FATAL, Severity.MAJOR, Severity.MINOR, Severity.WARNING
 
@@ -104,7 +104,7 @@ RULES: dict[str, Rule] = {
         Rule("i2c-no-pullups", WARNING, _E, "An I2C line with no pull-up resistor and no module carrying pull-ups."),
         Rule("redundant-pullups", MINOR, _E, "More than one pull-up on a line (two resistors, or one and a module's)."),
         Rule("pullup-missing", MAJOR, _E, "A pin the datasheet says needs a pull-up (DHT22 DATA) has none."),
-        # against the request (studio/check.py, from studio.intent)
+        # against the request (agents/checks.py, from studio.intent)
         Rule(
             "spice-off-target",
             MAJOR,

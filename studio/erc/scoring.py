@@ -8,8 +8,8 @@ mistakes; structural rules (references, wiring) feed one score and electrical ru
 
 from __future__ import annotations
 
+from studio.erc.findings import Severity, Violation
 from studio.erc.registry import RULES, RuleGroup
-from studio.erc.report import Severity, Violation
 
 WEIGHTS = {Severity.FATAL: 1.0, Severity.MAJOR: 0.5, Severity.MINOR: 0.2, Severity.WARNING: 0.05}
 

@@ -1,4 +1,6 @@
-"""Every export of a design in one call: what `circuit-studio export` and the studio's download offer.
+"""The files a design is exported to (a registry of format name, file name and renderer) and writing
+them all or nothing. ``spice.exports.EXPORTS`` adds the SPICE netlist: what `circuit-studio export`,
+`design` and the studio's download write.
 
 Exports are files other tools open (tscircuit, Wokwi, ngspice, KiCad, a spreadsheet, a browser),
 so a design with an unknown part or pin is refused as a whole: a file that silently lacks a part
@@ -11,45 +13,50 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from spice.netlist import netlist_text
-from studio.circuit_json import to_circuit_json
+from studio.circuit.resolve import ResolvedDesign
 from studio.exports.bom import to_bom_csv
+from studio.exports.circuit_json import to_circuit_json
 from studio.exports.kicad import to_kicad_netlist
 from studio.exports.wokwi import to_wokwi_diagram, wokwi_omissions
-from studio.layout import layout_design
-from studio.resolve import ResolvedDesign
-from studio.svg import render_svg
+from studio.schematic.geometry import Layout
+from studio.schematic.placement import layout_design
+from studio.schematic.svg import render_svg
 
-__all__ = [
-    "ExportError",
-    "check_output_folder",
-    "output_folder",
-    "to_bom_csv",
-    "to_kicad_netlist",
-    "to_wokwi_diagram",
-    "wokwi_omissions",
-    "write_exports",
-    "write_files",
-]
 
-FILES = {
-    "circuit_json": "circuit.json",
-    "wokwi": "diagram.json",
-    "spice": "circuit.cir",
-    "kicad": "netlist.net",
-    "bom": "bom.csv",
-    "svg": "schematic.svg",
-}
+@dataclass(frozen=True)
+class Export:
+    """One file an export writes: its format name, file name, and the function that renders it."""
+
+    name: str
+    file: str
+    render: Callable[[ResolvedDesign, Layout], str]
+    omissions: Callable[[ResolvedDesign], list[str]] | None = None  # what the file leaves out, said to the user
+
+
+def _json(elements: object) -> str:
+    return json.dumps(elements, indent=2, ensure_ascii=False) + "\n"
+
+
+CIRCUIT_JSON = Export("circuit_json", "circuit.json", lambda r, layout: _json(to_circuit_json(r, layout)))
+WOKWI = Export("wokwi", "diagram.json", lambda r, layout: _json(to_wokwi_diagram(r, layout)), wokwi_omissions)
+KICAD = Export("kicad", "netlist.net", lambda r, _layout: to_kicad_netlist(r))
+BOM = Export("bom", "bom.csv", lambda r, _layout: to_bom_csv(r))
+SVG = Export("svg", "schematic.svg", lambda r, layout: render_svg(r, layout, title=r.design.title))
+CORE_EXPORTS = (CIRCUIT_JSON, WOKWI, KICAD, BOM, SVG)  # the SPICE netlist joins them in spice.exports
 
 
 class ExportError(ValueError):
     """A design that cannot be exported; the message lists what the knowledge base does not know."""
 
 
-def write_exports(resolved: ResolvedDesign, out_dir: Path, *, seed: int = 0) -> dict[str, Path]:
-    """Write every export into ``out_dir`` (created if needed); returns format name -> file written.
+def write_exports(
+    resolved: ResolvedDesign, out_dir: Path, *, exports: Sequence[Export], seed: int = 0
+) -> dict[str, Path]:
+    """Write each of ``exports`` into ``out_dir`` (created if needed); returns format name -> file written.
 
     All or nothing: everything is rendered, then written into a temporary folder beside ``out_dir``,
     then moved into place, so a refusal, a failing exporter or a failing write (a full disk) leaves
@@ -63,15 +70,13 @@ def write_exports(resolved: ResolvedDesign, out_dir: Path, *, seed: int = 0) -> 
         problems = "; ".join(u.message for u in resolved.unresolved)
         raise ExportError(f"not exported: the design names parts or pins the knowledge base does not know: {problems}")
     layout = layout_design(resolved, seed=seed)
-    contents = {
-        "circuit_json": json.dumps(to_circuit_json(resolved, layout), indent=2, ensure_ascii=False) + "\n",
-        "wokwi": json.dumps(to_wokwi_diagram(resolved, layout), indent=2, ensure_ascii=False) + "\n",
-        "spice": netlist_text(resolved),
-        "kicad": to_kicad_netlist(resolved),
-        "bom": to_bom_csv(resolved),
-        "svg": render_svg(resolved, layout, title=resolved.design.title),
-    }
-    return write_files(out_dir, {FILES[name]: text for name, text in contents.items()}, names=list(contents))
+    texts = {export.file: export.render(resolved, layout) for export in exports}
+    return write_files(out_dir, texts, names=[export.name for export in exports])
+
+
+def export_omissions(resolved: ResolvedDesign, exports: Sequence[Export]) -> list[str]:
+    """What the files leave out of this design (a part Wokwi has no element for), one line each."""
+    return [line for export in exports if export.omissions for line in export.omissions(resolved)]
 
 
 def write_files(out_dir: Path, texts: dict[str, str], *, names: list[str] | None = None) -> dict[str, Path]:

@@ -10,8 +10,8 @@ import csv
 import io
 import re
 
-from studio.resolve import ResolvedDesign
-from studio.values import is_valid_value, parse_value
+from studio.circuit.resolve import ResolvedDesign
+from studio.circuit.values import is_valid_value, parse_value
 
 COLUMNS = ["refs", "value", "part_id", "name", "quantity"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -6,7 +6,8 @@ so a title or a user part's name can never close a list or add one.
 
 from __future__ import annotations
 
-from studio.resolve import BoundNet, ResolvedDesign
+from studio.circuit.bound import BoundNet
+from studio.circuit.resolve import ResolvedDesign
 
 TOOL = "MoE Circuit Studio"
 LIBRARY = "moe-circuit-studio"

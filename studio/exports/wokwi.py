@@ -10,10 +10,10 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from studio.layout_model import Layout
-from studio.rails import NetKind, classify_nets
-from studio.resolve import ResolvedDesign
-from studio.values import parse_value
+from studio.circuit.rails import NetKind
+from studio.circuit.resolve import ResolvedDesign
+from studio.circuit.values import parse_value
+from studio.schematic.geometry import Layout
 
 AUTHOR = "MoE Circuit Studio"
 WIRE_COLORS = {NetKind.GROUND: "black", NetKind.POWER: "red", NetKind.SIGNAL: "green"}
@@ -31,7 +31,7 @@ def to_wokwi_diagram(resolved: ResolvedDesign, layout: Layout) -> dict[str, Any]
             {"type": part.wokwi_type, "id": dp.ref, "top": box.y, "left": box.x, "attrs": _attrs(resolved, dp.ref)}
         )
     exported = {p["id"] for p in parts}
-    roles = classify_nets(resolved)
+    roles = resolved.net_roles
     connections = []
     for net in resolved.nets:
         ends = [f"{bp.ref}:{bp.part.wokwi_pins.get(bp.pin.name, bp.pin.name)}" for bp in net.pins if bp.ref in exported]

@@ -24,9 +24,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from components_db.schema import SUPPORT_SYMBOLS, Category, ElectricalType, PinRole, SymbolKind
+from studio.circuit.resolve import ResolvedDesign
+from studio.circuit.values import format_value
 from studio.intent.reading import Interface, NamedPart, Quantity, RequestReading, UnknownPart
-from studio.resolve import ResolvedDesign
-from studio.values import format_value
 
 TOLERANCE = 0.2  # a stated number is met within 20 %
 Status = Literal["met", "substituted", "missing", "not-met", "out-of-knowledge", "unchecked"]

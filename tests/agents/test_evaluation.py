@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agents.checks import check_design
 from agents.evaluation import (
     BenchmarkError,
     BenchmarkPrompt,
@@ -22,9 +23,9 @@ from agents.evaluation import (
 from agents.llm import Generated
 from agents.parts_list import PartRequest, PartsList
 from agents.pinouts import OutOfKnowledge
-from agents.report import RunReport, StageRecord
-from studio.check import check_design
-from studio.design import Design
+from agents.run_report import RunReport, StageRecord
+from studio.circuit.design import Design
+from studio.circuit.resolve import resolve
 from studio.moe.specs import MoEInfo
 
 
@@ -182,7 +183,7 @@ UNO_LED = Design.model_validate(
 
 
 def test_a_pipeline_report_is_scored_for_validity_erc_latency_and_tokens(pipeline_kb):
-    check = check_design(UNO_LED, pipeline_kb, run_spice=False)
+    check = check_design(resolve(UNO_LED, pipeline_kb), run_spice=False)
     report = RunReport(
         request="Blink a red LED from an Arduino Uno.",
         model=_info(),

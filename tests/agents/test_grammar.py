@@ -23,9 +23,9 @@ from agents.constrained import ConstrainedResult, GrammarLogitsProcessor, compil
 from agents.grammar import DesignGrammar, GrammarInputError, design_grammar
 from components_db.catalog import load_catalog
 from components_db.schema import Part, Pin
-from studio.design import Design
-from studio.resolve import resolve
-from studio.values import parse_value
+from studio.circuit.design import Design
+from studio.circuit.resolve import resolve
+from studio.circuit.values import parse_value
 
 SMALL = {"max_nets": 3, "max_pins_per_net": 3, "max_net_name": 6}  # keeps random generations short
 

@@ -7,10 +7,10 @@ import threading
 import pytest
 
 from agents.orchestrator import Pipeline, PipelineEvent, StageCache
-from agents.report import STAGE_ORDER, RunReport
-from studio.design import Design
+from agents.run_report import STAGE_ORDER, RunReport
+from studio.circuit.design import Design
+from studio.circuit.resolve import resolve
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
-from studio.resolve import resolve
 
 REQUESTS = [
     "ESP32 reads a DHT22 and switches a 12 V fan",

@@ -11,10 +11,10 @@ import pytest
 from agents.parts_list import PartRequest, PartsList
 from agents.reference import ReferenceDesignError, ReferenceResult, design_from_parts
 from components_db.schema import PinRole
-from studio.design import Design
+from studio.circuit.design import Design
+from studio.circuit.resolve import resolve
 from studio.erc import run_erc
-from studio.erc.report import ErcReport
-from studio.resolve import resolve
+from studio.erc.findings import ErcReport
 from tests.catalog_lookup import Catalog
 
 PROMPT_FILES = sorted((Path(__file__).resolve().parents[2] / "benchmarks" / "prompts").rglob("*.jsonl"))

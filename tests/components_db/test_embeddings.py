@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from components_db.embeddings import DIM, from_blob, to_blob
+from components_db.embeddings import DIM
+from components_db.store import from_blob, to_blob
 
 
 def test_vectors_are_normalised_float32_and_deterministic(embedder):

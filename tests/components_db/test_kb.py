@@ -16,9 +16,10 @@ import pytest
 
 from components_db import KnowledgeBase, KnowledgeBaseError, Part
 from components_db.catalog import load_catalog
-from components_db.embeddings import DIM, to_blob
-from components_db.kb import BUILTIN_FILE, HOME_ENV, USER_FILE, default_home
-from components_db.store import PartStore, part_body
+from components_db.embeddings import DIM
+from components_db.home import HOME_ENV, default_home
+from components_db.kb import BUILTIN_FILE, USER_FILE
+from components_db.store import PartStore, part_body, to_blob
 
 
 def user_part(**changes) -> Part:

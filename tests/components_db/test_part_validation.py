@@ -22,8 +22,8 @@ from components_db.embeddings import DIM
 from components_db.schema import SPICE_PARAMS, Part, SpiceKind
 from components_db.store import PartStore
 from spice.netlist import build_netlist
-from studio.design import Design
-from studio.resolve import resolve
+from studio.circuit.design import Design
+from studio.circuit.resolve import resolve
 
 BASE = {
     "id": "test-part",

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from agents.model_opening import BUNDLED_DIR
 from components_db import KnowledgeBase
-from studio.models import BUNDLED_DIR
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.report import RunReport
-from studio.design import Design
+from agents.run_report import RunReport
+from components_db.catalog import load_catalog
+from studio.circuit.design import Design
 from studio.moe.profile import SteeringProfile
 from tests.e2e.conftest import EXAMPLE_PROFILE, ROOT, RUN_TIMEOUT_MS, new_page
 
@@ -199,7 +200,7 @@ def test_a_bundled_profile_is_one_click_away(designed, served_model, artifacts):
     open_tab(page, "Attribution")
     choices = page.locator("#example-profile")
     if served_model.bundled and "No example profiles" in page.inner_text("body"):
-        pytest.skip("the bundled model ships no example profiles yet (studio/model/profiles is empty)")
+        pytest.skip("the bundled model ships no example profiles yet (agents/bundled_model/profiles is empty)")
     if not served_model.bundled:
         assert EXAMPLE_PROFILE in choices.locator("input").input_value()
         assert "reasoning text changes" in page.inner_text("#profile-effects")
@@ -291,7 +292,7 @@ def download_all(page, folder: Path) -> dict[str, Path]:
 def validate_circuit_json(path: Path) -> None:
     node = shutil.which("node")
     if node is None or not (JS_VALIDATOR / "node_modules" / "circuit-json").is_dir():
-        return  # tests/studio/test_circuit_json.py fails CI when the validator cannot run
+        return  # tests/studio/exports/test_circuit_json.py fails CI when the validator cannot run
     done = subprocess.run(
         [node, str(JS_VALIDATOR / "validate.mjs"), str(path)], capture_output=True, text=True, timeout=120
     )
@@ -320,7 +321,11 @@ def test_every_export_downloads_and_each_file_is_valid(designed, tmp_path, artif
     assert files["schematic.svg"].read_text().lstrip().startswith("<svg")
     SteeringProfile.from_json(files["profile.json"].read_text())
     RunReport.model_validate_json(files["report.json"].read_text())
-    Design.from_json(files["design.json"].read_text())
+    design = Design.from_json(files["design.json"].read_text())
+    catalog = {part.id: part for part in load_catalog()}
+    not_in_wokwi = [p.ref for p in design.parts if p.part in catalog and catalog[p.part].wokwi_type is None]
+    said = page.inner_text("#export-message")
+    assert all(f"{ref} (" in said and "left out of diagram.json" in said for ref in not_in_wokwi), said
 
     # import them back: the profile becomes the session's, the design is shown; a wrong file is refused
     page.set_input_files("#import-profile input[type='file']", str(files["profile.json"]))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from agents.model_opening import SETTINGS_FILE
 from agents.orchestrator import PipelineSettings
 from agents.synthesize import GrammarBounds
 from components_db import KnowledgeBase
-from studio.models import SETTINGS_FILE
 
 SETTINGS = PipelineSettings(
     max_parts=6,

@@ -6,8 +6,8 @@ import pytest
 
 from components_db.catalog import load_catalog
 from components_db.schema import Part
-from studio.design import Design
-from studio.resolve import ResolvedDesign, resolve
+from studio.circuit.design import Design
+from studio.circuit.resolve import ResolvedDesign, resolve
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import pytest
 from spice import simulate as simulate_module
 from spice.netlist import SpiceNetlist, build_netlist
 from spice.simulate import simulate
-from studio.examples import example_names, load_example
-from studio.resolve import ResolvedDesign, resolve
+from studio.circuit.examples import example_names, load_example
+from studio.circuit.resolve import ResolvedDesign, resolve
 
 SUPPLY_12V_OHM = 0.1  # dc-supply-12v r_internal_ohm
 

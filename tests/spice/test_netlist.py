@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from spice.netlist import build_netlist, netlist_text
 from spice.simulate import simulate
-from studio.design import Design
+from studio.circuit.design import Design
 
 CONTROL_WORDS = (".control", ".endc", "shell")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from studio.behaviours import BEHAVIOURS, measure
+from studio.circuit.resolve import resolve
 from studio.erc import run_erc
-from studio.resolve import resolve
 from tests.catalog_lookup import Catalog
 from tests.designs import COIL, COIL_NETS, make_design
 

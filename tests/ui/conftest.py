@@ -9,7 +9,7 @@ from agents.orchestrator import Pipeline
 from components_db import KnowledgeBase
 from studio.moe.engine import MoEEngine
 from tests.agents.conftest import TEST_SETTINGS, tiny_moe, train_stage_tokenizer
-from ui.context import StudioContext
+from ui.studio_context import StudioContext
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,9 @@ attributes, diffs marked up."""
 
 from __future__ import annotations
 
-from agents.report import TokenRouting
-from studio.compare import ErcDiff, ExpertShift, TextPiece
-from studio.erc.report import Severity, Violation
+from agents.compare import ErcDiff, ExpertShift, TextPiece
+from agents.run_report import TokenRouting
+from studio.erc.findings import Severity, Violation
 from ui.experts_html import erc_diff, expert_grid, heatmap, routing_diff, text_diff, token_detail
 from ui.html import markdown_html, message, progress_bar, svg_box, table
 

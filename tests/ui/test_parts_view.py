@@ -11,8 +11,8 @@ import yaml
 
 from components_db import KnowledgeBase
 from components_db.kb import BUILTIN_FILE
-from tests.components_db.test_cli import GOOD
 from tests.components_db.test_kb import store_unreadable_row, user_part
+from tests.ui.cli.test_parts import GOOD
 from ui.parts_view import remove_part, save_parts
 
 

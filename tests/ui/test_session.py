@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from studio.design import Design
-from studio.examples import load_example
+from studio.circuit.design import Design
+from studio.circuit.examples import load_example
 from studio.exports import ExportError
 from studio.moe.profile import ModelIdentity, SteeringProfile
 from ui.downloads import read_upload, write_downloads

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from studio.erc.context import ErcContext
-from studio.erc.report import Violation
+from studio.erc.findings import Violation
+from studio.erc.nodes import ErcContext
 from studio.erc.rules import buses, conflicts, inputs, leds, loads, logic, power, structure
 
 RuleCheck = Callable[[ErcContext], Iterable[Violation]]

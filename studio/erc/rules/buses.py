@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from components_db.schema import ElectricalType, PinRole
-from studio.erc.context import GPIO_TYPES, ErcContext, Node, is_board
+from studio.circuit.bound import BoundPin
+from studio.erc.findings import Violation
+from studio.erc.nodes import GPIO_TYPES, ErcContext, Node, is_board
 from studio.erc.registry import violation
-from studio.erc.report import Violation
-from studio.resolve import BoundPin
 
 R = PinRole
 # (a role, the role it must not meet on another part's pin, how the two should be wired)

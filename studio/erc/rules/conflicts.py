@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from itertools import combinations_with_replacement
 
 from components_db.schema import ElectricalType, PinRole
-from studio.erc.context import GPIO_TYPES, SIGNAL_TYPES, ErcContext, Node
+from studio.erc.findings import Violation
+from studio.erc.nodes import GPIO_TYPES, SIGNAL_TYPES, ErcContext, Node
 from studio.erc.registry import violation
-from studio.erc.report import Violation
 
 T = ElectricalType
 ORDER = [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from studio.erc.context import RECEIVER_TYPES, SWITCHES, ErcContext
+from studio.erc.findings import Violation
+from studio.erc.nodes import RECEIVER_TYPES, SWITCHES, ErcContext
 from studio.erc.registry import violation
-from studio.erc.report import Violation
 
 
 def check(ctx: ErcContext) -> Iterator[Violation]:

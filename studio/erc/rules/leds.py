@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from itertools import product
 
 from components_db.schema import Part, PinRole
-from studio.erc.context import GPIO_TYPES, RESISTORS, SINK_TYPES, ErcContext, Node, is_led
+from studio.erc.findings import Violation
+from studio.erc.nodes import GPIO_TYPES, RESISTORS, SINK_TYPES, ErcContext, Node, is_led
 from studio.erc.registry import violation
-from studio.erc.report import Violation
 
 MIN_SERIES_OHMS = 100.0
 DEFAULT_VF = 2.0

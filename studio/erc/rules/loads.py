@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from components_db.schema import Category, ElectricalType, Part, Pin, PinRole
-from studio.erc.context import (
+from studio.erc.findings import Violation
+from studio.erc.nodes import (
     DIODES,
     GPIO_TYPES,
     VOLT_TOLERANCE,
@@ -16,7 +17,6 @@ from studio.erc.context import (
     is_two_terminal,
 )
 from studio.erc.registry import violation
-from studio.erc.report import Violation
 
 LOAD_ROLES = frozenset({PinRole.COIL, PinRole.LOAD})
 # a motor's or coil's rated voltage is nominal: hobby loads run within 20 % of it (a 6 V motor on 7.2 V)

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from components_db.schema import PinRole
-from studio.erc.context import GPIO_TYPES, RECEIVER_TYPES, RESISTORS, SWITCHES, VOLT_TOLERANCE, ErcContext, Node
+from studio.circuit.bound import BoundPin
+from studio.erc.findings import Violation
+from studio.erc.nodes import GPIO_TYPES, RECEIVER_TYPES, RESISTORS, SWITCHES, VOLT_TOLERANCE, ErcContext, Node
 from studio.erc.registry import violation
-from studio.erc.report import Violation
-from studio.resolve import BoundPin
 
 CMOS_HIGH_FRACTION = 0.7
 I2C = frozenset({PinRole.I2C_SDA, PinRole.I2C_SCL})

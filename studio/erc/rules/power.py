@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from components_db.schema import ElectricalType, Part
-from studio.erc.context import (
+from studio.erc.findings import Violation
+from studio.erc.nodes import (
     CAPACITORS,
     GPIO_TYPES,
     VOLT_TOLERANCE,
@@ -17,7 +18,6 @@ from studio.erc.context import (
     supply_pins,
 )
 from studio.erc.registry import violation
-from studio.erc.report import Violation
 
 
 def check(ctx: ErcContext) -> Iterator[Violation]:

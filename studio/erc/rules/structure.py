@@ -11,9 +11,9 @@ from rapidfuzz import process
 
 from components_db.catalog import load_catalog
 from components_db.schema import ElectricalType, Pin, PinRole
-from studio.erc.context import ErcContext, is_board
+from studio.erc.findings import Violation
+from studio.erc.nodes import ErcContext, is_board
 from studio.erc.registry import violation
-from studio.erc.report import Violation
 
 # inputs a module works without (reset, enable and reference pins usually have on-board defaults)
 OPTIONAL_INPUT_ROLES = frozenset({PinRole.RESET, PinRole.ENABLE, PinRole.VREF, PinRole.BOOT})

@@ -8,9 +8,9 @@ import pytest
 
 from components_db.catalog import load_catalog
 from components_db.schema import Part
+from studio.circuit.resolve import ResolvedDesign, resolve
 from studio.erc import run_erc
-from studio.erc.report import ErcReport
-from studio.resolve import ResolvedDesign, resolve
+from studio.erc.findings import ErcReport
 from tests.designs import make_design
 
 Check = Callable[[dict[str, str], dict[str, list[str]]], ErcReport]

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from studio.design import Design
+from studio.circuit.design import Design
+from studio.circuit.resolve import resolve
 from studio.erc import run_erc
 from studio.erc.registry import RULES
-from studio.resolve import resolve
 
 DESIGNS = Path(__file__).parents[2] / "data" / "designs"
 EXPECTED: dict[str, dict] = yaml.safe_load((DESIGNS / "expected.yaml").read_text(encoding="utf-8"))

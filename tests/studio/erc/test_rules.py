@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from components_db.schema import ElectricalType
+from studio.erc.findings import Severity
 from studio.erc.registry import RULES
-from studio.erc.report import Severity
 from tests.designs import COIL, COIL_NETS
 
 
@@ -436,7 +436,7 @@ def test_pin_conflict_warning_for_a_tri_state_pin_against_an_output(check, looku
     assert found.severity is Severity.WARNING and f"U2.{pin}" in found.pins and "M1.OUT1" in found.pins
 
 
-# findings studio.check adds from the simulation and the request; tests/studio/test_check.py has their cases
+# findings agents.checks adds from the simulation and the request; tests/studio/test_check.py has their cases
 CHECK_RULES = {"led-overcurrent-simulated", "spice-off-target"}
 
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from agents.checks import check_design, simulated_led_overcurrent
 from components_db import KnowledgeBase
-from spice.report import Finding, SpiceReport
-from studio.check import check_design, simulated_led_overcurrent
-from studio.design import Design
+from spice.results import Finding, SpiceReport
+from studio.circuit.design import Design
+from studio.circuit.resolve import resolve
 from studio.erc import run_erc
 from studio.intent import check_intent
-from studio.resolve import resolve
 from tests.designs import make_design
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "studio" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "studio" / "circuit" / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -136,13 +136,15 @@ BLINKER = Design.model_validate(json.loads((EXAMPLES / "ne555-blinker.json").rea
 
 
 def test_a_simulated_frequency_far_from_the_request_is_a_major_erc_finding(reader, kb):
-    check = check_design(BLINKER, kb, reading=reader.read("a 555 blinking an LED at about 1 Hz from a 9 V battery"))
+    check = check_design(
+        resolve(BLINKER, kb), reading=reader.read("a 555 blinking an LED at about 1 Hz from a 9 V battery")
+    )
     (found,) = [v for v in check.erc.violations if v.rule == "spice-off-target"]
     assert found.severity == "major" and not check.erc.passed and not check.right
     assert "1 Hz" in found.message and "Hz" in found.message.split("SPICE gives")[1] and "U1" in found.refs
     measured = check.intent.off_target[0].found
     close = check_design(
-        BLINKER, kb, reading=reader.read(f"a 555 blinking an LED at {measured:.1f} Hz from a 9 V battery")
+        resolve(BLINKER, kb), reading=reader.read(f"a 555 blinking an LED at {measured:.1f} Hz from a 9 V battery")
     )
     assert "spice-off-target" not in close.erc.rule_ids() and close.intent.met
 
@@ -152,7 +154,7 @@ def test_a_simulated_led_overcurrent_joins_the_erc_once(kb):
         {"U1": "arduino-uno", "R1": "resistor=47", "D1": "led-red"},
         {"RAIL": ["U1.5V", "R1.1"], "N2": ["R1.2", "D1.A"], "GND": ["D1.K", "U1.GND"]},
     )
-    check = check_design(led, kb)
+    check = check_design(resolve(led, kb))
     assert "led-overcurrent" in check.erc.rule_ids() and "led-overcurrent-simulated" not in check.erc.rule_ids()
     # where the estimate from the netlist says nothing, the simulated current decides
     quiet = run_erc(resolve(ESP_LEDS, kb))
