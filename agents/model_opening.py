@@ -1,11 +1,10 @@
 """Which model the pipeline runs on: the bundled one by default, or any MoE by hub id or local path.
+The CLI, the studio and the benchmarks all open models here.
 
-A model folder may carry ``circuit_studio.json`` with the pipeline settings it was trained for (the
-bundled model: compact prompts, since it learnt the knowledge base); any other model gets the
-defaults (full pinouts in the prompts). Its ``runtime.torch_threads`` sets torch's (process-wide) thread
-count when the model opens, unless ``OMP_NUM_THREADS`` says otherwise: the bundled model is so small
-that a decode step is a few hundred tiny kernels, and a second OpenMP thread only adds synchronisation
-(one thread decodes about 10-20% faster on two cores). The CLI, the studio and the benchmarks all open models here.
+A model folder may carry ``circuit_studio.json``: the pipeline settings it was trained for (the bundled
+model: compact prompts) and ``runtime.torch_threads``, torch's thread count while it runs unless
+``OMP_NUM_THREADS`` says otherwise (the bundled model decodes faster on one thread). Any other model
+gets the defaults.
 """
 
 from __future__ import annotations

@@ -1,20 +1,11 @@
 """A one-token decode step for Qwen3-MoE (the bundled model's class), and the step the engine picks.
 
-transformers' forward spends most of a one-token step of a small model outside the matmuls: module
-calls, decorators, mask and output bookkeeping, a key/value cache concatenated anew at every token,
-and per op several small kernels (rotate_half's slices and concatenation, four norms per layer run
-apart). ``Qwen3MoeDecodeStep`` computes the same step from the model's own parameters in fewer ops:
-q/k/v in one matmul (for a model small enough to stack them per generation), the query and key heads
-normed and rotated together, rotate_half as a signed permutation matmul (a product with one +-1 per
-column: exact), key/value buffers that grow by doubling, cos/sin from a table the rotary module fills.
-Everything MoE goes through the model's modules, so the engine's router hooks steer and capture as in
-any forward: ``mlp.gate``, then the experts forward the model is set to (a dense layer: ``mlp``). Each
-op is written in transformers' order, and the logits are bit-identical to the model's forward (tested);
-the prompt itself is prefilled by that forward.
-
-Any other architecture or setting (sliding window, attention biases, scaled rotary embeddings, a dtype
-other than float32, an attention implementation other than sdpa) decodes with ``ForwardStep``, the
-model's own forward.
+``Qwen3MoeDecodeStep`` computes transformers' one-token step from the model's own parameters in fewer
+ops (q/k/v in one matmul, heads normed and rotated together, key/value buffers that grow by doubling),
+with logits bit-identical to the model's forward (tested). Everything MoE goes through the model's own
+modules (``mlp.gate``, then its experts forward), so the engine's router hooks steer and capture as in
+any forward. Any other architecture or setting (sliding window, attention biases, scaled rotary
+embeddings, a dtype other than float32, attention other than sdpa) decodes with ``ForwardStep``.
 """
 
 from __future__ import annotations
