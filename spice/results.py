@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from studio.intent import Measured
+from studio.circuit.measured import Measured
 
 Severity = Literal["fatal", "major", "minor", "warning"]  # the ERC's scale
 

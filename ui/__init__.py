@@ -1,1 +1,2 @@
-"""The studio page (Gradio): views, their HTML and charts, and the per-session state behind them."""
+"""The interfaces: the studio page (Gradio: views, their HTML and charts, the per-session state behind
+them) and the command line (``ui.cli``)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio.intent.check import IntentReport, Measured, Requirement, check_intent
+from studio.intent.check import IntentReport, Requirement, check_intent
 from studio.intent.reading import RequestReader, RequestReading, UnknownPart
 
-__all__ = ["IntentReport", "Measured", "RequestReader", "RequestReading", "Requirement", "UnknownPart", "check_intent"]
+__all__ = ["IntentReport", "RequestReader", "RequestReading", "Requirement", "UnknownPart", "check_intent"]

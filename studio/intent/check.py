@@ -24,6 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from components_db.schema import SUPPORT_SYMBOLS, Category, ElectricalType, PinRole, SymbolKind
+from studio.circuit.measured import Measured
 from studio.circuit.resolve import ResolvedDesign
 from studio.circuit.values import format_value
 from studio.intent.reading import Interface, NamedPart, Quantity, RequestReading, UnknownPart
@@ -39,17 +40,6 @@ BUS_ROLES: dict[Interface, frozenset[PinRole]] = {
 }
 SUPPORTING = SUPPORT_SYMBOLS | {SymbolKind.FUSE}  # never stand in for a part the request names
 UNIT = {"voltage": "V", "frequency": "Hz", "cutoff": "Hz", "current": "A"}
-
-
-class Measured(BaseModel):
-    """What the design does, as far as the intent check asks: from SPICE when it ran (``simulated``),
-    else the rails the parts state."""
-
-    simulated: bool = False
-    rails_v: dict[str, float] = Field(default_factory=dict)  # net -> volts
-    frequencies_hz: dict[str, float] = Field(default_factory=dict)  # 555 astables: "U1+R1+R2+C1" -> Hz
-    cutoffs_hz: dict[str, float] = Field(default_factory=dict)  # RC filters: "R1+C1" -> Hz
-    led_currents_a: dict[str, float] = Field(default_factory=dict)  # LED ref -> amps
 
 
 class Requirement(BaseModel):
