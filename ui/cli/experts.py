@@ -266,14 +266,12 @@ def format_super(report: SuperExpertReport, top: int) -> str:
     lines = [
         f"{printable(report.model)}: {len(report.rows)} experts profiled on {report.prompts} prompt(s); "
         f"super experts (peak above {report.threshold:.4g}): {named}",
-        f"{'layer':>5} {'decoder':>7} {'expert':>6} {'peak':>11} {'x thr':>6} {'tokens':>6}  super",
+        f"{'layer':>5} {'decoder':>7} {'expert':>6} {'peak':>11} {'x limit':>7} {'tokens':>6}  super",
     ]
     for r in report.highest(top):
         ratio = r.max_abs / report.threshold if report.threshold > 0 else 0.0
-        mark = "yes" if r.is_super else ""
-        lines.append(
-            f"{r.layer:>5} {r.decoder_layer:>7} {r.expert:>6} {r.max_abs:>11.4g} {ratio:>6.2f} {r.tokens:>6}  {mark}"
-        )
+        row = f"{r.layer:>5} {r.decoder_layer:>7} {r.expert:>6} {r.max_abs:>11.4g} {ratio:>7.2f} {r.tokens:>6}"
+        lines.append(f"{row}  yes" if r.is_super else row)
     if report.few_experts:
         lines.append(f"note: {len(report.rows)} experts (under 200): the largest peak is always flagged")
     return "\n".join(lines)
