@@ -233,7 +233,7 @@ def super_experts_html(context: StudioContext, session: StudioSession) -> str:
     if session.request:
         prompts, source = [session.request], "the last run's request"
     else:
-        prompts, source = list(DEFAULT_PROMPTS), f"{len(DEFAULT_PROMPTS)} built-in requests (no run yet)"
+        prompts, source = list(DEFAULT_PROMPTS), "the built-in requests (no run yet)"
     try:
         report = profile_super_experts(context.pipeline.engine, prompts)
     except Exception as exc:
