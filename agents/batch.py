@@ -15,13 +15,14 @@ from pydantic import BaseModel
 
 from agents.run_report import RunReport, Status
 from components_db.documents import DocumentError, json_record, read_lines
+from components_db.refusal import Refusal
 
 MAX_BATCH = 10_000
 MAX_BATCH_BYTES = 20_000_000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 
-class BatchError(ValueError):
+class BatchError(Refusal, ValueError):
     """A batch file that cannot be used; the message names the file and line."""
 
 

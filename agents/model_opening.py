@@ -17,6 +17,7 @@ from pydantic import BaseModel, PositiveInt, ValidationError
 
 from agents.orchestrator import PipelineSettings
 from components_db.documents import DocumentError, read_json
+from components_db.refusal import Refusal
 from studio.moe.engine import MoEEngine
 
 BUNDLED_DIR = Path(__file__).parent / "bundled_model" / "weights"
@@ -25,7 +26,7 @@ MAX_SETTINGS_BYTES = 100_000
 BUNDLED_NAME = "bundled"
 
 
-class ModelNotAvailable(RuntimeError):
+class ModelNotAvailable(Refusal, RuntimeError):
     """The requested model cannot be opened here; the message says what to do."""
 
 

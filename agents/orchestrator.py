@@ -54,6 +54,7 @@ from agents.run_report import (
 )
 from agents.synthesize import GrammarBounds, SynthesizeInput, design_from_text, grammar_for, synthesize_prompt
 from components_db import KnowledgeBase
+from components_db.refusal import Refusal
 from studio.circuit.design import DesignError
 from studio.circuit.resolve import ResolvedDesign, resolve
 from studio.intent import RequestReader, RequestReading
@@ -130,7 +131,7 @@ class StageCache:
             self._items.clear()
 
 
-class PipelineStopped(Exception):
+class PipelineStopped(Refusal):
     """A stage cannot go on; the message says why, in words a user understands."""
 
 

@@ -10,11 +10,13 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
 
+from components_db.refusal import Refusal
+
 MAX_REQUEST_CHARS = 1000
 _MARKER = re.compile(r"<\|[^|<>]{0,40}\|>|</?s>")
 
 
-class RequestError(ValueError):
+class RequestError(Refusal, ValueError):
     """A request the pipeline cannot start from (empty, or nothing left after cleaning)."""
 
 

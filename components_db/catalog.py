@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from components_db.refusal import Refusal
 from components_db.schema import Part
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -18,7 +19,7 @@ PART_FILE_MAX_BYTES = 1_000_000  # a user's part file or the studio's editor: hu
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
 
 
-class CatalogError(ValueError):
+class CatalogError(Refusal, ValueError):
     """An entry of the curated data (or a user's part file) that does not validate."""
 
 

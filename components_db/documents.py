@@ -18,11 +18,13 @@ from pathlib import Path
 
 import yaml
 
+from components_db.refusal import Refusal
+
 MAX_DEPTH = 32  # a part is ~5 levels deep, a design 4, a profile 6
 MAX_INTEGER_DIGITS = 30  # longer integers are no datasheet value; Python refuses > 4300 digits anyway
 
 
-class DocumentError(ValueError):
+class DocumentError(Refusal, ValueError):
     """A file or text the studio refuses to read; the message is one sentence naming why."""
 
 

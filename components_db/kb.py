@@ -27,6 +27,7 @@ import numpy as np
 from components_db.catalog import DATA_DIR, CatalogError, check_unique, load_catalog
 from components_db.embeddings import DIM, MODEL_NAME, Encoder, encode
 from components_db.home import default_home
+from components_db.refusal import Refusal
 from components_db.retrieval import SearchHit, SearchIndex, compact, retrieval_text
 from components_db.schema import Part
 from components_db.store import Contents, PartStore, StoredPart, content_hash
@@ -38,7 +39,7 @@ CATALOG_DIGEST = "catalog_digest"
 Source = Literal["builtin", "user"]
 
 
-class KnowledgeBaseError(ValueError):
+class KnowledgeBaseError(Refusal, ValueError):
     """A refused change: the message names the part and what clashes."""
 
 

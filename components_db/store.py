@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from components_db.embeddings import DIM
+from components_db.refusal import Refusal
 from components_db.schema import Part
 
 SCHEMA_VERSION = "1"
@@ -44,7 +45,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-class StoreError(RuntimeError):
+class StoreError(Refusal, RuntimeError):
     """A database file this version of the studio cannot read."""
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from components_db.refusal import Refusal
+
 MULTIPLIERS = {
     "f": 1e-15,
     "p": 1e-12,
@@ -38,7 +40,7 @@ _ALLOWED = re.compile(r"[0-9.a-zA-ZΩµμ% ]+")
 _INFIX = re.compile(r"(?P<whole>\d+)(?P<prefix>[pnuµμmkKMGR])(?P<frac>\d+)\s?(?P<unit>ohms?|Ω|F|H)?")
 
 
-class InvalidValueError(ValueError):
+class InvalidValueError(Refusal, ValueError):
     """A component value that is not a plain engineering-notation number."""
 
 

@@ -5,34 +5,13 @@ from __future__ import annotations
 import logging
 import traceback
 
-from agents.orchestrator import PipelineStopped
-from agents.request import RequestError
-from components_db.catalog import CatalogError
-from components_db.kb import KnowledgeBaseError
+from components_db.refusal import Refusal
 from studio.circuit.design import DesignError
-from studio.exports import ExportError
-from studio.moe.attribution import AttributionError
-from studio.moe.profile import ProfileError
-from studio.moe.toggles import ToggleError
 from ui.html import message
-from ui.session import StudioError, StudioSession
+from ui.session import StudioSession
 from ui.studio_context import StudioContext
 
 log = logging.getLogger("studio.ui")
-
-# Refusals whose message is written for the user: shown as they are.
-USER_ERRORS = (
-    StudioError,
-    ToggleError,
-    ProfileError,
-    DesignError,
-    ExportError,
-    AttributionError,
-    CatalogError,
-    KnowledgeBaseError,
-    PipelineStopped,
-    RequestError,
-)
 
 
 def session_of(context: StudioContext, state: StudioSession | None) -> StudioSession:
@@ -44,7 +23,7 @@ def error_html(exc: BaseException) -> str:
     """A failure as a readable message; an unexpected one is logged with its traceback (server side only)."""
     if isinstance(exc, DesignError):
         return message("error", "\n".join(exc.problems), title="This design cannot be used:")
-    if isinstance(exc, USER_ERRORS):
+    if isinstance(exc, Refusal):  # its message is written for the user: shown as it is
         return message("error", str(exc))
     log.error("unexpected error in the studio:\n%s", "".join(traceback.format_exception(exc)))
     return message(

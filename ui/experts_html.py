@@ -1,5 +1,6 @@
 """The Experts view's panels as HTML: the layer-by-expert toggle grid, the routing heatmap of a run
-(tokens x layers, clickable), one token's experts and weights, and the baseline-vs-steered diffs.
+(tokens x layers, clickable), one token's experts and weights, the baseline-vs-steered diffs, and the
+super-expert profile (a table of the largest activation peaks and a layer-by-expert map of them).
 
 The grid and the heatmap carry ``data-*`` attributes that a few lines of page script turn into click
 events (``GRID_JS``, ``HEATMAP_JS``); everything else is static, escaped HTML.
@@ -7,13 +8,20 @@ events (``GRID_JS``, ``HEATMAP_JS``); everything else is static, escaped HTML.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from agents.compare import ErcDiff, ExpertShift, TextPiece
 from agents.run_report import TokenRouting
 from studio.moe.toggles import ExpertState
 from ui.design_html import erc_rows
 from ui.html import esc, table
 
+if TYPE_CHECKING:
+    from studio.moe.super_experts import SuperExpertReport
+
 MAX_HEATMAP_TOKENS = 240
+SUPER_ROWS = 10  # rows of the super-expert table: the largest peaks
+SUPER_HEADERS = ["MoE layer", "decoder layer", "expert", "peak |down_proj output|", "x limit", "tokens", "super expert"]
 
 GRID_JS = """
 element.addEventListener('click', (e) => {
@@ -190,3 +198,78 @@ def routing_diff(shifts: list[ExpertShift], *, top: int = 16) -> str:
     more = f'<p class="empty">{len(others) - top} smaller shifts not shown</p>' if len(others) > top else ""
     headers = ["stage", "layer", "expert", "baseline", "steered", "change", "profile"]
     return table(headers, rows, css="routing-diff") + more
+
+
+def super_experts_panel(report: SuperExpertReport | None, *, source: str = "", top: int = SUPER_ROWS) -> str:
+    """A super-expert profile: which experts are super (their peak above the limit), the ``top`` largest
+    peaks as a table, and a layer x expert map shaded by peak (super experts outlined)."""
+    if report is None:
+        return '<p class="empty">no profile yet: press the button to profile the loaded model</p>'
+    flagged = report.super_experts
+    named = ", ".join(f"MoE layer {r.layer} expert {r.expert}" for r in flagged) or "none"
+    on = f" on {source}" if source else ""
+    lines = [
+        f"<p><strong>Super experts</strong> of {esc(report.model)}{esc(on)} ({report.prompts} prompt(s), "
+        f"{len(report.rows)} experts; limit {report.threshold:.4g}): {esc(named)}.</p>"
+    ]
+    if report.few_experts:
+        lines.append(
+            f'<p class="empty">With {len(report.rows)} experts (under 200) the largest peak is always flagged: '
+            "compare the peaks rather than the flag alone.</p>"
+        )
+    rows = []
+    for r in report.highest(top):
+        ratio = r.max_abs / report.threshold if report.threshold > 0 else 0.0
+        rows.append(
+            [
+                r.layer,
+                r.decoder_layer,
+                r.expert,
+                f"{r.max_abs:.4g}",
+                f"{ratio:.2f}",
+                r.tokens,
+                "yes" if r.is_super else "",
+            ]
+        )
+    lines.append(table(SUPER_HEADERS, rows, css="super-experts"))
+    lines.append(super_map(report))
+    return "".join(lines)
+
+
+def super_map(report: SuperExpertReport) -> str:
+    """MoE layers (rows) x experts (columns), each cell as dark as its peak is near the largest;
+    super experts outlined in red. A cell's title gives its numbers."""
+    layers: dict[int, dict[int, object]] = {}
+    for r in report.rows:
+        layers.setdefault(r.layer, {})[r.expert] = r
+    if not layers:
+        return ""
+    largest = max((r.max_abs for r in report.rows), default=0.0) or 1.0
+    experts = max(max(row) for row in layers.values()) + 1
+    head = "".join(f'<th style="font-weight:normal;font-size:9px">{e}</th>' for e in range(experts))
+    body = []
+    for layer in sorted(layers):
+        cells = []
+        for expert in range(experts):
+            r = layers[layer].get(expert)
+            if r is None:
+                cells.append("<td></td>")
+                continue
+            shade = r.max_abs / largest
+            ring = "outline:2px solid #d00;outline-offset:-2px;" if r.is_super else ""
+            tip = (
+                f"MoE layer {r.layer} (decoder {r.decoder_layer}), expert {r.expert}: peak {r.max_abs:.4g}, "
+                f"{r.tokens} tokens" + (", super expert" if r.is_super else "")
+            )
+            cells.append(
+                f'<td class="se{" super" if r.is_super else ""}" data-layer="{r.layer}" data-expert="{r.expert}" '
+                f'style="width:14px;height:14px;padding:0;background:rgba(180,60,20,{0.05 + 0.95 * shade:.2f});{ring}" '
+                f'title="{esc(tip)}"></td>'
+            )
+        body.append(f'<tr><th style="font-weight:normal;font-size:9px">L{layer}</th>{"".join(cells)}</tr>')
+    return (
+        '<p class="empty">Peak per MoE layer (rows) and expert (columns): darker is nearer the largest peak; '
+        "super experts outlined in red.</p>"
+        f'<table class="super-map" style="border-collapse:collapse"><thead><tr><th></th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )

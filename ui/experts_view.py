@@ -1,7 +1,8 @@
 """Experts view: the layer-by-expert toggle grid of one stage section (or all stages), top-k per layer and
 the mode; a change re-runs the last request from the first affected stage and shows baseline and steered
 side by side (reasoning diff, both schematics, ERC diff, routing diff); the routing heatmap of either run,
-a token's experts and weights, and per-expert usage bars."""
+a token's experts and weights, and per-expert usage bars; and the super-expert profile of the loaded model
+(the experts with outlier activations, which a profile should leave on)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,17 @@ from studio.moe.toggles import ToggleError
 from ui.charts import usage_bars
 from ui.common import error_html, session_of
 from ui.design_html import verdict
-from ui.experts_html import GRID_JS, HEATMAP_JS, erc_diff, expert_grid, heatmap, routing_diff, text_diff, token_detail
+from ui.experts_html import (
+    GRID_JS,
+    HEATMAP_JS,
+    erc_diff,
+    expert_grid,
+    heatmap,
+    routing_diff,
+    super_experts_panel,
+    text_diff,
+    token_detail,
+)
 from ui.html import esc, message, svg_box
 from ui.session import StudioSession
 from ui.studio_context import StudioContext
@@ -100,6 +111,16 @@ def build(context: StudioContext, state: gr.State) -> ExpertsWidgets:
     detail = gr.HTML(token_detail(None, None), elem_id="token-detail")
     usage = gr.Plot(label="Per-expert usage (share of the stage's generated tokens)", elem_id="usage-chart")
 
+    gr.Markdown(
+        "### Super experts\n"
+        "A few experts produce activation outliers (their largest down-projection output dwarfs every "
+        "other's) that the model leans on; turning one off can wreck it. Profiling runs the last request "
+        "(or a few built-in requests before any run) through the unsteered model and flags every expert "
+        "whose peak is above both the 99.5th percentile of all peaks and a tenth of the largest."
+    )
+    find_super = gr.Button("Profile super experts", elem_id="profile-super")
+    super_panel = gr.HTML(super_experts_panel(None), elem_id="super-experts")
+
     grid_outputs = [state, summary, grid, mode]
     compare_outputs = [state, status, base_svg, base_verdict, steered_svg, steered_verdict, reason_diff, erc, routing]
     routing_outputs = [heat, detail, usage]
@@ -164,6 +185,9 @@ def build(context: StudioContext, state: gr.State) -> ExpertsWidgets:
             index = None  # not a token of the heatmap: none is picked
         return routing_panels(session_of(context, current), run_name, stage_name, index)
 
+    def show_super(current: StudioSession | None) -> str:
+        return super_experts_html(context, session_of(context, current))
+
     full_outputs = [*compare_outputs, *routing_outputs, grid]
     engine = {"concurrency_id": "engine", "concurrency_limit": 1}
     auto_inputs = [*compare_inputs, auto]
@@ -183,6 +207,7 @@ def build(context: StudioContext, state: gr.State) -> ExpertsWidgets:
     which.change(show_routing, [state, which, stage], routing_outputs)
     stage.change(show_routing, [state, which, stage], routing_outputs)
     heat.click(pick_token, [state, which, stage], routing_outputs)
+    find_super.click(show_super, [state], [super_panel], **engine)
     return ExpertsWidgets(
         section=section,
         mode=mode,
@@ -196,6 +221,24 @@ def build(context: StudioContext, state: gr.State) -> ExpertsWidgets:
         compare=auto_compare,
         compare_inputs=auto_inputs,
     )
+
+
+def super_experts_html(context: StudioContext, session: StudioSession) -> str:
+    """The super-expert profile of the loaded model on the session's last request (or the built-in
+    requests), unsteered; a message when no model is loaded or the profiling is refused."""
+    from studio.moe.super_experts import DEFAULT_PROMPTS, profile_super_experts
+
+    if context.pipeline is None:
+        return message("warning", f"No model is loaded, so there are no experts to profile: {context.model_error}")
+    if session.request:
+        prompts, source = [session.request], "the last run's request"
+    else:
+        prompts, source = list(DEFAULT_PROMPTS), "the built-in requests (no run yet)"
+    try:
+        report = profile_super_experts(context.pipeline.engine, prompts)
+    except Exception as exc:
+        return error_html(exc)
+    return super_experts_panel(report, source=source)
 
 
 def edit_grid(context: StudioContext, session: StudioSession, stage: Stage, event: dict) -> str | None:

@@ -8,14 +8,10 @@ import gradio as gr
 import yaml
 
 from components_db import KnowledgeBase
-from components_db.catalog import PART_FILE_MAX_BYTES, CatalogError, parse_parts
+from components_db.catalog import PART_FILE_MAX_BYTES, parse_parts
 from components_db.documents import DocumentError, parse_yaml
-from components_db.kb import KnowledgeBaseError
-from components_db.store import StoreError
 from ui.common import error_html
 from ui.html import esc, message, table
-
-REFUSALS = (CatalogError, DocumentError, KnowledgeBaseError, StoreError)
 
 SEARCH_HEADERS = ["part", "name", "category", "score", "matched"]
 PIN_HEADERS = ["number", "name", "type", "roles", "notes"]
@@ -120,9 +116,7 @@ def save_parts(kb: KnowledgeBase, text: str | None, *, replace: bool) -> tuple[s
             kb.update_all(parts)
         else:
             kb.add_all(parts)
-    except REFUSALS as exc:
-        return message("error", str(exc)), gr.skip()
-    except Exception as exc:  # unexpected: logged with its traceback, shown as a short notice
+    except Exception as exc:  # a refusal shown as its message; anything else logged, shown as a short notice
         return error_html(exc), gr.skip()
     verb = "Updated" if replace else "Added"
     done = f"{verb} {', '.join(p.id for p in parts)}. Search for it above, or use it in a design."
@@ -135,9 +129,7 @@ def remove_part(kb: KnowledgeBase, pid: str | None) -> tuple[str, object]:
         return message("error", "Show one of your parts first (search, then click a match)."), gr.skip()
     try:
         kb.remove(pid)
-    except REFUSALS as exc:
-        return message("error", str(exc)), gr.skip()
-    except Exception as exc:
+    except Exception as exc:  # a refusal shown as its message; anything else logged, shown as a short notice
         return error_html(exc), gr.skip()
     return _answer(kb, f"Removed {pid}."), gr.update(choices=_choices(kb), value=None)
 

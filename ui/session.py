@@ -18,6 +18,7 @@ from agents.checks import CheckReport, check_and_draw
 from agents.compare import RunComparison, compare_runs
 from agents.orchestrator import PipelineRun, StageCache
 from agents.run_report import RunReport
+from components_db.refusal import Refusal
 from studio.circuit.design import Design
 from studio.circuit.resolve import ResolvedDesign, resolve
 from studio.moe import toggles
@@ -27,7 +28,7 @@ from ui.live import LiveRun, stream
 from ui.studio_context import StudioContext
 
 
-class StudioError(ValueError):
+class StudioError(Refusal, ValueError):
     """Something the user asked for that cannot be done; the message says why and what to do."""
 
 

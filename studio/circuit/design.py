@@ -27,6 +27,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from components_db.documents import DocumentError, parse_json
+from components_db.refusal import Refusal
 from components_db.schema import PART_ID_PATTERN
 from studio.circuit.values import parse_value
 
@@ -44,7 +45,7 @@ Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN)]
 PinRefText = Annotated[str, StringConstraints(pattern=PIN_REF_PATTERN)]
 
 
-class DesignError(ValueError):
+class DesignError(Refusal, ValueError):
     """A design that cannot be read; ``problems`` lists every reason, each a plain sentence."""
 
     def __init__(self, problems: list[str]) -> None:

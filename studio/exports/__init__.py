@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from components_db.refusal import Refusal
 from studio.circuit.resolve import ResolvedDesign
 from studio.exports.bom import to_bom_csv
 from studio.exports.circuit_json import to_circuit_json
@@ -49,7 +50,7 @@ SVG = Export("svg", "schematic.svg", lambda r, layout: render_svg(r, layout, tit
 CORE_EXPORTS = (CIRCUIT_JSON, WOKWI, KICAD, BOM, SVG)  # the SPICE netlist joins them in spice.exports
 
 
-class ExportError(ValueError):
+class ExportError(Refusal, ValueError):
     """A design that cannot be exported; the message lists what the knowledge base does not know."""
 
 

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Literal
 import torch
 from pydantic import BaseModel
 
+from components_db.refusal import Refusal
 from studio.moe.profile import LayerSteering, ModelIdentity, Stage, StageSteering, SteeringProfile
 from studio.moe.trace import RoutingTrace
 
@@ -51,7 +52,7 @@ MAX_PROMPTS = 256  # per set: a set's routing is a mean over its tokens; more pr
 MAX_PROMPT_CHARS = 4000  # per text prompt: requests are a few hundred characters
 
 
-class AttributionError(ValueError):
+class AttributionError(Refusal, ValueError):
     """Prompt sets that cannot be compared (empty, or without target tokens where the method needs them)."""
 
 

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 from transformers import LogitsProcessor, PreTrainedModel, PreTrainedTokenizerBase, StoppingCriteria
 
+from components_db.refusal import Refusal
 from studio.moe.experts_forward import DECODE
 from studio.moe.fast_decode import decode_step
 from studio.moe.greedy import DecodeStep, end_of_sequence_ids, greedy_decode
@@ -66,7 +67,7 @@ class SteeringRun:
 CHARS_PER_TOKEN_AT_MOST = 32  # a text this many times longer than the context cannot fit: refused untokenized
 
 
-class PromptTooLong(ValueError):
+class PromptTooLong(Refusal, ValueError):
     """A prompt that, with the tokens asked for, does not fit the model's context: refused before any
     forward pass (a 400,000-character prompt would otherwise run for minutes, then fail)."""
 

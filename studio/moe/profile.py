@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from components_db.documents import DocumentError, parse_json, read_text
+from components_db.refusal import Refusal
 
 PROFILE_VERSION = 1
 Stage = Literal["identify", "reason", "synthesize", "*"]
@@ -32,7 +33,7 @@ Bias = Annotated[float, Field(ge=-BIAS_LIMIT, le=BIAS_LIMIT)]
 Scale = Annotated[float, Field(ge=0.0, le=SCALE_LIMIT)]
 
 
-class ProfileError(ValueError):
+class ProfileError(Refusal, ValueError):
     """A profile that cannot be read, or that was made for another model shape."""
 
 

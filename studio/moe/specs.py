@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from torch import nn
 from transformers import PreTrainedModel
 
+from components_db.refusal import Refusal
 from studio.moe.profile import ModelIdentity
 
 Scoring = Literal["softmax", "sigmoid"]
@@ -23,7 +24,7 @@ Weighting = Literal["softmax", "softmax_of_topk", "sigmoid", "sparsemixer"]
 Output = Literal["logits", "weights", "indices"]
 
 
-class UnsupportedModel(ValueError):
+class UnsupportedModel(Refusal, ValueError):
     """A model the engine cannot steer: no routing spec for its architecture, or no MoE layer found."""
 
 

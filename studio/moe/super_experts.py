@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from torch import nn
 from transformers.integrations.moe import ExpertsInterface
 
+from components_db.refusal import Refusal
 from studio.moe.experts_forward import eager_experts_forward
 
 if TYPE_CHECKING:
@@ -35,6 +36,19 @@ if TYPE_CHECKING:
 PROBE = "studio_peak_probe"
 PERCENTILE = 99.5
 MAX_FRACTION = 0.1
+MAX_PROMPTS = 64  # each prompt is one forward pass
+MAX_PROMPT_CHARS = 4000
+# profiled when no prompt is given: requests like the studio's, one per kind of circuit
+DEFAULT_PROMPTS = (
+    "ESP32 reads a DHT22 and switches a 12 V fan through a MOSFET",
+    "blink a red LED with a 220 ohm resistor from an Arduino Uno",
+    "measure a 3.7 V battery through a voltage divider on an analog pin",
+    "a 555 timer flashes two LEDs",
+)
+
+
+class SuperExpertError(Refusal, ValueError):
+    """Prompts that cannot be profiled: none, too many, or one too long for the model."""
 
 
 @dataclass
@@ -87,6 +101,15 @@ class SuperExpertReport(BaseModel):
     def super_experts(self) -> list[ExpertPeak]:
         return sorted((r for r in self.rows if r.is_super), key=lambda r: -r.max_abs)
 
+    def highest(self, n: int) -> list[ExpertPeak]:
+        """The ``n`` largest peaks, largest first (ties: lower layer, then lower expert, first)."""
+        return sorted(self.rows, key=lambda r: (-r.max_abs, r.layer, r.expert))[:n]
+
+    @property
+    def few_experts(self) -> bool:
+        """Under 200 experts in all the percentile sits below the largest peak, which is always flagged."""
+        return len(self.rows) < 100 / (100 - PERCENTILE)
+
 
 def experts_modules(engine: MoEEngine) -> list[nn.Module]:
     """The routed-experts module (``<block>.experts`` in every supported architecture) of each MoE layer."""
@@ -102,13 +125,40 @@ def flag_outliers(peaks: torch.Tensor) -> tuple[torch.Tensor, float]:
     return peaks > threshold, threshold
 
 
+def check_prompt_set(prompts: Sequence[Prompt]) -> None:
+    """Refuse no prompt, more than ``MAX_PROMPTS``, a blank one or one over ``MAX_PROMPT_CHARS``
+    (before any model is opened)."""
+    if not prompts:
+        raise SuperExpertError("super-expert profiling needs at least one prompt")
+    if len(prompts) > MAX_PROMPTS:
+        raise SuperExpertError(f"{len(prompts)} prompts; super-expert profiling reads at most {MAX_PROMPTS}")
+    for number, prompt in enumerate(prompts, start=1):
+        if isinstance(prompt, str) and len(prompt) > MAX_PROMPT_CHARS:
+            raise SuperExpertError(
+                f"prompt {number}: {len(prompt)} characters; a prompt has at most {MAX_PROMPT_CHARS}"
+            )
+        if isinstance(prompt, str) and not prompt.strip():
+            raise SuperExpertError(f"prompt {number} is empty")
+
+
+def check_prompts(engine: MoEEngine, prompts: Sequence[Prompt]) -> None:
+    """``check_prompt_set``, then refuse a prompt without tokens or longer than the model's context."""
+    check_prompt_set(prompts)
+    limit = engine.context_length
+    for number, prompt in enumerate(prompts, start=1):
+        tokens = len(engine.encode(prompt))
+        if tokens == 0:
+            raise SuperExpertError(f"prompt {number} has no tokens")
+        if limit is not None and tokens > limit:
+            raise SuperExpertError(f"prompt {number} is {tokens:,} tokens; {engine.info.name} reads at most {limit:,}")
+
+
 def profile_super_experts(engine: MoEEngine, prompts: Sequence[Prompt]) -> SuperExpertReport:
     """Run each prompt alone (no padding to pollute the peaks) and report every expert's peak.
 
     Steered as the enclosing ``engine.steer`` block says. Other threads using the model meanwhile run
     the probe too: it computes exactly what eager does and records only for this call's context."""
-    if not prompts:
-        raise ValueError("super-expert profiling needs at least one prompt")
+    check_prompts(engine, prompts)
     modules = experts_modules(engine)
     peaks = {
         m: _Peaks(torch.zeros(m.num_experts, dtype=torch.float32), torch.zeros(m.num_experts, dtype=torch.long))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from components_db.refusal import Refusal
 from studio.moe.profile import (
     STAGES,
     LayerSteering,
@@ -29,7 +30,7 @@ CYCLE: dict[ExpertState, ExpertState] = {"on": "off", "off": "force", "force": "
 SECTIONS: tuple[Stage, ...] = ("*", "identify", "reason", "synthesize")
 
 
-class ToggleError(ValueError):
+class ToggleError(Refusal, ValueError):
     """A switch the router could not honour (every expert off, more experts forced than it picks)."""
 
 

@@ -195,6 +195,21 @@ def test_turning_an_expert_off_shows_the_steered_run_beside_the_baseline(designe
     page.screenshot(path=str(artifacts / "studio-experts.png"), full_page=True)
 
 
+def test_the_super_expert_panel_profiles_the_last_request(designed, artifacts):
+    page = designed
+    open_tab(page, "Experts")
+    page.click("#profile-super")
+    page.wait_for_selector("#super-experts table.super-map", timeout=RUN_TIMEOUT_MS)
+    panel = page.locator("#super-experts")
+    assert "the last run's request" in panel.inner_text()
+    cells = page.locator("#expert-grid button[data-expert]").count()  # every (layer, expert) of the model
+    assert panel.locator("table.super-experts tbody tr").count() == min(10, cells)
+    assert panel.locator("table.super-map td.se").count() == cells
+    assert panel.locator("table.super-map td.super").count() >= 1
+    assert "Traceback" not in page.content()
+    panel.screenshot(path=str(artifacts / "studio-super-experts.png"))
+
+
 def test_a_bundled_profile_is_one_click_away(designed, served_model, artifacts):
     page = designed
     open_tab(page, "Attribution")

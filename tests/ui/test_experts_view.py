@@ -8,6 +8,7 @@ import gradio as gr
 import pytest
 
 from ui import experts_view
+from ui.experts_html import super_experts_panel
 from ui.session import StudioSession
 
 
@@ -95,3 +96,48 @@ def test_picking_a_token_that_is_not_one_picks_none(context, handlers, data):
     session = StudioSession.start(context)
     heat, detail, _figure = handlers["pick_token"](session, "baseline", "reason", gr.EventData(None, data))
     assert isinstance(heat, str) and isinstance(detail, str)
+
+
+# -- the super-expert panel -----------------------------------------------------------------------------
+
+
+def test_the_super_expert_panel_shows_the_profile_of_the_last_request(context, handlers):
+    from studio.moe.super_experts import profile_super_experts
+
+    session = StudioSession.start(context)
+    assert super_experts_panel(None).startswith('<p class="empty">no profile yet')
+    session.request = "blink an led"
+    shown = handlers["show_super"](session)
+    direct = profile_super_experts(context.pipeline.engine, ["blink an led"])
+    assert direct.super_experts and "the last run&#x27;s request" in shown
+    named = ", ".join(f"MoE layer {r.layer} expert {r.expert}" for r in direct.super_experts)
+    assert f"limit {direct.threshold:.4g}): {named}.</p>" in shown
+    assert shown.count('class="se') == len(direct.rows)  # the map: every (layer, expert)
+    assert shown.count('class="se super"') == len(direct.super_experts)
+    top = direct.highest(1)[0]
+    assert f"<td>{top.layer}</td><td>{top.decoder_layer}</td><td>{top.expert}</td>" in shown
+
+    fresh = StudioSession.start(context)  # no run yet: the built-in requests
+    assert "built-in requests (no run yet)" in handlers["show_super"](fresh)
+
+
+def test_the_super_expert_panel_says_when_no_model_is_loaded(context, handlers):
+    from ui.studio_context import StudioContext
+
+    empty = StudioContext(kb=context.kb, pipeline=None, profiles_dir=context.profiles_dir)
+    empty.model_error = "the bundled model is not there"
+    shown = experts_view.super_experts_html(empty, StudioSession.start(context))
+    assert shown.startswith('<div class="msg msg-warning"')
+    assert "No model is loaded, so there are no experts to profile: the bundled model is not there" in shown
+
+
+def test_the_super_expert_panel_escapes_the_model_name():
+    from studio.moe.super_experts import ExpertPeak, SuperExpertReport
+
+    rows = [
+        ExpertPeak(layer=0, decoder_layer=0, expert=e, max_abs=float(e), tokens=e, is_super=e == 3) for e in range(4)
+    ]
+    report = SuperExpertReport(model="<script>alert(1)</script>", prompts=1, threshold=2.5, rows=rows)
+    shown = super_experts_panel(report, source='<b>"x"</b>')
+    assert "<script>" not in shown and "&lt;script&gt;" in shown and "&lt;b&gt;" in shown
+    assert "MoE layer 0 expert 3" in shown and shown.count("<tr>") == 1 + 4 + 1 + 1  # table head+rows, map

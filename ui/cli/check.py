@@ -8,7 +8,6 @@ part and pin is known.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from agents.checks import CheckReport, check_design, read_design
@@ -17,12 +16,13 @@ from components_db import KnowledgeBase
 from components_db.text import printable
 from spice.exports import EXPORTS
 from spice.results import SpiceReport
-from studio.circuit.design import MAX_DESIGN_BYTES, MAX_NETS, MAX_PARTS, MAX_PINS_PER_NET, MAX_TOTAL_PINS, DesignError
+from studio.circuit.design import MAX_DESIGN_BYTES, MAX_NETS, MAX_PARTS, MAX_PINS_PER_NET, MAX_TOTAL_PINS
 from studio.circuit.resolve import resolve
-from studio.exports import ExportError, export_omissions, write_exports
+from studio.exports import export_omissions, write_exports
 from studio.intent import IntentReport, RequestReader
+from ui.cli.refusals import EXIT_REFUSED, InputError, reports_refusals
 
-EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
+EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, EXIT_REFUSED
 DESIGN_HELP = (
     f"design JSON file (at most {MAX_DESIGN_BYTES // 1000} kB, {MAX_PARTS} parts, {MAX_NETS} nets, "
     f"{MAX_PINS_PER_NET} pins a net, {MAX_TOTAL_PINS} pin references)"
@@ -46,15 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     export.set_defaults(handler=run_export)
 
 
+@reports_refusals
 def run_check(args: argparse.Namespace) -> int:
+    design = read_design(args.design)
     try:
-        design = read_design(args.design)
         request = clean_request(args.request).text if args.request is not None else None
-    except DesignError as exc:
-        return _invalid(exc.problems)
     except RequestError as exc:
-        print(f"error: --request: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        raise InputError(f"--request: {exc}") from None
     kb = KnowledgeBase.open()
     reading = RequestReader(kb).read(request) if request is not None else None
     report = check_design(resolve(design, kb), run_spice=not args.no_spice, reading=reading)
@@ -62,16 +60,11 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_PASS if report.right else EXIT_FAIL
 
 
+@reports_refusals
 def run_export(args: argparse.Namespace) -> int:
-    try:
-        design = read_design(args.design)
-        resolved = resolve(design, KnowledgeBase.open())
-        written = write_exports(resolved, args.out, exports=EXPORTS)
-    except DesignError as exc:
-        return _invalid(exc.problems)
-    except ExportError as exc:
-        print(f"error: {printable(str(exc))}", file=sys.stderr)
-        return EXIT_INVALID
+    design = read_design(args.design)
+    resolved = resolve(design, KnowledgeBase.open())
+    written = write_exports(resolved, args.out, exports=EXPORTS)
     for name, path in written.items():
         print(printable(f"{name:<12} {path}"))
     for line in export_omissions(resolved, EXPORTS):
@@ -127,10 +120,3 @@ def format_spice(spice: SpiceReport) -> list[str]:
     lines += [f"  assumed: {text}" for text in spice.assumptions]
     lines += [f"  note: {text}" for text in spice.notes]
     return lines
-
-
-def _invalid(problems: list[str]) -> int:
-    print("error: the design cannot be used:", file=sys.stderr)
-    for problem in problems:
-        print(f"  - {printable(problem)}", file=sys.stderr)
-    return EXIT_INVALID

@@ -28,14 +28,14 @@ import argparse
 import csv
 import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from agents.request import RequestError, clean_request
+from agents.request import clean_request
 from components_db.text import printable
-from studio.exports import ExportError, check_output_folder
-from ui.cli.check import EXIT_FAIL, EXIT_INVALID, EXIT_PASS, format_check
+from studio.exports import check_output_folder
+from ui.cli.check import EXIT_FAIL, EXIT_PASS, format_check
+from ui.cli.refusals import InputError, refused, reports_refusals
 
 if TYPE_CHECKING:
     from agents.evaluation import Aggregate, BenchmarkPrompt, EvaluationSummary, PromptResult, Summary
@@ -44,13 +44,8 @@ if TYPE_CHECKING:
     from components_db import KnowledgeBase
     from studio.moe.profile import SteeringProfile
 
-Handler = Callable[[argparse.Namespace], int]
 BASELINES = ("reference",)
 SPLITS = ("dev", "test", "wild")  # agents.evaluation.SPLITS, spelled out to keep the start-up light
-
-
-class CliError(ValueError):
-    """An input the command cannot use; printed as one line, exit code 2."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -86,53 +81,17 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", type=Path, help="steering profile JSON to run the stages under")
 
 
-def _reports_errors(handler: Handler) -> Handler:
-    """A refused input becomes a one-line message on stderr and exit code 2, never a traceback."""
-
-    @wraps(handler)
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except (CliError, RequestError, ExportError) as exc:  # refused before anything heavy is imported
-            return _error(str(exc))
-        except OSError as exc:  # an output folder that cannot be written, a full disk
-            return _error(f"{exc.filename or 'a file'}: {exc.strerror or exc}")
-        except Exception as exc:
-            if isinstance(exc, _refusals()):
-                return _error(str(exc))
-            raise
-
-    return run
-
-
-def _refusals() -> tuple[type[Exception], ...]:
-    """The model stack's refusals; imported only once one is raised (the imports take seconds, and an
-    empty request must be refused at once)."""
-    from agents.batch import BatchError
-    from agents.evaluation import BenchmarkError
-    from agents.model_opening import ModelNotAvailable
-    from studio.moe.profile import ProfileError
-    from studio.moe.specs import UnsupportedModel
-
-    return (BenchmarkError, BatchError, ModelNotAvailable, UnsupportedModel, ProfileError)
-
-
-def _error(message: str) -> int:
-    print(f"error: {printable(message)}", file=sys.stderr)
-    return EXIT_INVALID
-
-
 # -- design --------------------------------------------------------------------------------------
 
 
-@_reports_errors
+@reports_refusals
 def run_design(args: argparse.Namespace) -> int:
     from components_db import KnowledgeBase
 
     if args.batch is not None:
         return run_batch(args)
     if args.prompt is None:
-        raise CliError('give a request ("ESP32 reads a DHT22") or --batch FILE')
+        raise InputError('give a request ("ESP32 reads a DHT22") or --batch FILE')
     clean_request(args.prompt)  # refuse an empty request, and an unusable --out, before loading a model
     check_output_folder(args.out)
     kb = KnowledgeBase.open()
@@ -142,7 +101,7 @@ def run_design(args: argparse.Namespace) -> int:
     written = write_run(run, kb, args.out)
     print(report.model_dump_json(indent=2) if args.json else format_summary(report, written))
     if report.status != "ok":
-        return _error(f"no design ({report.status}): {report.error}")
+        return refused(f"no design ({report.status}): {report.error}")
     return EXIT_PASS if report.right else EXIT_FAIL
 
 
@@ -151,7 +110,7 @@ def run_batch(args: argparse.Namespace) -> int:
     from components_db import KnowledgeBase
 
     if args.prompt is not None:
-        raise CliError("give either a request or --batch FILE, not both")
+        raise InputError("give either a request or --batch FILE, not both")
     requests = read_batch(args.batch)  # refuse a bad file or --out before loading a model
     check_output_folder(args.out)
     kb = KnowledgeBase.open()
@@ -278,9 +237,10 @@ def format_summary(report: RunReport, written: list[Path]) -> str:
 # -- eval ----------------------------------------------------------------------------------------
 
 
-@_reports_errors
+@reports_refusals
 def run_eval(args: argparse.Namespace) -> int:
     from agents.evaluation import (
+        BenchmarkError,
         EvaluationSummary,
         Outcome,
         ReferenceBaseline,
@@ -292,13 +252,16 @@ def run_eval(args: argparse.Namespace) -> int:
     from components_db import KnowledgeBase
 
     if args.limit is not None and args.limit < 1:
-        raise CliError("--limit must be at least 1")
+        raise InputError("--limit must be at least 1")
     if args.baseline_only and not args.baseline:
-        raise CliError("--baseline-only needs --baseline")
+        raise InputError("--baseline-only needs --baseline")
     files = list(dict.fromkeys([*args.prompts, *(prompt_file(split) for split in args.split)]))
     if not files:
-        raise CliError("name the prompts: --prompts FILE or --split dev|test|wild (each repeatable)")
-    sets = {path: load_benchmark(path)[: args.limit] for path in files}  # every file checked before a model loads
+        raise InputError("name the prompts: --prompts FILE or --split dev|test|wild (each repeatable)")
+    try:  # every file checked before a model loads
+        sets = {path: load_benchmark(path)[: args.limit] for path in files}
+    except BenchmarkError as exc:  # not yet a Refusal (agents.evaluation is being split)
+        raise InputError(str(exc)) from None
     kb = KnowledgeBase.open()
     kb.search("warm up", top=1)  # the first search loads the embedding model: not part of any prompt's latency
     systems = {}

@@ -6,6 +6,8 @@
   optionally write a suggested steering profile. A set's file is at most 4 MB and holds at most
   ``attribution.MAX_PROMPTS`` prompts of ``attribution.MAX_PROMPT_CHARS`` characters, each within the
   model's context; beyond that it is refused before the model loads.
+- ``super``: profile the experts' activation peaks on some prompts and name the super experts, the
+  few whose down-projection output dwarfs every other's (``studio.moe.super_experts``); keep them on.
 - ``effect``: run requests unsteered, under a profile and under matched random controls, and measure a
   design behaviour on the netlist (``agents.effect``); ``--record`` writes the table into the profile.
   Exit 0 when the effect holds beyond every control, 1 when it does not.
@@ -20,31 +22,25 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from components_db.documents import DocumentError, json_record, read_lines
+from components_db.documents import json_record, read_lines
 from components_db.text import printable
-from studio.moe.profile import STAGES, ProfileError, SteeringProfile
+from studio.moe.profile import STAGES, SteeringProfile
+from ui.cli.refusals import EXIT_REFUSED, InputError, reports_refusals
 
 if TYPE_CHECKING:
     from studio.moe.engine import MoEEngine
     from studio.moe.specs import MoEInfo
+    from studio.moe.super_experts import SuperExpertReport
     from studio.moe.trace import RoutingTrace
 
-EXIT_OK, EXIT_ERROR = 0, 2
+EXIT_OK, EXIT_ERROR = 0, EXIT_REFUSED
 TOP_EXPERTS = 3
 METHODS = ("risk-diff", "ftri", "npmi")  # attribution.METHODS, spelled out to keep torch out of start-up
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-class InputError(ValueError):
-    """A command-line input that cannot be used (missing or empty prompt file, bad option value)."""
 
 
 class LayerSummary(BaseModel):
@@ -116,26 +112,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     effect.set_defaults(handler=run_effect_command)
 
-
-def _reports_errors(handler: Handler) -> Handler:
-    """A refused input becomes a one-line message on stderr and exit code 2, never a traceback."""
-
-    @wraps(handler)
-    def run(args: argparse.Namespace) -> int:
-        from agents.model_opening import ModelNotAvailable
-        from studio.moe.attribution import AttributionError
-        from studio.moe.engine import PromptTooLong
-        from studio.moe.specs import UnsupportedModel
-
-        try:
-            return handler(args)
-        except (InputError, ProfileError, UnsupportedModel, AttributionError, ModelNotAvailable, PromptTooLong) as exc:
-            return _error(str(exc))
-
-    return run
+    sup = commands.add_parser(
+        "super",
+        help="find the super experts: the few whose output peaks dwarf every other's (keep them on)",
+        description=SUPER_HELP,
+    )
+    sup.add_argument("--model", help="hub id or local path of the model (default: the bundled model)")
+    given = sup.add_mutually_exclusive_group()
+    given.add_argument("--prompt", help="profile on this text (default: a few built-in circuit requests)")
+    given.add_argument("--prompts", type=Path, help="profile on these prompts (.txt lines or .jsonl with text)")
+    sup.add_argument("--top", type=int, default=10, help="rows of the table: the largest peaks (default 10)")
+    sup.add_argument("--json", action="store_true", help="print every expert's peak as JSON")
+    sup.set_defaults(handler=run_super)
 
 
-@_reports_errors
+@reports_refusals
 def run_inspect(args: argparse.Namespace) -> int:
     if args.max_new_tokens < 1:
         raise InputError("--max-new-tokens must be at least 1")
@@ -161,7 +152,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_errors
+@reports_refusals
 def run_attribute(args: argparse.Namespace) -> int:
     from studio.moe.attribution import attribute, suggest_profile
 
@@ -181,9 +172,9 @@ def run_attribute(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_errors
+@reports_refusals
 def run_effect_command(args: argparse.Namespace) -> int:
-    from agents.batch import BatchError, read_batch
+    from agents.batch import read_batch
     from studio.behaviours import BEHAVIOURS
 
     if args.controls < 1 or (args.limit is not None and args.limit < 1):
@@ -194,11 +185,8 @@ def run_effect_command(args: argparse.Namespace) -> int:
         raise InputError(f"{args.profile} names no behaviour: give --behaviour ({', '.join(BEHAVIOURS)})")
     if behaviour not in BEHAVIOURS:
         raise InputError(f"behaviour {behaviour!r} is not one of {', '.join(BEHAVIOURS)}")
-    try:
-        prompts = read_batch(args.prompts)[: args.limit]
-        utility = read_batch(args.utility)[: args.limit] if args.utility else []
-    except BatchError as exc:
-        raise InputError(str(exc)) from None
+    prompts = read_batch(args.prompts)[: args.limit]
+    utility = read_batch(args.utility)[: args.limit] if args.utility else []
     from agents.effect import describe, markdown, plot, run_effect
     from components_db import KnowledgeBase
     from ui.cli.design import open_pipeline
@@ -242,6 +230,53 @@ def run_effect_command(args: argparse.Namespace) -> int:
     return EXIT_OK if report.holds else 1
 
 
+SUPER_HELP = (
+    "A super expert is one of the few experts whose down-projection output reaches activation outliers: "
+    "its largest |down_proj output| over the prompts is above both the 99.5th percentile of every "
+    "(MoE layer, expert) peak and a tenth of the largest peak. Models lean on these outliers, so turning "
+    "a super expert off in a steering profile can wreck the output. Each prompt runs alone through the "
+    "model; the table lists the largest peaks, flagged ones marked. With fewer than 200 experts in all the "
+    "largest peak is always flagged: compare the peaks. Exit 0, or 2 when the model or prompts cannot be used."
+)
+
+
+@reports_refusals
+def run_super(args: argparse.Namespace) -> int:
+    from studio.moe.super_experts import DEFAULT_PROMPTS, check_prompt_set, profile_super_experts
+
+    if args.top < 1:
+        raise InputError("--top must be at least 1")
+    if args.prompt is not None:
+        prompts = [args.prompt]
+    elif args.prompts is not None:
+        prompts = read_prompt_file(args.prompts)
+    else:
+        prompts = list(DEFAULT_PROMPTS)
+    check_prompt_set(prompts)  # refused before the model loads
+    engine = _load(args.model)
+    report = profile_super_experts(engine, prompts)
+    print(report.model_dump_json(indent=2) if args.json else format_super(report, args.top))
+    return EXIT_OK
+
+
+def format_super(report: SuperExpertReport, top: int) -> str:
+    """The largest peaks as a table, super experts marked, after a line naming them."""
+    flagged = report.super_experts
+    named = ", ".join(f"layer {r.layer} expert {r.expert}" for r in flagged) or "none"
+    lines = [
+        f"{printable(report.model)}: {len(report.rows)} experts profiled on {report.prompts} prompt(s); "
+        f"super experts (peak above {report.threshold:.4g}): {named}",
+        f"{'layer':>5} {'decoder':>7} {'expert':>6} {'peak':>11} {'x limit':>7} {'tokens':>6}  super",
+    ]
+    for r in report.highest(top):
+        ratio = r.max_abs / report.threshold if report.threshold > 0 else 0.0
+        row = f"{r.layer:>5} {r.decoder_layer:>7} {r.expert:>6} {r.max_abs:>11.4g} {ratio:>7.2f} {r.tokens:>6}"
+        lines.append(f"{row}  yes" if r.is_super else row)
+    if report.few_experts:
+        lines.append(f"note: {len(report.rows)} experts (under 200): the largest peak is always flagged")
+    return "\n".join(lines)
+
+
 MEASURED, FOUND = "## Measured effect", "## How it was found"
 
 
@@ -270,27 +305,24 @@ MAX_PROMPT_FILE_BYTES = 4_000_000  # attribution.MAX_PROMPTS prompts of MAX_PROM
 
 
 def read_prompts(path: Path, name: str) -> list[str]:
-    """Set ``name``'s prompts: one per non-blank line; a ``.jsonl`` file has one JSON object with a "text"
-    field per line. Refused before any model loads: an unreadable or oversized file, or a set beyond
-    the attribution limits (``attribution.check_prompt_set``)."""
+    """Set ``name``'s prompts (``read_prompt_file``), refused beyond the attribution limits
+    (``attribution.check_prompt_set``) before any model loads."""
     from studio.moe.attribution import check_prompt_set
 
-    try:
-        lines = read_lines(path, MAX_PROMPT_FILE_BYTES, "prompt file")
-    except DocumentError as exc:
-        raise InputError(str(exc)) from None
-    if not lines:
-        raise InputError(f"{path}: no prompts (the file is empty)")
-    prompts = [line for _, line in lines] if path.suffix != ".jsonl" else [_jsonl_text(path, *row) for row in lines]
+    prompts = read_prompt_file(path)
     check_prompt_set(prompts, f"{name} ({path})")
     return prompts
 
 
-def _jsonl_text(path: Path, number: int, line: str) -> str:
-    try:
-        return json_record(path, number, line, "text")["text"]
-    except DocumentError as exc:
-        raise InputError(str(exc)) from None
+def read_prompt_file(path: Path) -> list[str]:
+    """Prompts one per non-blank line; a ``.jsonl`` file has one JSON object with a "text" field per
+    line. An unreadable, oversized or empty file is refused."""
+    lines = read_lines(path, MAX_PROMPT_FILE_BYTES, "prompt file")
+    if not lines:
+        raise InputError(f"{path}: no prompts (the file is empty)")
+    if path.suffix != ".jsonl":
+        return [line for _, line in lines]
+    return [json_record(path, number, line, "text")["text"] for number, line in lines]
 
 
 def summarize(trace: RoutingTrace, info: MoEInfo) -> list[LayerSummary]:
@@ -325,24 +357,18 @@ def format_inspect(report: InspectReport) -> str:
     return "\n".join(lines)
 
 
-def _load(model: str) -> MoEEngine:
-    """The engine for ``model``, loaded without transformers' progress bars (stderr is for our errors)."""
+def _load(model: str | None) -> MoEEngine:
+    """The engine for ``model`` (default: the bundled model), opened as ``design`` opens it
+    (``agents.model_opening.open_engine``), without transformers' progress bars (stderr is for our
+    errors); the experts commands read text prompts, so a model without a tokenizer is refused."""
     from transformers.utils import logging
 
-    from studio.moe.engine import MoEEngine
+    from agents.model_opening import open_engine
 
-    if model.startswith(("/", ".", "~")) and not Path(model).expanduser().exists():
+    if model is not None and model.startswith(("/", ".", "~")) and not Path(model).expanduser().exists():
         raise InputError(f"{model}: no such model folder")
     logging.disable_progress_bar()
-    try:
-        engine = MoEEngine.load(model)
-    except OSError as exc:  # what transformers raises for a checkpoint it cannot find or read
-        raise InputError(f"cannot load model {model!r}: {exc}") from None
+    engine, _ = open_engine(model)
     if engine.tokenizer is None:
-        raise InputError(f"{model} ships no tokenizer: the experts commands read text prompts")
+        raise InputError(f"{model or 'the bundled model'} ships no tokenizer: the experts commands read text prompts")
     return engine
-
-
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_ERROR

@@ -1,5 +1,8 @@
-"""`circuit-studio`: the command line. Each sub-command lives beside the code it drives and registers
-itself here, so the CLI and the studio UI call the same functions."""
+"""`circuit-studio`: the command line. Every sub-command lives in this package (``ui/cli``), on the top
+floor beside the studio UI, and calls the same functions the studio does: ``parts`` (parts.py),
+``check``/``export`` (check.py), ``design``/``eval`` (design.py), ``experts ...`` (experts.py),
+``corpus``/``train`` (train.py); ``studio`` is served by ``ui.launch``. Each module registers its
+commands here; a refused input is one ``error: ...`` line and exit code 2 (``ui.cli.refusals``)."""
 
 from __future__ import annotations
 

@@ -10,34 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
-from functools import wraps
+from collections.abc import Sequence
 from pathlib import Path
 
-from components_db.catalog import PART_FILE_MAX_BYTES, CatalogError, parse_parts
+from components_db.catalog import PART_FILE_MAX_BYTES, parse_parts
 from components_db.documents import DocumentError, parse_json, parse_yaml, read_text
-from components_db.kb import KnowledgeBase, KnowledgeBaseError
+from components_db.kb import KnowledgeBase
 from components_db.schema import Part
-from components_db.store import StoreError
 from components_db.text import printable
+from ui.cli.refusals import EXIT_REFUSED, InputError, reports_refusals
 
-EXIT_OK, EXIT_ERROR = 0, 2
-REFUSALS = (CatalogError, DocumentError, KnowledgeBaseError, StoreError)
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-def _reports_errors(handler: Handler) -> Handler:
-    """A refused input or an unreadable database becomes a one-line message on stderr and exit code 2."""
-
-    @wraps(handler)
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except REFUSALS as exc:
-            return _error(str(exc))
-
-    return run
+EXIT_OK, EXIT_ERROR = 0, EXIT_REFUSED
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,10 +55,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=run_list)
 
 
-@_reports_errors
+@reports_refusals
 def run_search(args: argparse.Namespace) -> int:
     if args.top < 1:
-        return _error("--top must be at least 1")
+        raise InputError("--top must be at least 1")
     hits = KnowledgeBase.open().search(args.query, top=args.top)
     if args.json:
         print(json.dumps([h.model_dump(mode="json") for h in hits], indent=2))
@@ -87,13 +70,13 @@ def run_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_errors
+@reports_refusals
 def run_show(args: argparse.Namespace) -> int:
     kb = KnowledgeBase.open()
     part = kb.get(args.id)
     if part is None:
         near = ", ".join(h.part_id for h in kb.nearest(args.id))
-        return _error(f"no part {args.id!r} in the knowledge base" + (f"; did you mean: {near}?" if near else ""))
+        raise InputError(f"no part {args.id!r} in the knowledge base" + (f"; did you mean: {near}?" if near else ""))
     if args.json:
         print(json.dumps({"source": kb.source_of(part.id), "part": part.model_dump(mode="json")}, indent=2))
     else:
@@ -111,7 +94,7 @@ def _read_parts(path: Path) -> list[Part]:
     return parse_parts(entries, path.name)
 
 
-@_reports_errors
+@reports_refusals
 def run_add(args: argparse.Namespace) -> int:
     parts = _read_parts(args.file)
     KnowledgeBase.open().add_all(parts)
@@ -119,7 +102,7 @@ def run_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_errors
+@reports_refusals
 def run_edit(args: argparse.Namespace) -> int:
     parts = _read_parts(args.file)
     KnowledgeBase.open().update_all(parts)
@@ -127,14 +110,14 @@ def run_edit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_errors
+@reports_refusals
 def run_remove(args: argparse.Namespace) -> int:
     KnowledgeBase.open().remove(args.id)
     print(f"removed {args.id}")
     return EXIT_OK
 
 
-@_reports_errors
+@reports_refusals
 def run_list(args: argparse.Namespace) -> int:
     kb = KnowledgeBase.open()
     rows = [
@@ -195,8 +178,3 @@ def _pin_limits(voltage: float | None, min_v: float | None, max_v: float | None,
     if max_ma is not None:
         limits.append(f"max {max_ma:g} mA")
     return ", ".join(limits)
-
-
-def _error(message: str) -> int:
-    print(f"error: {printable(message)}", file=sys.stderr)
-    return EXIT_ERROR

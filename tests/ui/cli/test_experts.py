@@ -276,3 +276,92 @@ def test_attribute_refuses_prompt_files_beyond_the_limits_before_loading_the_mod
     for name, says in cases.items():
         assert run(*argv, "--set-b", str(tmp_path / name)) == 2, name
         assert one_line_error(capsys) == says
+
+
+# -- experts super: the super-expert profile of a model ------------------------------------------------
+
+
+def super_rows(out: str) -> list[tuple[int, int, int, bool]]:
+    """(layer, decoder layer, expert, flagged) of each table row of `experts super`."""
+    rows = []
+    for line in out.splitlines()[2:]:
+        cells = line.split()
+        if cells and cells[0].isdigit():
+            rows.append((int(cells[0]), int(cells[1]), int(cells[2]), cells[-1] == "yes"))
+    return rows
+
+
+@pytest.fixture
+def amplified_dir(model_dir, tmp_path):
+    """The tiny model with the busiest expert of MoE layer 1 on the prompt amplified 1000x: a super expert."""
+    import torch
+
+    from studio.moe.engine import MoEEngine
+    from studio.moe.super_experts import experts_modules, profile_super_experts
+
+    engine = MoEEngine.load(str(model_dir))
+    busiest = max(
+        (r for r in profile_super_experts(engine, ["blink the led"]).rows if r.layer == 1), key=lambda r: r.tokens
+    )
+    with torch.no_grad():
+        experts_modules(engine)[1].down_proj[busiest.expert] *= 1000.0
+    folder = tmp_path / "amplified"
+    engine.model.save_pretrained(folder)
+    save_tokenizer(folder)
+    engine.close()
+    return folder, busiest.expert
+
+
+def test_super_names_the_amplified_expert_as_profile_super_experts_does(amplified_dir, capsys):
+    from studio.moe.engine import MoEEngine
+    from studio.moe.super_experts import profile_super_experts
+
+    folder, expert = amplified_dir
+    assert run("super", "--model", str(folder), "--prompt", "blink the led", "--top", "5") == 0
+    out = capsys.readouterr().out
+    engine = MoEEngine.load(str(folder))
+    direct = profile_super_experts(engine, ["blink the led"])
+    engine.close()
+
+    assert [(r.layer, r.expert) for r in direct.super_experts] == [(1, expert)]
+    assert f"super experts (peak above {direct.threshold:.4g}): layer 1 expert {expert}\n" in out
+    assert "16 experts profiled on 1 prompt(s)" in out
+    rows = super_rows(out)
+    assert rows == [(r.layer, r.decoder_layer, r.expert, r.is_super) for r in direct.highest(5)]
+    assert rows[0] == (1, 2, expert, True)  # MoE layer 1 is decoder layer 2 (decoder layer 0 is dense)
+    assert "note: 16 experts (under 200): the largest peak is always flagged" in out
+
+
+def test_super_json_has_every_expert_and_reads_a_prompt_file(model_dir, tmp_path, capsys):
+    from studio.moe.engine import MoEEngine
+    from studio.moe.super_experts import DEFAULT_PROMPTS, SuperExpertReport, profile_super_experts
+
+    (tmp_path / "p.jsonl").write_text('{"text": "blink the led"}\n{"text": "the sensor reads"}\n')
+    assert run("super", "--model", str(model_dir), "--prompts", str(tmp_path / "p.jsonl"), "--json") == 0
+    report = SuperExpertReport.model_validate_json(capsys.readouterr().out)
+    engine = MoEEngine.load(str(model_dir))
+    direct = profile_super_experts(engine, ["blink the led", "the sensor reads"])
+    engine.close()
+    assert report.prompts == 2 and len(report.rows) == 2 * 8
+    assert [(r.layer, r.expert, r.tokens, r.is_super) for r in report.rows] == [
+        (r.layer, r.expert, r.tokens, r.is_super) for r in direct.rows
+    ]
+    assert [r.max_abs for r in report.rows] == pytest.approx([r.max_abs for r in direct.rows], rel=1e-6)
+
+    assert run("super", "--model", str(model_dir)) == 0  # no prompt: the built-in requests
+    assert f"on {len(DEFAULT_PROMPTS)} prompt(s)" in capsys.readouterr().out
+
+
+def test_super_refusals_are_one_line_with_exit_2(model_dir, tmp_path, capsys):
+    (tmp_path / "empty.txt").write_text("\n\n")
+    cases = [
+        (["--model", str(model_dir), "--top", "0"], "--top must be at least 1"),
+        (["--model", str(model_dir), "--prompt", "  "], "prompt 1 is empty"),
+        (["--model", str(model_dir), "--prompt", "led " * 1001], "prompt 1: 4004 characters; a prompt has at most"),
+        (["--model", str(model_dir), "--prompt", " ".join(["led"] * 300)], "prompt 1 is 300 tokens;"),
+        (["--model", str(model_dir), "--prompts", str(tmp_path / "empty.txt")], "empty.txt: no prompts"),
+        (["--model", str(tmp_path / "nowhere"), "--prompt", "led"], "nowhere: no such model folder"),
+    ]
+    for argv, says in cases:
+        assert run("super", *argv) == 2, argv
+        assert says in one_line_error(capsys), argv
