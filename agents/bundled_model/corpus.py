@@ -28,7 +28,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from agents.bundled_model import phrasings as P
-from agents.identify import MAX_CANDIDATES, Candidate, IdentifyInput, _clauses, answer_text, identify_prompt
+from agents.identify import MAX_CANDIDATES, Candidate, IdentifyInput, answer_text, clauses, identify_prompt
 from agents.parts_list import PartRequest, PartsList
 from agents.reference.designer import design_from_parts
 from agents.synthesize import GrammarBounds
@@ -803,7 +803,7 @@ class BatchRetriever:
 
     @staticmethod
     def queries(request: str) -> list[tuple[str, int]]:
-        return [(request, 6)] + [(c, 2) for c in _clauses(request)]
+        return [(request, 6)] + [(c, 2) for c in clauses(request)]
 
     def candidates(self, requests: Sequence[str], top: int = MAX_CANDIDATES) -> list[list[Candidate]]:
         self._embed(q.strip() for req in requests for q, _ in self.queries(req) if q.strip())

@@ -5,24 +5,13 @@ from __future__ import annotations
 import pytest
 
 from agents.checks import check_design
-from agents.evaluation import (
-    BenchmarkError,
-    BenchmarkPrompt,
-    ExpectedPart,
-    Outcome,
-    ReferenceBaseline,
-    is_supporting,
-    load_benchmark,
-    names_match,
-    percentile,
-    prompt_file,
-    score,
-    score_parts,
-    summarise,
-)
+from agents.evaluation.benchmark import BenchmarkError, BenchmarkPrompt, ExpectedPart, load_benchmark, prompt_file
+from agents.evaluation.outcome import Outcome
+from agents.evaluation.scoring import is_supporting, percentile, score, score_parts, summarise
 from agents.llm import Generated
 from agents.parts_list import PartRequest, PartsList
-from agents.pinouts import OutOfKnowledge
+from agents.pinouts import OutOfKnowledge, names_match
+from agents.reference.baseline import ReferenceBaseline
 from agents.run_report import RunReport, StageRecord
 from studio.circuit.design import Design
 from studio.circuit.resolve import resolve

@@ -38,7 +38,8 @@ from studio.exports import ExportError, check_output_folder
 from ui.cli.check import EXIT_FAIL, EXIT_INVALID, EXIT_PASS, format_check
 
 if TYPE_CHECKING:
-    from agents.evaluation import Aggregate, BenchmarkPrompt, EvaluationSummary, PromptResult, Summary
+    from agents.evaluation.benchmark import BenchmarkPrompt
+    from agents.evaluation.scoring import Aggregate, EvaluationSummary, PromptResult, Summary
     from agents.orchestrator import Pipeline, PipelineEvent, PipelineRun
     from agents.run_report import RunReport
     from components_db import KnowledgeBase
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[[argparse.Namespace], int]
 BASELINES = ("reference",)
-SPLITS = ("dev", "test", "wild")  # agents.evaluation.SPLITS, spelled out to keep the start-up light
+SPLITS = ("dev", "test", "wild")  # agents.evaluation.benchmark.SPLITS, spelled out to keep the start-up light
 
 
 class CliError(ValueError):
@@ -109,7 +110,7 @@ def _refusals() -> tuple[type[Exception], ...]:
     """The model stack's refusals; imported only once one is raised (the imports take seconds, and an
     empty request must be refused at once)."""
     from agents.batch import BatchError
-    from agents.evaluation import BenchmarkError
+    from agents.evaluation.benchmark import BenchmarkError
     from agents.model_opening import ModelNotAvailable
     from studio.moe.profile import ProfileError
     from studio.moe.specs import UnsupportedModel
@@ -280,15 +281,11 @@ def format_summary(report: RunReport, written: list[Path]) -> str:
 
 @_reports_errors
 def run_eval(args: argparse.Namespace) -> int:
-    from agents.evaluation import (
-        EvaluationSummary,
-        Outcome,
-        ReferenceBaseline,
-        evaluate,
-        load_benchmark,
-        prompt_file,
-        summaries,
-    )
+    from agents.evaluation.benchmark import load_benchmark, prompt_file
+    from agents.evaluation.outcome import Outcome
+    from agents.evaluation.run import evaluate
+    from agents.evaluation.scoring import EvaluationSummary, summaries
+    from agents.reference.baseline import ReferenceBaseline
     from components_db import KnowledgeBase
 
     if args.limit is not None and args.limit < 1:
