@@ -1,6 +1,7 @@
 """The corpus rows: requests drafted about sampled projects (``draft_requests``), then for each the exact
-prompt and answer of every LLM stage, taught by the reference designer (``build_examples``, ``generate``,
-``generate_designs``)."""
+prompt and answer of its LLM stages, taught by the reference designer (``build_examples``, ``generate``;
+``generate_designs`` for reason and synthesize rows only). A project gets ``IDENTIFY_PER_PROJECT``
+identify examples; its first request also a reason and a synthesize one when the design is ``teachable``."""
 
 from __future__ import annotations
 
