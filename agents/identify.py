@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Protocol
 
@@ -29,7 +30,12 @@ ROLE_CHARS = "a-z0-9 ,.()+-"
 MAX_ROLE = 32
 UNKNOWN_CHARS = "A-Za-z0-9 ._+-"
 MAX_UNKNOWN_NAME = 32
+# where ``clauses`` cuts a request: for retrieval, at punctuation and the words that join requirements
 _CLAUSE = re.compile(r",|;|\band\b|\bwith\b|\bplus\b|\bthat\b|\bwhich\b|\bthen\b|\+", re.IGNORECASE)
+# for the reference baseline, also at colons and brackets and the prepositions that join parts ("a DHT22 on an ESP32")
+_FINE_CLAUSE = re.compile(
+    r"[,;:+()]|\b(?:and|with|plus|then|that|which|while|to|from|on|for|through|via|into|over|in|by)\b", re.IGNORECASE
+)
 
 
 class Candidate(BaseModel):
@@ -55,18 +61,37 @@ class Searcher(Protocol):
 
 def retrieve_candidates(kb: Searcher, request: str, top: int = MAX_CANDIDATES) -> list[Candidate]:
     """The best parts for the whole request, then the best for each of its clauses, without repeats."""
+    return candidates_from((hit for query, n in retrieval_queries(request) for hit in kb.search(query, top=n)), top)
+
+
+def retrieval_queries(request: str) -> list[tuple[str, int]]:
+    """What retrieval searches for ``request``, with how many hits each: the whole request, then its clauses."""
+    return [(request, 6)] + [(c, 2) for c in clauses(request)]
+
+
+def candidates_from(hits: Iterable[SearchHit], top: int = MAX_CANDIDATES) -> list[Candidate]:
+    """The first ``top`` distinct parts among ``hits``, in order (an id's first hit gives its score)."""
     found: dict[str, Candidate] = {}
-    searches = [(request, 6)] + [(c, 2) for c in _clauses(request)]
-    for query, n in searches:
-        for hit in kb.search(query, top=n):
-            if hit.part_id not in found:
-                found[hit.part_id] = Candidate(part=hit.part_id, score=round(hit.score, 3), matched=hit.matched)
+    for hit in hits:
+        if hit.part_id not in found:
+            found[hit.part_id] = Candidate(part=hit.part_id, score=round(hit.score, 3), matched=hit.matched)
     return list(found.values())[:top]
 
 
-def _clauses(request: str) -> list[str]:
-    clauses = [c.strip(" .!?") for c in _CLAUSE.split(request)]
-    return [c for c in clauses if len(c) >= 3][:6] if len(clauses) > 1 else []
+def clauses(request: str, *, fine: bool = False) -> list[str]:
+    """The request's clauses (stripped of end punctuation, at least 3 characters long).
+
+    Two cuts, each the one its caller was measured with: by default (retrieval, and the bundled model's
+    corpus) at punctuation and joining words, at most 6 clauses and none when the request is one clause
+    (retrieval searches the whole request anyway); with ``fine`` (the reference baseline,
+    ``agents.reference.baseline``) also at colons, brackets and prepositions, every clause, and a
+    one-clause request as its own clause.
+    """
+    if fine:
+        pieces = (c.strip(" .!?") for c in _FINE_CLAUSE.split(request))
+        return [c for c in pieces if len(c) >= 3]
+    found = [c.strip(" .!?") for c in _CLAUSE.split(request)]
+    return [c for c in found if len(c) >= 3][:6] if len(found) > 1 else []
 
 
 def identify_prompt(given: IdentifyInput) -> str:

@@ -10,9 +10,21 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from components_db.schema import PART_ID_PATTERN
+from components_db.schema import PART_ID_PATTERN, Category, Part, SymbolKind
 
 MAX_QUANTITY = 16
+CATEGORY_ROLES = {
+    Category.MCU_BOARD: "controller",
+    Category.SENSOR: "sensor",
+    Category.DISPLAY: "display",
+    Category.ACTUATOR: "load",
+    Category.DRIVER: "driver",
+    Category.COMMUNICATION: "communication",
+    Category.POWER: "power",
+    Category.PASSIVE: "passive",
+    Category.DISCRETE: "discrete",
+    Category.IC: "ic",
+}
 
 
 class PartRequest(BaseModel):
@@ -30,3 +42,21 @@ class PartsList(BaseModel):
     parts: list[PartRequest] = Field(default_factory=list, max_length=64)
     unknown: list[str] = Field(default_factory=list, max_length=8)
     notes: list[str] = Field(default_factory=list, max_length=32)
+
+
+def role_of(part: Part, *, by_kind: bool = True) -> str:
+    """A part's role, fixed by what the part is so that a model can learn it: its category's
+    (``CATEGORY_ROLES``), and with ``by_kind`` (the parts a request names) a supply or a regulator for
+    power parts, "indicator" for LEDs, "input" for buttons, switches and potentiometers, "sensor" for
+    the thermistor and the LDR. The teacher gives a part the reference designer added by itself only
+    its category's role (``by_kind=False``): the bundled model's corpus was written so."""
+    if by_kind:
+        if part.category is Category.POWER:
+            return "supply" if part.symbol is SymbolKind.BATTERY else "regulator"
+        if part.symbol is SymbolKind.LED or part.id == "led-rgb-cc":
+            return "indicator"
+        if part.symbol in (SymbolKind.BUTTON, SymbolKind.SWITCH) or part.id == "potentiometer":
+            return "input"
+        if part.id in ("thermistor-ntc-10k", "ldr-gl5528"):
+            return "sensor"
+    return CATEGORY_ROLES[part.category]

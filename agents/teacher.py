@@ -15,7 +15,7 @@ import re
 from pydantic import BaseModel
 
 from agents.identify import Candidate, IdentifyInput, answer_text, identify_prompt, role_text
-from agents.parts_list import PartRequest, PartsList
+from agents.parts_list import PartRequest, PartsList, role_of
 from agents.pinouts import PinoutsOutput, PromptStyle, lookup_pinouts
 from agents.prompting import LlmStage
 from agents.reason import reason_input, reason_prompt
@@ -23,22 +23,9 @@ from agents.reference.builder import ReferenceDesignError
 from agents.reference.designer import ReferenceResult, design_from_parts
 from agents.reference.explain import plan_text
 from agents.synthesize import GrammarBounds, SynthesizeInput, grammar_for, synthesize_prompt
-from components_db.schema import Category
 from studio.circuit.design import Design, DesignPart, Net
 from studio.circuit.resolve import PartLookup
 
-CATEGORY_ROLES = {
-    Category.MCU_BOARD: "controller",
-    Category.SENSOR: "sensor",
-    Category.DISPLAY: "display",
-    Category.ACTUATOR: "load",
-    Category.DRIVER: "driver",
-    Category.COMMUNICATION: "communication",
-    Category.POWER: "power",
-    Category.PASSIVE: "passive",
-    Category.DISCRETE: "discrete",
-    Category.IC: "ic",
-}
 # the role of a part the designer added, by the first words of why it was added
 ADDED_ROLES = (
     ("pull-up", "pull-up"),
@@ -124,7 +111,7 @@ def bill_of(result: ReferenceResult, core: PartsList, kb: PartLookup) -> PartsLi
             groups[key] = groups[key].model_copy(update={"quantity": groups[key].quantity + 1})
             continue
         part = kb.get(dp.part)
-        role = roles.get(dp.part) or _added_role(added.get(dp.ref)) or CATEGORY_ROLES[part.category]
+        role = roles.get(dp.part) or _added_role(added.get(dp.ref)) or role_of(part, by_kind=False)
         groups[key] = PartRequest(part=dp.part, quantity=1, role=role_text(role), value=dp.value)
     return PartsList(parts=list(groups.values()), unknown=list(core.unknown))
 

@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import torch
 from retrieval import markdown
 
-from agents.evaluation import load_benchmark, percentile
+from agents.evaluation.benchmark import load_benchmark
+from agents.evaluation.scoring import percentile
 from agents.model_opening import open_engine
 from agents.orchestrator import Pipeline, StageCache
 from agents.prompting import template

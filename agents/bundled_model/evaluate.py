@@ -17,6 +17,7 @@ import torch
 from transformers import PreTrainedTokenizerFast
 
 from agents.constrained import constrained_generate
+from agents.evaluation.scoring import PartScore
 from agents.identify import parse_answer, parts_grammar
 from agents.parts_list import PartsList
 from agents.pinouts import lookup_pinouts
@@ -35,12 +36,16 @@ def part_counts(parts: PartsList) -> Counter:
 
 
 def f1(predicted: Counter, expected: Counter) -> float:
+    """The benchmark's part F1 (``PartScore``) of two multisets; nothing predicted where nothing was
+    expected (a request about unknown parts only) scores 1."""
     if not predicted and not expected:
         return 1.0
     hit = sum((predicted & expected).values())
-    precision = hit / max(1, sum(predicted.values()))
-    recall = hit / max(1, sum(expected.values()))
-    return 0.0 if hit == 0 else 2 * precision * recall / (precision + recall)
+    return PartScore(
+        true_positives=hit,
+        false_positives=sum(predicted.values()) - hit,
+        false_negatives=sum(expected.values()) - hit,
+    ).f1
 
 
 def _net_lines(plan: str) -> list[str]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from agents.parts_list import PartsList
 from agents.reference import analog, devices, drivers, loads
 from agents.reference.builder import DesignBuilder, Placed, ReferenceDesignError
-from agents.reference.levels import Levels
+from agents.reference.levels import SHIFTER, Levels
 from agents.reference.pins import McuPins
 from agents.reference.power import PowerPlan, decouple, is_converter, is_source, named, supply_range
 from agents.reference.wiring import Wiring
@@ -40,8 +40,8 @@ def design_from_parts(parts: PartsList, kb: PartLookup, title: str | None = None
     if not wanted:
         raise ReferenceDesignError("none of the requested parts is in the knowledge base: " + "; ".join(b.notes))
     boards = [p for p, _ in wanted if p.category is Category.MCU_BOARD]
-    b.stock = [p for p, _ in wanted if _is_support(p)]
-    others = [(p, v) for p, v in wanted if p.category is not Category.MCU_BOARD and not _is_support(p)]
+    b.stock = [p for p, _ in wanted if is_support(p)]
+    others = [(p, v) for p, v in wanted if p.category is not Category.MCU_BOARD and not is_support(p)]
     mcu: Placed | None = None
     if boards:
         mcu = b.place(boards[0])
@@ -351,9 +351,10 @@ def _needs_controller(part: Part) -> bool:
     )
 
 
-def _is_support(part: Part) -> bool:
-    """Resistors, capacitors, diodes, transistors, shifters: used by the rules that need them."""
-    return (part.symbol in SUPPORT_SYMBOLS and not _is_resistive_sensor(part)) or part.id == "level-shifter-bss138-4ch"
+def is_support(part: Part) -> bool:
+    """Resistors, capacitors, diodes, transistors, the level shifter: kept in stock for the rules that need
+    them (the evaluation's ``is_supporting`` adds the power parts, which the supply rules place)."""
+    return (part.symbol in SUPPORT_SYMBOLS and not _is_resistive_sensor(part)) or part.id == SHIFTER
 
 
 def _is_resistive_sensor(part: Part) -> bool:

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from agents.evaluation import PROMPTS_DIR, SPLITS, BenchmarkPrompt, load_benchmark, prompt_file
+from agents.evaluation.benchmark import PROMPTS_DIR, SPLITS, BenchmarkPrompt, load_benchmark, prompt_file
 from components_db.catalog import load_catalog
 
 FILES = [prompt_file(split) for split in SPLITS if prompt_file(split).is_file()]

@@ -5,24 +5,14 @@ from __future__ import annotations
 import pytest
 
 from agents.checks import check_design
-from agents.evaluation import (
-    BenchmarkError,
-    BenchmarkPrompt,
-    ExpectedPart,
-    Outcome,
-    ReferenceBaseline,
-    is_supporting,
-    load_benchmark,
-    names_match,
-    percentile,
-    prompt_file,
-    score,
-    score_parts,
-    summarise,
-)
+from agents.evaluation.benchmark import BenchmarkError, BenchmarkPrompt, ExpectedPart, load_benchmark, prompt_file
+from agents.evaluation.outcome import Outcome
+from agents.evaluation.scoring import is_supporting, percentile, score, score_parts, summarise
+from agents.identify import clauses
 from agents.llm import Generated
 from agents.parts_list import PartRequest, PartsList
-from agents.pinouts import OutOfKnowledge
+from agents.pinouts import OutOfKnowledge, names_match
+from agents.reference.baseline import ReferenceBaseline
 from agents.run_report import RunReport, StageRecord
 from studio.circuit.design import Design
 from studio.circuit.resolve import resolve
@@ -295,6 +285,17 @@ def _found(baseline: ReferenceBaseline, request: str) -> dict[str, int]:
 )
 def test_baseline_reads_names_plurals_and_counts(baseline, request_text, found):
     assert found.items() <= _found(baseline, request_text).items()
+
+
+def test_the_baseline_cuts_clauses_finer_than_retrieval():
+    """The two cuts of ``clauses``: the baseline also cuts at prepositions, colons and brackets and keeps a
+    one-clause request; retrieval keeps at most 6 clauses and none for a one-clause request."""
+    request = "ESP32 with a DHT22 and an OLED (SSD1306): log to SD"
+    assert clauses(request) == ["ESP32", "a DHT22", "an OLED (SSD1306): log to SD"]
+    assert clauses(request, fine=True) == ["ESP32", "a DHT22", "an OLED", "SSD1306", "log"]
+    assert clauses("Read a DHT22 on an ESP32.") == []
+    assert clauses("Read a DHT22 on an ESP32.", fine=True) == ["Read a DHT22", "an ESP32"]
+    assert clauses("Blink a red LED.", fine=True) == ["Blink a red LED"]
 
 
 def test_baseline_does_not_take_a_describing_word_for_another_part(baseline):

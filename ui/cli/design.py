@@ -38,14 +38,15 @@ from ui.cli.check import EXIT_FAIL, EXIT_PASS, format_check
 from ui.cli.refusals import InputError, refused, reports_refusals
 
 if TYPE_CHECKING:
-    from agents.evaluation import Aggregate, BenchmarkPrompt, EvaluationSummary, PromptResult, Summary
+    from agents.evaluation.benchmark import BenchmarkPrompt
+    from agents.evaluation.scoring import Aggregate, EvaluationSummary, PromptResult, Summary
     from agents.orchestrator import Pipeline, PipelineEvent, PipelineRun
     from agents.run_report import RunReport
     from components_db import KnowledgeBase
     from studio.moe.profile import SteeringProfile
 
 BASELINES = ("reference",)
-SPLITS = ("dev", "test", "wild")  # agents.evaluation.SPLITS, spelled out to keep the start-up light
+SPLITS = ("dev", "test", "wild")  # agents.evaluation.benchmark.SPLITS, spelled out to keep the start-up light
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -239,16 +240,11 @@ def format_summary(report: RunReport, written: list[Path]) -> str:
 
 @reports_refusals
 def run_eval(args: argparse.Namespace) -> int:
-    from agents.evaluation import (
-        BenchmarkError,
-        EvaluationSummary,
-        Outcome,
-        ReferenceBaseline,
-        evaluate,
-        load_benchmark,
-        prompt_file,
-        summaries,
-    )
+    from agents.evaluation.benchmark import load_benchmark, prompt_file
+    from agents.evaluation.outcome import Outcome
+    from agents.evaluation.run import evaluate
+    from agents.evaluation.scoring import EvaluationSummary, summaries
+    from agents.reference.baseline import ReferenceBaseline
     from components_db import KnowledgeBase
 
     if args.limit is not None and args.limit < 1:
@@ -258,10 +254,7 @@ def run_eval(args: argparse.Namespace) -> int:
     files = list(dict.fromkeys([*args.prompts, *(prompt_file(split) for split in args.split)]))
     if not files:
         raise InputError("name the prompts: --prompts FILE or --split dev|test|wild (each repeatable)")
-    try:  # every file checked before a model loads
-        sets = {path: load_benchmark(path)[: args.limit] for path in files}
-    except BenchmarkError as exc:  # not yet a Refusal (agents.evaluation is being split)
-        raise InputError(str(exc)) from None
+    sets = {path: load_benchmark(path)[: args.limit] for path in files}  # every file checked before a model loads
     kb = KnowledgeBase.open()
     kb.search("warm up", top=1)  # the first search loads the embedding model: not part of any prompt's latency
     systems = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.bundled_model.corpus import draft_requests
+from agents.bundled_model.corpus.examples import draft_requests
 from agents.bundled_model.tokenizer import train_tokenizer
 from agents.parts_list import PartRequest, PartsList
 from agents.teacher import teach

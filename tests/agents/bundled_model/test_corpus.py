@@ -4,18 +4,13 @@ to the pipeline's, unknown names copied as written, and the benchmark held out."
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from agents.bundled_model.corpus import (
-    BUNDLED_BOUNDS,
-    NEAR_COPY,
-    BatchRetriever,
-    Benchmark,
-    build_examples,
-    draft_requests,
-    fits,
-)
+from agents.bundled_model.corpus.examples import BUNDLED_BOUNDS, build_examples, draft_requests, fits
+from agents.bundled_model.corpus.holdout import NEAR_COPY, Benchmark, MissingBenchmark
+from agents.bundled_model.corpus.retrieval import BatchRetriever
 from agents.constrained import compile_grammar
 from agents.identify import parse_answer, parts_grammar, retrieve_candidates
 from agents.model_opening import folder_settings
@@ -108,6 +103,18 @@ def test_the_near_copy_check_catches_copies_and_light_edits():
     assert bench.near_copy("blink a red led from an esp32 devkit!")
     assert bench.near_copy("Hi! Please: Read temperature and humidity from a DHT22 with an ESP32. Thanks")
     assert not bench.near_copy("Wire a BMP280 and two buttons to a Teensy 4.0")
+
+
+def test_a_missing_benchmark_file_stops_the_corpus(tmp_path):
+    """Holding out nothing would be silent: a split's file that is not there is named in the refusal."""
+    for split in ("dev", "test"):
+        (tmp_path / f"{split}.jsonl").write_text('{"prompt": "Blink a red LED from an ESP32 DevKit."}\n')
+    with pytest.raises(MissingBenchmark, match=re.escape(str(tmp_path / "wild.jsonl"))):
+        Benchmark(tmp_path)
+    with pytest.raises(MissingBenchmark, match=re.escape(str(tmp_path / "absent" / "dev.jsonl"))):
+        Benchmark(tmp_path / "absent")
+    (tmp_path / "wild.jsonl").write_text("")
+    assert Benchmark(tmp_path).prompts == ["blink a red led from an esp32 devkit."] * 2
 
 
 def _assert_held_out(catalog, projects: int) -> None:

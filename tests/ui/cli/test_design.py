@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from agents import model_opening as models
-from agents.evaluation import EvaluationSummary
+from agents.evaluation.scoring import EvaluationSummary
 from agents.model_opening import SETTINGS_FILE
 from agents.run_report import RunReport
 from agents.synthesize import GrammarBounds
