@@ -1,22 +1,13 @@
-"""Experts worth toggling: find, by attribution at the decision tokens, the experts behind a design
-behaviour a person can see, and write them as the bundled model's example steering profiles (those
-experts off in that stage). What switching them off does is not measured here: each profile names its
-behaviour (``studio.behaviours``), and the steering-effect harness measures it on the netlist, against
-matched random controls, on request sets no profile was fitted on:
+"""Experts worth toggling: attribution at the decision tokens finds the experts behind a behaviour a
+person can see, and writes them as the bundled model's example steering profiles (those experts off
+in that stage). What switching them off does is measured elsewhere, by the steering-effect harness
+(``circuit-studio experts effect``) on the netlist against matched random controls:
 
     python -m agents.bundled_model.experiments --corpus corpus.jsonl --out agents/bundled_model/profiles
-    circuit-studio experts effect --profile agents/bundled_model/profiles/no-led-resistors.json \\
-        --prompts benchmarks/prompts/behaviours/led.jsonl --utility benchmarks/prompts/behaviours/utility.jsonl \\
-        --record
 
-A ``Behaviour`` names the pipeline stage it lives in, the corpus rows of that stage that show it and a
-contrast, where in an answer it is written (the parts list entries of its roles, the net lines of its
-bus) and comparable places that do not write it. Attribution (``studio.moe.attribution``, risk
-difference of selection frequency) compares the routing at the positions that write the behaviour
-(set A: each such answer token's preceding position, whose output is that token, on the rows that show
-it) with the routing at the positions that write the comparable places (set B, on both kinds of rows);
-the top ``n`` experts go off in that stage only. (Whole prompts as targets find the experts of a
-request's topic, not of a decision.) The ranked table goes into the note beside the profile.
+Set A is the positions whose output is an answer token that writes the behaviour (a parts-list role,
+a bus's net line), set B comparable positions that do not; ``studio.moe.attribution`` ranks experts
+by the risk difference of their selection frequency, and the top ``n`` go off in that stage only.
 """
 
 from __future__ import annotations
