@@ -95,8 +95,9 @@ def run_design(args: argparse.Namespace) -> int:
         raise InputError('give a request ("ESP32 reads a DHT22") or --batch FILE')
     clean_request(args.prompt)  # refuse an empty request, and an unusable --out, before loading a model
     check_output_folder(args.out)
+    profile = read_profile(args.profile)
     kb = KnowledgeBase.open()
-    pipeline, profile = open_pipeline(args.model, args.profile, kb)
+    pipeline = open_pipeline(args.model, kb, profile)
     run = pipeline.run(args.prompt, profile=profile, on_event=Progress(sys.stderr))
     report = run.report
     written = write_run(run, kb, args.out)
@@ -114,8 +115,9 @@ def run_batch(args: argparse.Namespace) -> int:
         raise InputError("give either a request or --batch FILE, not both")
     requests = read_batch(args.batch)  # refuse a bad file or --out before loading a model
     check_output_folder(args.out)
+    profile = read_profile(args.profile)
     kb = KnowledgeBase.open()
-    pipeline, profile = open_pipeline(args.model, args.profile, kb)
+    pipeline = open_pipeline(args.model, kb, profile)
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     with (args.out / "index.jsonl").open("w", encoding="utf-8") as index:
@@ -132,19 +134,22 @@ def run_batch(args: argparse.Namespace) -> int:
     return EXIT_PASS if right == len(rows) else EXIT_FAIL
 
 
-def open_pipeline(
-    model: str | None, profile_path: Path | None, kb: KnowledgeBase
-) -> tuple[Pipeline, SteeringProfile | None]:
-    """The pipeline on ``model`` with its settings, and the profile (checked against the model)."""
+def open_pipeline(model: str | None, kb: KnowledgeBase, profile: SteeringProfile | None = None) -> Pipeline:
+    """The pipeline on ``model`` with its settings; ``profile`` (when given) is checked against the model."""
     from agents.model_opening import open_engine
     from agents.orchestrator import Pipeline
-    from studio.moe.profile import SteeringProfile
 
-    profile = SteeringProfile.load(profile_path) if profile_path else None
     engine, settings = open_engine(model)
     if profile is not None:
         profile.check_model(engine.info.identity())
-    return Pipeline(engine, kb, settings), profile
+    return Pipeline(engine, kb, settings)
+
+
+def read_profile(path: Path | None) -> SteeringProfile | None:
+    """The steering profile of ``--profile`` (refused with a ProfileError when unusable), or None."""
+    from studio.moe.profile import SteeringProfile
+
+    return SteeringProfile.load(path) if path else None
 
 
 class Progress:
@@ -260,7 +265,8 @@ def run_eval(args: argparse.Namespace) -> int:
     systems = {}
     model = profile = None
     if not args.baseline_only:
-        pipeline, steering = open_pipeline(args.model, args.profile, kb)
+        steering = read_profile(args.profile)
+        pipeline = open_pipeline(args.model, kb, steering)
         model, profile = pipeline.model_name, steering.name if steering else None
 
         def run_pipeline(text: str) -> Outcome:

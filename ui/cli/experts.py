@@ -191,8 +191,7 @@ def run_effect_command(args: argparse.Namespace) -> int:
     from components_db import KnowledgeBase
     from ui.cli.design import open_pipeline
 
-    pipeline, profile = open_pipeline(args.model, args.profile, KnowledgeBase.open())
-    assert profile is not None
+    pipeline = open_pipeline(args.model, KnowledgeBase.open(), profile)
     try:
         report = run_effect(
             pipeline,
