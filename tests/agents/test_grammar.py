@@ -78,9 +78,18 @@ def tokenizer(catalog) -> PreTrainedTokenizerFast:
     return _train_tokenizer(_design_lines(catalog, 300), eos="<|endoftext|>")
 
 
+# the grammar tests' models: the shared tiny ones (tests/fixtures/tiny_models.py), each with 2 MoE layers
+# of 4 experts, the weights these adversarial cases were written against
+_GRAMMAR_SHAPES = {
+    "qwen3_moe": {"num_hidden_layers": 2, "num_experts": 4, "mlp_only_layers": [], "norm_topk_prob": False},
+    "mixtral": {},
+    "olmoe": {"num_experts": 4, "intermediate_size": 32},
+}
+
+
 def _tiny_moe(vocab_size: int, arch: str = "qwen3_moe", seed: int = 0) -> transformers.PreTrainedModel:
-    """The shared tiny ``arch`` model (tests/fixtures/tiny_models.py) over ``vocab_size`` tokens."""
-    return tiny_model(arch, seed, vocab_size=vocab_size, max_position_embeddings=2048)
+    shape = _GRAMMAR_SHAPES[arch]
+    return tiny_model(arch, seed, vocab_size=vocab_size, max_position_embeddings=2048, bos_token_id=None, **shape)
 
 
 @pytest.fixture(scope="module")
