@@ -13,8 +13,9 @@ from components_db.embeddings import encode
 from components_db.home import HOME_ENV
 from components_db.kb import KnowledgeBase
 
-# fixtures every package may use: the knowledge base (kb, home, counting) and tiny MoE models (arch, tiny_model)
-pytest_plugins = ["tests.kb_fixtures", "tests.tiny_models"]
+# fixtures every package may use (tests/fixtures/): the catalog and knowledge base (catalog, catalog_parts,
+# kb, home, counting) and tiny MoE models (arch, tiny_model, stage_tokenizer, tiny_engine)
+pytest_plugins = ["tests.fixtures.catalog", "tests.fixtures.tiny_models"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -21,11 +21,11 @@ from transformers import LogitsProcessor, PreTrainedTokenizerFast
 
 from agents.constrained import ConstrainedResult, GrammarLogitsProcessor, compile_grammar, constrained_generate
 from agents.grammar import DesignGrammar, GrammarInputError, design_grammar
-from components_db.catalog import load_catalog
 from components_db.schema import Part, Pin
 from studio.circuit.design import Design
 from studio.circuit.resolve import resolve
 from studio.circuit.values import parse_value
+from tests.fixtures.tiny_models import tiny_model
 
 SMALL = {"max_nets": 3, "max_pins_per_net": 3, "max_net_name": 6}  # keeps random generations short
 
@@ -37,11 +37,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def catalog() -> dict[str, Part]:
-    return {part.id: part for part in load_catalog()}
 
 
 def _design_lines(catalog: dict[str, Part], count: int) -> list[str]:
@@ -83,28 +78,18 @@ def tokenizer(catalog) -> PreTrainedTokenizerFast:
     return _train_tokenizer(_design_lines(catalog, 300), eos="<|endoftext|>")
 
 
+# the grammar tests' models: the shared tiny ones (tests/fixtures/tiny_models.py), each with 2 MoE layers
+# of 4 experts, the weights these adversarial cases were written against
+_GRAMMAR_SHAPES = {
+    "qwen3_moe": {"num_hidden_layers": 2, "num_experts": 4, "mlp_only_layers": [], "norm_topk_prob": False},
+    "mixtral": {},
+    "olmoe": {"num_experts": 4, "intermediate_size": 32},
+}
+
+
 def _tiny_moe(vocab_size: int, arch: str = "qwen3_moe", seed: int = 0) -> transformers.PreTrainedModel:
-    common = {
-        "vocab_size": vocab_size,
-        "hidden_size": 32,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "num_hidden_layers": 2,
-        "intermediate_size": 32,
-        "max_position_embeddings": 2048,
-        "initializer_range": 0.2,
-        "eos_token_id": None,
-        "pad_token_id": 0,
-    }
-    config = {
-        "qwen3_moe": transformers.Qwen3MoeConfig(
-            **common, head_dim=8, moe_intermediate_size=16, num_experts=4, num_experts_per_tok=2
-        ),
-        "mixtral": transformers.MixtralConfig(**common, num_local_experts=4, num_experts_per_tok=2),
-        "olmoe": transformers.OlmoeConfig(**common, num_experts=4, num_experts_per_tok=2),
-    }[arch]
-    torch.manual_seed(seed)
-    return transformers.AutoModelForCausalLM.from_config(config).eval()
+    shape = _GRAMMAR_SHAPES[arch]
+    return tiny_model(arch, seed, vocab_size=vocab_size, max_position_embeddings=2048, bos_token_id=None, **shape)
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,18 @@ from studio.circuit.design import Design
 from studio.circuit.resolve import resolve
 from studio.erc import run_erc
 from studio.erc.findings import ErcReport
-from tests.catalog_lookup import Catalog
+from tests.fixtures.catalog import CatalogLookup
 
 PROMPT_FILES = sorted((Path(__file__).resolve().parents[2] / "benchmarks" / "prompts").rglob("*.jsonl"))
 
 
 @pytest.fixture(scope="module")
-def kb() -> Catalog:
-    return Catalog()
+def kb(catalog_lookup) -> CatalogLookup:
+    """The designer reads parts and pins only: the catalog without the knowledge base's search."""
+    return catalog_lookup
 
 
-def wire(kb: Catalog, *ids: str) -> ReferenceResult:
+def wire(kb: CatalogLookup, *ids: str) -> ReferenceResult:
     requests = []
     for text in ids:
         part, _, quantity = text.partition("*")
@@ -33,7 +34,7 @@ def wire(kb: Catalog, *ids: str) -> ReferenceResult:
     return design_from_parts(PartsList(parts=requests), kb)
 
 
-def erc(kb: Catalog, design: Design) -> ErcReport:
+def erc(kb: CatalogLookup, design: Design) -> ErcReport:
     return run_erc(resolve(design, kb))
 
 
@@ -332,9 +333,7 @@ def test_no_level_shift_between_equal_levels(kb):
 
 def test_every_part_alone_on_each_board_wires_or_says_why(kb):
     """The designer raises nothing but ReferenceDesignError (an ST7735 on an Uno was a StopIteration)."""
-    from components_db.catalog import load_catalog
-
-    catalog = load_catalog()
+    catalog = kb.parts()
     boards = [p.id for p in catalog if p.category == "mcu_board"]
     for board in [None, *boards]:
         for part in catalog:

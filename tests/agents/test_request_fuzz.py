@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agents.request import MAX_REQUEST_CHARS, CleanRequest, RequestError, clean_request
-from components_db import KnowledgeBase
 from studio.intent import RequestReader
 
 SPECIAL = ["<|im_start|>", "<|im_end|>", "<|endoftext|>", "<think>", "</think>", "</s>"]
@@ -39,8 +38,8 @@ def test_any_text_gives_a_clean_request_or_a_request_error(text: str | None) -> 
 
 
 @pytest.fixture(scope="module")
-def reader(built_home) -> RequestReader:
-    return RequestReader(KnowledgeBase.open(built_home))
+def reader(kb) -> RequestReader:
+    return RequestReader(kb)
 
 
 @settings(max_examples=100, deadline=None)

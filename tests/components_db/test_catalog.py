@@ -7,30 +7,25 @@ from components_db.catalog import DATA_DIR, CatalogError, load_catalog, parse_pa
 from components_db.schema import Category
 
 
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog()
+def test_at_least_120_valid_parts(catalog_parts):
+    assert len(catalog_parts) >= 120
 
 
-def test_at_least_120_valid_parts(catalog):
-    assert len(catalog) >= 120
-
-
-def test_one_source_file_per_category(catalog):
+def test_one_source_file_per_category(catalog_parts):
     files = {p.stem for p in DATA_DIR.glob("*.yaml")}
     assert files == {c.value for c in Category}
-    for part in catalog:
+    for part in catalog_parts:
         assert part.category.value in files
 
 
-def test_every_category_is_populated(catalog):
-    counts = {c: sum(p.category is c for p in catalog) for c in Category}
+def test_every_category_is_populated(catalog_parts):
+    counts = {c: sum(p.category is c for p in catalog_parts) for c in Category}
     assert all(n >= 5 for n in counts.values()), counts
 
 
-def test_every_active_module_has_power_pins(catalog):
+def test_every_active_module_has_power_pins(catalog_parts):
     """Boards, sensors, displays and radios need a supply, unless they are bare passive elements (an LED digit)."""
-    for part in catalog:
+    for part in catalog_parts:
         if part.category in (Category.MCU_BOARD, Category.SENSOR, Category.DISPLAY, Category.COMMUNICATION):
             if all(p.type.value == "passive" for p in part.pins):
                 continue

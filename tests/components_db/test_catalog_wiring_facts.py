@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from components_db.catalog import load_catalog
 from components_db.schema import Category, ElectricalType, Part, Pin, PinRole
 
 R = PinRole
@@ -44,16 +43,6 @@ RAIL_TIE_GAPS = {("74hc165", "SER"), ("drv8825-module", "FAULT")}
 LOADS_WITHOUT_SUPPLY = {"stepper-nema17"}
 
 
-@pytest.fixture(scope="module")
-def catalog() -> list[Part]:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def parts(catalog) -> dict[str, Part]:
-    return {p.id: p for p in catalog}
-
-
 def signal_pins(part: Part) -> list[Pin]:
     return [p for p in part.pins if p.type not in NOT_SIGNAL_TYPES]
 
@@ -73,20 +62,22 @@ def bus_pins(part: Part, *roles: PinRole) -> set[str]:
 # --- required pins ------------------------------------------------------------------------------
 
 
-def test_every_non_board_part_with_signal_pins_declares_required_pins(catalog):
+def test_every_non_board_part_with_signal_pins_declares_required_pins(catalog_parts):
     missing = [
-        p.id for p in catalog if p.category is not Category.MCU_BOARD and signal_pins(p) and not p.usage.required_pins
+        p.id
+        for p in catalog_parts
+        if p.category is not Category.MCU_BOARD and signal_pins(p) and not p.usage.required_pins
     ]
     assert set(missing) == NO_REQUIRED_PINS
 
 
-def test_boards_require_no_pins(catalog):
+def test_boards_require_no_pins(catalog_parts):
     """A board's spare pins are optional."""
-    assert [p.id for p in catalog if p.category is Category.MCU_BOARD and p.usage.required_pins] == []
+    assert [p.id for p in catalog_parts if p.category is Category.MCU_BOARD and p.usage.required_pins] == []
 
 
-def test_required_pins_are_signal_pins(catalog):
-    for part in catalog:
+def test_required_pins_are_signal_pins(catalog_parts):
+    for part in catalog_parts:
         for group in part.required_groups():
             assert group, part.id
             for pin in group:
@@ -94,15 +85,15 @@ def test_required_pins_are_signal_pins(catalog):
                 assert pin.type not in (T.NO_CONNECT, T.FREE), f"{part.id}.{pin.name}"
 
 
-def test_required_entries_name_each_pin_once(catalog):
-    for part in catalog:
+def test_required_entries_name_each_pin_once(catalog_parts):
+    for part in catalog_parts:
         names = [name for entry in part.usage.required_pins for name in entry.split("|")]
         assert len(names) == len(set(names)), part.id
 
 
-def test_interrupt_outputs_and_straps_are_optional(catalog):
+def test_interrupt_outputs_and_straps_are_optional(catalog_parts):
     """An interrupt-only pin is never required; a strap only where the chip gives it no default."""
-    for part in catalog:
+    for part in catalog_parts:
         for group in part.required_groups():
             for pin in group:
                 assert set(pin.roles) != {R.INTERRUPT}, f"{part.id}.{pin.name}"
@@ -110,41 +101,41 @@ def test_interrupt_outputs_and_straps_are_optional(catalog):
                     assert (part.id, pin.name) in REQUIRED_STRAPS, f"{part.id}.{pin.name}"
 
 
-def test_ultrasonic_sensor_needs_trigger_and_echo(parts):
-    assert {"TRIG", "ECHO"} <= set(parts["hc-sr04"].usage.required_pins)
+def test_ultrasonic_sensor_needs_trigger_and_echo(catalog):
+    assert {"TRIG", "ECHO"} <= set(catalog["hc-sr04"].usage.required_pins)
 
 
-def test_i2c_displays_need_sda_and_scl(catalog):
+def test_i2c_displays_need_sda_and_scl(catalog_parts):
     displays = [
-        p for p in catalog if p.category is Category.DISPLAY and bus_pins(p, R.I2C_SDA) and bus_pins(p, R.I2C_SCL)
+        p for p in catalog_parts if p.category is Category.DISPLAY and bus_pins(p, R.I2C_SDA) and bus_pins(p, R.I2C_SCL)
     ]
     assert len(displays) >= 3
     for part in displays:
         assert {"SDA", "SCL"} <= set(part.usage.required_pins), part.id
 
 
-def test_spi_tft_needs_its_write_lines_but_not_miso_touch_or_reset(parts):
-    tft = parts["ili9341-tft"]
+def test_spi_tft_needs_its_write_lines_but_not_miso_touch_or_reset(catalog):
+    tft = catalog["ili9341-tft"]
     assert set(tft.usage.required_pins) == {"CS", "DC", "SDI", "SCK"}
-    assert set(parts["st7735-tft"].usage.required_pins) == {"CS", "A0", "SDA", "SCK"}
+    assert set(catalog["st7735-tft"].usage.required_pins) == {"CS", "A0", "SDA", "SCK"}
 
 
-def test_either_or_entries_for_channels(parts):
-    assert {"IN1|IN3", "OUT1|OUT3"} <= set(parts["l298n-module"].usage.required_pins)
-    assert "IN1|IN2" in parts["relay-module-2ch"].usage.required_pins
-    assert "AO|DO" in parts["mq2"].usage.required_pins
+def test_either_or_entries_for_channels(catalog):
+    assert {"IN1|IN3", "OUT1|OUT3"} <= set(catalog["l298n-module"].usage.required_pins)
+    assert "IN1|IN2" in catalog["relay-module-2ch"].usage.required_pins
+    assert "AO|DO" in catalog["mq2"].usage.required_pins
 
 
-def test_resets_required_only_without_a_board_default(parts):
-    a4988 = required_names(parts["a4988-module"])
+def test_resets_required_only_without_a_board_default(catalog):
+    a4988 = required_names(catalog["a4988-module"])
     assert {"STEP", "DIR", "RESET", "1A", "1B", "2A", "2B"} <= a4988
     assert not {"ENABLE", "SLEEP", "MS1", "MS2", "MS3"} & a4988  # pulled up / down on the carrier
-    assert "XSHUT" not in required_names(parts["vl53l0x"])  # pulled up on the breakout
-    assert {"SRCLR", "OE"} <= required_names(parts["74hc595"])  # bare CMOS inputs must not float
+    assert "XSHUT" not in required_names(catalog["vl53l0x"])  # pulled up on the breakout
+    assert {"SRCLR", "OE"} <= required_names(catalog["74hc595"])  # bare CMOS inputs must not float
 
 
-def test_two_terminal_parts_need_both_pins(catalog):
-    for part in catalog:
+def test_two_terminal_parts_need_both_pins(catalog_parts):
+    for part in catalog_parts:
         if part.category in (Category.PASSIVE, Category.DISCRETE) and part.is_two_terminal:
             assert required_names(part) == {p.name for p in part.pins}, part.id
 
@@ -152,8 +143,8 @@ def test_two_terminal_parts_need_both_pins(catalog):
 # --- straps and pins tied to a rail -------------------------------------------------------------
 
 
-def test_strap_pins_are_signal_pins(catalog):
-    straps = [(part, pin) for part in catalog for pin in part.pins if {R.ADDRESS, R.MODE} & set(pin.roles)]
+def test_strap_pins_are_signal_pins(catalog_parts):
+    straps = [(part, pin) for part in catalog_parts for pin in part.pins if {R.ADDRESS, R.MODE} & set(pin.roles)]
     assert len(straps) >= 10
     for part, pin in straps:
         assert not is_power_pin(pin), f"{part.id}.{pin.name}"
@@ -176,15 +167,15 @@ def test_strap_pins_are_signal_pins(catalog):
         ("74hc595", "SRCLR", R.RESET),
     ],
 )
-def test_strap_roles(parts, part_id, pin, role):
-    assert role in parts[part_id].find_pin(pin).roles
+def test_strap_roles(catalog, part_id, pin, role):
+    assert role in catalog[part_id].find_pin(pin).roles
 
 
-def test_pins_the_catalog_says_to_tie_to_a_rail_carry_a_rail_tie_role(catalog):
+def test_pins_the_catalog_says_to_tie_to_a_rail_carry_a_rail_tie_role(catalog_parts):
     tie = re.compile(r"\btie\b[^;]*\b(to|high|low)\b", re.IGNORECASE)
     told = [
         (part.id, pin.name, pin)
-        for part in catalog
+        for part in catalog_parts
         for pin in signal_pins(part)
         if tie.search(pin.description) and pin.type is not T.PASSIVE
     ]
@@ -196,18 +187,18 @@ def test_pins_the_catalog_says_to_tie_to_a_rail_carry_a_rail_tie_role(catalog):
 # --- buses on boards -----------------------------------------------------------------------------
 
 
-def test_pin_matrix_only_on_boards(catalog):
-    assert {p.id for p in catalog if p.usage.pin_matrix} == PIN_MATRIX_BOARDS
-    assert all(p.category is Category.MCU_BOARD for p in catalog if p.usage.pin_matrix)
+def test_pin_matrix_only_on_boards(catalog_parts):
+    assert {p.id for p in catalog_parts if p.usage.pin_matrix} == PIN_MATRIX_BOARDS
+    assert all(p.category is Category.MCU_BOARD for p in catalog_parts if p.usage.pin_matrix)
 
 
-def test_fixed_bus_boards_have_no_pin_matrix(parts):
+def test_fixed_bus_boards_have_no_pin_matrix(catalog):
     for board in FIXED_BUS_BOARDS:
-        assert not parts[board].usage.pin_matrix, board
+        assert not catalog[board].usage.pin_matrix, board
 
 
-def test_esp32_routes_buses_anywhere_except_its_input_only_pins(parts):
-    esp32 = parts["esp32-devkit-v1"]
+def test_esp32_routes_buses_anywhere_except_its_input_only_pins(catalog):
+    esp32 = catalog["esp32-devkit-v1"]
     assert esp32.usage.pin_matrix
     assert {p.name for p in esp32.pins if p.type is T.INPUT and R.ADC in p.roles} >= {
         "GPIO34",
@@ -228,22 +219,22 @@ def test_esp32_routes_buses_anywhere_except_its_input_only_pins(parts):
         ("stm32-blue-pill", {"PB7", "PB9", "PB11"}, {"PB6", "PB8", "PB10"}),
     ],
 )
-def test_i2c_roles_exactly_on_the_hardware_i2c_pins(parts, board, sda, scl):
-    assert bus_pins(parts[board], R.I2C_SDA) == sda
-    assert bus_pins(parts[board], R.I2C_SCL) == scl
+def test_i2c_roles_exactly_on_the_hardware_i2c_pins(catalog, board, sda, scl):
+    assert bus_pins(catalog[board], R.I2C_SDA) == sda
+    assert bus_pins(catalog[board], R.I2C_SCL) == scl
 
 
-def test_mega_has_its_four_uarts(parts):
-    mega = parts["arduino-mega-2560"]
+def test_mega_has_its_four_uarts(catalog):
+    mega = catalog["arduino-mega-2560"]
     assert bus_pins(mega, R.UART_TX) == {"D1", "D14", "D16", "D18"}
     assert bus_pins(mega, R.UART_RX) == {"D0", "D15", "D17", "D19"}
 
 
-def test_pico_bus_roles_follow_the_rp2040_function_table(parts):
+def test_pico_bus_roles_follow_the_rp2040_function_table(catalog):
     """GPIO n: SPI RX/CSn/SCK/TX by n % 4, UART TX/RX on n % 4 in (0, 1), I2C SDA on even and SCL on odd n."""
     spi = (R.SPI_MISO, R.SPI_CS, R.SPI_SCK, R.SPI_MOSI)
     uart = (R.UART_TX, R.UART_RX, None, None)
-    pins = [p for p in parts["raspberry-pi-pico"].pins if p.name.startswith("GP")]
+    pins = [p for p in catalog["raspberry-pi-pico"].pins if p.name.startswith("GP")]
     assert len(pins) == 26
     for pin in pins:
         n = int(pin.name[2:])
@@ -251,9 +242,9 @@ def test_pico_bus_roles_follow_the_rp2040_function_table(parts):
         assert BUS_ROLES & set(pin.roles) == expected, pin.name
 
 
-def test_every_board_bus_pin_can_drive(catalog):
+def test_every_board_bus_pin_can_drive(catalog_parts):
     """Bus roles sit on pins that push both levels (an input-only pin cannot be SDA, SCK or TX)."""
-    for board in (p for p in catalog if p.category is Category.MCU_BOARD):
+    for board in (p for p in catalog_parts if p.category is Category.MCU_BOARD):
         for pin in board.pins:
             if BUS_ROLES & set(pin.roles):
                 assert pin.type is T.BIDIRECTIONAL, f"{board.id}.{pin.name}"
@@ -262,10 +253,10 @@ def test_every_board_bus_pin_can_drive(catalog):
 # --- loads ---------------------------------------------------------------------------------------
 
 
-def test_every_bare_load_has_a_rated_supply(catalog):
+def test_every_bare_load_has_a_rated_supply(catalog_parts):
     loads = [
         p
-        for p in catalog
+        for p in catalog_parts
         if p.category is Category.ACTUATOR
         and not any(pin.type in POWER_TYPES for pin in p.pins)
         and any({R.COIL, R.LOAD} & set(pin.roles) for pin in p.pins)
@@ -274,15 +265,15 @@ def test_every_bare_load_has_a_rated_supply(catalog):
     assert {p.id for p in loads if p.supply is None} == LOADS_WITHOUT_SUPPLY
 
 
-def test_expander_and_adc_channels_are_spare_pins_but_their_bus_is_required(parts):
+def test_expander_and_adc_channels_are_spare_pins_but_their_bus_is_required(catalog):
     """Like a board's spare pins, an I/O expander's or ADC's channels are used as the project needs."""
     for part_id, channels in (("mcp23017", "GPA0"), ("pcf8574-module", "P0"), ("ads1115-module", "A0")):
-        assert {"SDA", "SCL"} <= required_names(parts[part_id]), part_id
-        assert channels not in required_names(parts[part_id]), part_id
-    assert {"RESET", "A0", "A1", "A2"} <= required_names(parts["mcp23017"])  # no default on the bare chip
+        assert {"SDA", "SCL"} <= required_names(catalog[part_id]), part_id
+        assert channels not in required_names(catalog[part_id]), part_id
+    assert {"RESET", "A0", "A1", "A2"} <= required_names(catalog["mcp23017"])  # no default on the bare chip
 
 
-def test_shift_register_outputs_and_mux_channels_are_spare_pins_but_their_control_lines_are_required(parts):
+def test_shift_register_outputs_and_mux_channels_are_spare_pins_but_their_control_lines_are_required(catalog):
     """A 74HC595 is an output expander and a CD4051 an ADC's: their channels are used as the project needs."""
-    assert required_names(parts["74hc595"]) == {"SER", "SRCLK", "RCLK", "SRCLR", "OE"}
-    assert required_names(parts["cd4051"]) == {"A", "B", "C", "INH", "COM"}
+    assert required_names(catalog["74hc595"]) == {"SER", "SRCLK", "RCLK", "SRCLR", "OE"}
+    assert required_names(catalog["cd4051"]) == {"A", "B", "C", "INH", "COM"}

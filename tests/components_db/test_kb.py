@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from components_db import KnowledgeBase, KnowledgeBaseError, Part
-from components_db.catalog import load_catalog
 from components_db.embeddings import DIM
 from components_db.home import HOME_ENV, default_home
 from components_db.kb import BUILTIN_FILE, USER_FILE
@@ -40,11 +39,6 @@ def user_part(**changes) -> Part:
     return Part.model_validate(entry)
 
 
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog()
-
-
 def test_default_home_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(HOME_ENV, str(tmp_path))
     assert default_home() == tmp_path
@@ -52,17 +46,17 @@ def test_default_home_follows_the_environment(monkeypatch, tmp_path):
     assert default_home().parts[-3:] == (".local", "share", "moe-circuit-studio")
 
 
-def test_open_compiles_the_catalog_into_the_home(kb, built_home, catalog):
+def test_open_compiles_the_catalog_into_the_home(kb, built_home, catalog_parts):
     assert (built_home / BUILTIN_FILE).is_file() and (built_home / USER_FILE).is_file()
-    assert {p.id for p in kb.parts()} >= {p.id for p in catalog}
-    for part in catalog:
+    assert {p.id for p in kb.parts()} >= {p.id for p in catalog_parts}
+    for part in catalog_parts:
         assert kb.get(part.id) == part
         assert kb.source_of(part.id) == "builtin"
     assert kb.get("no-such-part") is None and kb.source_of("no-such-part") is None
 
 
-def test_only_new_or_changed_parts_are_embedded(tmp_path, catalog, counting):
-    parts = catalog[:6]
+def test_only_new_or_changed_parts_are_embedded(tmp_path, catalog_parts, counting):
+    parts = catalog_parts[:6]
     KnowledgeBase.open(tmp_path, catalog=parts, encoder=counting)
     assert len(counting.texts) == len(parts)
 
@@ -147,10 +141,10 @@ def test_clashes_between_user_parts_are_refused(home, embedder):
     kb.update(user_part(aliases=["soil fork", "wet fork"]))  # a part does not clash with itself
 
 
-def test_a_user_part_shadowed_by_new_curated_data_is_hidden(home, catalog, embedder):
+def test_a_user_part_shadowed_by_new_curated_data_is_hidden(home, catalog_parts, embedder):
     kb = KnowledgeBase.open(home)
     kb.add(user_part())
-    newer = [*catalog, user_part(id="shipped-fork", aliases=["soil fork"])]
+    newer = [*catalog_parts, user_part(id="shipped-fork", aliases=["soil fork"])]
     reopened = KnowledgeBase.open(home, catalog=newer)
     assert reopened.get("garden-soil-fork") is None
     assert reopened.conflicts == ["your part garden-soil-fork is hidden: 'soil fork' names shipped part shipped-fork"]

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from components_db.catalog import CatalogError, load_catalog, parse_parts
+from components_db.catalog import CatalogError, parse_parts
 from components_db.embeddings import DIM
 from components_db.schema import SPICE_PARAMS, Part, SpiceKind
 from components_db.store import PartStore
@@ -42,11 +42,6 @@ def refusal(**changes) -> str:
     with pytest.raises(CatalogError) as caught:
         parse_parts({**BASE, **changes}, "part.yaml")
     return str(caught.value)
-
-
-@pytest.fixture(scope="module")
-def catalog() -> list[Part]:
-    return load_catalog()
 
 
 @pytest.mark.parametrize(
@@ -76,9 +71,9 @@ def test_a_default_value_outside_the_value_grammar_is_refused(value):
     )
 
 
-def test_a_default_value_in_the_value_grammar_is_kept(catalog):
+def test_a_default_value_in_the_value_grammar_is_kept(catalog_parts):
     assert parse_parts({**BASE, "default_value": "4k7"}, "part.yaml")[0].default_value == "4k7"
-    assert {p.default_value for p in catalog if p.default_value} >= {"10k", "100nF", "16MHz"}
+    assert {p.default_value for p in catalog_parts if p.default_value} >= {"10k", "100nF", "16MHz"}
 
 
 @pytest.mark.parametrize(
@@ -120,9 +115,9 @@ def with_params(part: Part, params: dict[str, float]) -> Part:
     return Part.model_validate(entry)
 
 
-def test_an_led_at_any_corner_of_its_ranges_builds_a_netlist(catalog):
+def test_an_led_at_any_corner_of_its_ranges_builds_a_netlist(catalog_parts):
     """An LED with vf_v 1000 gave OverflowError in check and export; inside the ranges no corner does."""
-    led = next(p for p in catalog if p.spice and p.spice.kind == "led")
+    led = next(p for p in catalog_parts if p.spice and p.spice.kind == "led")
     ranges = SPICE_PARAMS["led"]
     built = 0
     for corner in itertools.product(*ranges.values()):
@@ -136,8 +131,8 @@ def test_an_led_at_any_corner_of_its_ranges_builds_a_netlist(catalog):
     assert built >= len(list(itertools.product(*ranges.values()))) // 2
 
 
-def test_every_shipped_spice_part_builds_a_netlist_with_each_param_at_its_bounds(catalog):
-    for part in (p for p in catalog if p.spice):
+def test_every_shipped_spice_part_builds_a_netlist_with_each_param_at_its_bounds(catalog_parts):
+    for part in (p for p in catalog_parts if p.spice):
         for name, bounds in SPICE_PARAMS[part.spice.kind].items():
             for bound in bounds:
                 try:

@@ -11,14 +11,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from components_db.catalog import load_catalog
 from components_db.embeddings import DIM
 from components_db.store import PartStore, StoreError, content_hash
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog()
 
 
 def vector(seed: int) -> np.ndarray:
@@ -26,30 +20,30 @@ def vector(seed: int) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def test_round_trip_keeps_part_hash_and_embedding(tmp_path, catalog):
+def test_round_trip_keeps_part_hash_and_embedding(tmp_path, catalog_parts):
     store = PartStore(tmp_path / "parts.sqlite")
     with store.transaction() as tx:
-        for i, part in enumerate(catalog[:5]):
+        for i, part in enumerate(catalog_parts[:5]):
             tx.put(part, f"key-{i}", vector(i))
     loaded = store.load().parts
-    assert [s.part for s in loaded] == sorted(catalog[:5], key=lambda p: p.id)
+    assert [s.part for s in loaded] == sorted(catalog_parts[:5], key=lambda p: p.id)
     by_id = {s.part.id: s for s in loaded}
-    for i, part in enumerate(catalog[:5]):
+    for i, part in enumerate(catalog_parts[:5]):
         assert by_id[part.id].content_hash == content_hash(part)
         assert by_id[part.id].embedding_key == f"key-{i}"
         np.testing.assert_array_equal(by_id[part.id].embedding, vector(i))
-    assert store.states()[catalog[0].id].content_hash == content_hash(catalog[0])
+    assert store.states()[catalog_parts[0].id].content_hash == content_hash(catalog_parts[0])
 
 
-def test_exception_inside_a_transaction_rolls_it_back(tmp_path, catalog):
+def test_exception_inside_a_transaction_rolls_it_back(tmp_path, catalog_parts):
     store = PartStore(tmp_path / "parts.sqlite")
     with store.transaction() as tx:
-        tx.put(catalog[0], "k", vector(0))
+        tx.put(catalog_parts[0], "k", vector(0))
     with pytest.raises(RuntimeError), store.transaction() as tx:
-        tx.delete(catalog[0].id)
-        tx.put(catalog[1], "k", vector(1))
+        tx.delete(catalog_parts[0].id)
+        tx.put(catalog_parts[1], "k", vector(1))
         raise RuntimeError("boom")
-    assert [s.part.id for s in store.load().parts] == [catalog[0].id]
+    assert [s.part.id for s in store.load().parts] == [catalog_parts[0].id]
 
 
 def test_other_schema_version_is_refused(tmp_path):
@@ -87,11 +81,11 @@ CHILD = textwrap.dedent(
 
 
 @pytest.mark.parametrize("death", ["exit", "kill"])
-def test_a_process_dying_mid_write_leaves_the_old_content(tmp_path, catalog, death):
+def test_a_process_dying_mid_write_leaves_the_old_content(tmp_path, catalog_parts, death):
     path = tmp_path / "parts.sqlite"
     store = PartStore(path)
     with store.transaction() as tx:
-        tx.put(catalog[0], "old", vector(7))
+        tx.put(catalog_parts[0], "old", vector(7))
     before = [(s.part, s.content_hash, s.embedding.tobytes()) for s in store.load().parts]
 
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), death, "2000"], stdout=subprocess.PIPE, text=True)

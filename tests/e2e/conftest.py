@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from agents.model_opening import BUNDLED_DIR
-from components_db import KnowledgeBase
 from studio.moe.profile import LayerSteering, StageSteering, SteeringProfile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,12 +57,12 @@ def bundled_present() -> bool:
 
 
 @pytest.fixture(scope="session")
-def served_model(tmp_path_factory, built_home) -> ServedModel:
+def served_model(tmp_path_factory, kb) -> ServedModel:
     if bundled_present():
         return ServedModel(model=None, profiles_dir=None, bundled=True)
     from tests.e2e.tiny_model import build_tiny_model
 
-    folder = build_tiny_model(tmp_path_factory.mktemp("tiny-moe"), KnowledgeBase.open(built_home))
+    folder = build_tiny_model(tmp_path_factory.mktemp("tiny-moe"), kb)
     profiles = tmp_path_factory.mktemp("profiles")
     write_example_profile(folder, profiles)
     return ServedModel(model=str(folder), profiles_dir=profiles, bundled=False)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.designs import resistor_mesh
+from tests.fixtures.designs import resistor_mesh
 
 pytestmark = pytest.mark.xdist_group("browser")
 

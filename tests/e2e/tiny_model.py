@@ -26,19 +26,11 @@ SETTINGS = PipelineSettings(
 
 
 def build_tiny_model(folder: Path, kb: KnowledgeBase, *, seed: int = 1, experts: int = 8) -> Path:
-    """Write a tiny random MoE (2 MoE layers x ``experts`` experts, top-2) into ``folder``."""
-    from tests.agents.conftest import tiny_moe, train_stage_tokenizer
+    """Write the pipeline tests' tiny random Qwen3-MoE (2 MoE layers x ``experts`` experts, top-2) into ``folder``."""
+    from tests.fixtures.tiny_models import pipeline_moe, train_stage_tokenizer
 
     tokenizer = train_stage_tokenizer(kb)
-    model = tiny_moe(tokenizer, seed=seed)
-    if experts != model.config.num_experts:
-        import torch
-        import transformers
-
-        config = model.config
-        config.num_experts = experts
-        torch.manual_seed(seed)
-        model = transformers.AutoModelForCausalLM.from_config(config).eval()
+    model = pipeline_moe(tokenizer, seed=seed, experts=experts)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)

@@ -1,22 +1,15 @@
-"""Designs for the SPICE tests, built from real catalog parts."""
+"""Designs for the SPICE tests, built from real catalog parts (the session ``catalog``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from components_db.catalog import load_catalog
-from components_db.schema import Part
 from studio.circuit.design import Design
 from studio.circuit.resolve import ResolvedDesign, resolve
 
 
 @pytest.fixture(scope="session")
-def catalog() -> dict[str, Part]:
-    return {p.id: p for p in load_catalog()}
-
-
-@pytest.fixture(scope="session")
-def build(catalog: dict[str, Part]):
+def build(catalog):
     """``build(parts, nets, title=None)`` with parts as (ref, part id, value) and nets as name -> pins."""
 
     def _build(

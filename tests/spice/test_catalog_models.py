@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from components_db.catalog import load_catalog
 from components_db.schema import Part, PinRole
 from spice.simulate import simulate
+from tests.fixtures.catalog import shipped_catalog
 
-MODELLED = sorted(p.id for p in load_catalog() if p.spice is not None and p.spice.kind != "source")
+MODELLED = sorted(p.id for p in shipped_catalog().values() if p.spice is not None and p.spice.kind != "source")
 
 
 def _smoke_nets(part: Part) -> dict[str, list[str]]:

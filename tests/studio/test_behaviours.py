@@ -7,10 +7,10 @@ import pytest
 from studio.behaviours import BEHAVIOURS, measure
 from studio.circuit.resolve import resolve
 from studio.erc import run_erc
-from tests.catalog_lookup import Catalog
-from tests.designs import COIL, COIL_NETS, make_design
+from tests.fixtures.catalog import shipped_catalog
+from tests.fixtures.designs import COIL, COIL_NETS, make_design
 
-CATALOG = Catalog()
+CATALOG = shipped_catalog()
 ESP, UNO = "esp32-devkit-v1", "arduino-uno"
 
 

@@ -3,28 +3,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from agents.orchestrator import Pipeline
-from components_db import KnowledgeBase
 from studio.moe.engine import MoEEngine
-from tests.agents.conftest import TEST_SETTINGS, tiny_moe, train_stage_tokenizer
+from tests.fixtures.tiny_models import TEST_SETTINGS, pipeline_moe
 from ui.studio_context import StudioContext
 
 
 @pytest.fixture(scope="session")
-def ui_kb(built_home) -> KnowledgeBase:
-    return KnowledgeBase.open(built_home)
-
-
-@pytest.fixture(scope="session")
-def ui_engine(ui_kb) -> MoEEngine:
-    tokenizer = train_stage_tokenizer(ui_kb)
-    engine = MoEEngine.from_model(tiny_moe(tokenizer), tokenizer, name="tiny-ui-moe")
+def ui_engine(stage_tokenizer) -> Iterator[MoEEngine]:
+    """The UI's own engine on the pipeline's tiny model (UI tests name it in messages: tiny-ui-moe)."""
+    engine = MoEEngine.from_model(pipeline_moe(stage_tokenizer), stage_tokenizer, name="tiny-ui-moe")
     yield engine
     engine.close()
 
 
 @pytest.fixture
-def context(ui_kb, ui_engine, tmp_path) -> StudioContext:
-    return StudioContext(kb=ui_kb, pipeline=Pipeline(ui_engine, ui_kb, TEST_SETTINGS), profiles_dir=tmp_path)
+def context(kb, ui_engine, tmp_path) -> StudioContext:
+    return StudioContext(kb=kb, pipeline=Pipeline(ui_engine, kb, TEST_SETTINGS), profiles_dir=tmp_path)

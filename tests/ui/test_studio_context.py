@@ -1,12 +1,9 @@
 """What the served studio shares: the example profiles beside the model (documented, checked against
-the loaded model), a clear reason when there is no model, and the command that serves it."""
+the loaded model) and a clear reason when there is no model."""
 
 from __future__ import annotations
 
 from studio.moe.profile import ModelIdentity, SteeringProfile
-from ui.cli.main import build_parser
-from ui.launch import desktop_reason
-from ui.prompt_sets import example_sets, parse_prompts
 from ui.studio_context import StudioContext
 
 
@@ -30,26 +27,7 @@ def test_no_profiles_folder_is_an_empty_list(context, tmp_path):
     assert context.example_profiles() == []
 
 
-def test_a_missing_model_is_a_message_not_a_crash(ui_kb, tmp_path):
-    context = StudioContext.open(ui_kb, str(tmp_path / "no-model"))
+def test_a_missing_model_is_a_message_not_a_crash(kb, tmp_path):
+    context = StudioContext.open(kb, str(tmp_path / "no-model"))
     assert context.pipeline is None and context.info is None
     assert context.model_error
-
-
-def test_the_studio_command_and_its_flags():
-    args = build_parser().parse_args(["studio", "--port", "7999", "--model", "m", "--desktop"])
-    assert (args.port, args.model, args.desktop, args.host) == (7999, "m", True, "127.0.0.1")
-    assert callable(args.handler)
-
-
-def test_desktop_mode_says_why_it_cannot_open(monkeypatch):
-    monkeypatch.delenv("DISPLAY", raising=False)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    monkeypatch.setattr("sys.platform", "linux")
-    assert "no display" in desktop_reason()
-
-
-def test_ready_made_prompt_sets():
-    sets = example_sets()
-    assert sets and all(a and b for a, b in sets.values())
-    assert parse_prompts(" one \n\n two\n") == ["one", "two"]

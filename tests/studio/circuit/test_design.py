@@ -14,7 +14,7 @@ from studio.circuit.design import (
     DesignError,
     PinRef,
 )
-from tests.designs import resistor_mesh
+from tests.fixtures.designs import resistor_mesh
 
 GOOD = {
     "parts": [

@@ -11,13 +11,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from agents.checks import read_design
-from components_db.catalog import load_catalog
 from studio.circuit.design import Design, DesignError
 from studio.circuit.resolve import resolve
 from studio.erc import run_erc
-from studio.erc.findings import ErcReport
+from studio.erc.findings import Severity
+from studio.erc.registry import RULES
+from tests.fixtures.catalog import shipped_catalog
 
-CATALOG = {p.id: p for p in load_catalog()}
+CATALOG = shipped_catalog()
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
@@ -83,4 +84,8 @@ def test_any_design_of_real_parts_gives_an_erc_report_or_a_design_error(data: di
     design = design_or_error(json.dumps(data))
     event("valid design" if design is not None else "refused")
     if design is not None:
-        assert isinstance(run_erc(resolve(design, CATALOG)), ErcReport)
+        report = run_erc(resolve(design, CATALOG))
+        refs = {part.ref for part in design.parts}
+        assert report.rule_ids() <= set(RULES)  # only registered rules, each naming only the design's parts
+        assert all(set(v.refs) <= refs for v in report.violations), report.violations
+        assert report.passed == all(v.severity not in (Severity.FATAL, Severity.MAJOR) for v in report.violations)

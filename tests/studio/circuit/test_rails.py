@@ -1,6 +1,5 @@
 import pytest
 
-from components_db.catalog import load_catalog
 from studio.circuit.design import Design
 from studio.circuit.rails import NetKind, voltage_from_name
 from studio.circuit.resolve import resolve
@@ -13,8 +12,7 @@ def test_voltage_from_name(name, volts):
     assert voltage_from_name(name) == volts
 
 
-def test_pins_decide_before_names():
-    lookup = {p.id: p for p in load_catalog()}
+def test_pins_decide_before_names(catalog):
     design = Design.model_validate(
         {
             "parts": [{"ref": "U1", "part": "esp32-devkit-v1"}, {"ref": "S1", "part": "dht22"}],
@@ -26,7 +24,7 @@ def test_pins_decide_before_names():
             ],
         }
     )
-    roles = resolve(design, lookup).net_roles
+    roles = resolve(design, catalog).net_roles
     assert (roles["VCC"].kind, roles["VCC"].voltage, roles["VCC"].source) == (NetKind.POWER, 3.3, "U1.3V3")
     assert roles["N1"].is_ground
     assert roles["DATA"].kind is NetKind.SIGNAL

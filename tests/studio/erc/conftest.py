@@ -6,25 +6,19 @@ from collections.abc import Callable
 
 import pytest
 
-from components_db.catalog import load_catalog
 from components_db.schema import Part
 from studio.circuit.resolve import ResolvedDesign, resolve
 from studio.erc import run_erc
 from studio.erc.findings import ErcReport
-from tests.designs import make_design
+from tests.fixtures.designs import make_design
 
 Check = Callable[[dict[str, str], dict[str, list[str]]], ErcReport]
 
 
 @pytest.fixture(scope="session")
-def lookup() -> dict[str, Part]:
-    return {p.id: p for p in load_catalog()}
-
-
-@pytest.fixture(scope="session")
-def build(lookup: dict[str, Part]) -> Callable[[dict[str, str], dict[str, list[str]]], ResolvedDesign]:
+def build(catalog: dict[str, Part]) -> Callable[[dict[str, str], dict[str, list[str]]], ResolvedDesign]:
     def run(parts: dict[str, str], nets: dict[str, list[str]]) -> ResolvedDesign:
-        return resolve(make_design(parts, nets), lookup)
+        return resolve(make_design(parts, nets), catalog)
 
     return run
 

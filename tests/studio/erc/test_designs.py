@@ -23,9 +23,9 @@ def test_every_design_has_a_verdict() -> None:
 
 
 @pytest.mark.parametrize("stem", sorted(EXPECTED))
-def test_design_verdict(stem: str, lookup) -> None:
+def test_design_verdict(stem: str, catalog) -> None:
     design = Design.from_json((DESIGNS / f"{stem}.json").read_bytes())
-    report = run_erc(resolve(design, lookup))
+    report = run_erc(resolve(design, catalog))
     expected = EXPECTED[stem]
     summary = [f"{v.severity}: {v.rule}: {v.message}" for v in report.violations]
     assert report.passed is expected["passed"], summary

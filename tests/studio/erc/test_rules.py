@@ -9,7 +9,7 @@ import pytest
 from components_db.schema import ElectricalType
 from studio.erc.findings import Severity
 from studio.erc.registry import RULES
-from tests.designs import COIL, COIL_NETS
+from tests.fixtures.designs import COIL, COIL_NETS
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ DHT_NETS = {"3V3": ["U1.3V3", "S1.VCC", "R1.1"], "DATA": ["U1.GPIO4", "S1.DATA",
 BME = {"U1": ESP, "S1": "bme280"}
 BME_NETS = {"3V3": ["U1.3V3", "S1.VIN"], "GND": ["U1.GND", "S1.GND"], "SDA": ["U1.GPIO21", "S1.SDA"]}
 BME_NETS_OK = {**BME_NETS, "SCL": ["U1.GPIO22", "S1.SCL"]}
-# COIL: a relay coil switched by an NPN from an Uno pin (tests.designs); the diode case adds the flyback diode
+# COIL: a relay coil switched by an NPN from an Uno pin (tests.fixtures.designs); the diode case adds the flyback diode
 # an Uno driving a DC motor through an L298N powered by a 9 V battery
 HBRIDGE = {"U1": UNO, "M1": "l298n-module", "B1": "battery-9v", "MT": "dc-motor-6v"}
 HBRIDGE_NETS = {
@@ -413,8 +413,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_rule(case: Case, check, lookup) -> None:
-    missing = [part for part in case.needs if part not in lookup]
+def test_rule(case: Case, check, catalog) -> None:
+    missing = [part for part in case.needs if part not in catalog]
     if missing:
         pytest.skip(f"the catalog has no {', '.join(missing)} yet")
     report = check(case.parts, case.nets)
@@ -425,9 +425,9 @@ def test_rule(case: Case, check, lookup) -> None:
         assert v.message and v.fix and (v.refs or v.pins)
 
 
-def test_pin_conflict_warning_for_a_tri_state_pin_against_an_output(check, lookup) -> None:
+def test_pin_conflict_warning_for_a_tri_state_pin_against_an_output(check, catalog) -> None:
     """KiCad's matrix warns on output against tri-state: wire any catalog tri-state pin to an L298N output."""
-    tri_state = [(p.id, pin.name) for p in lookup.values() for pin in p.pins if pin.type is ElectricalType.TRI_STATE]
+    tri_state = [(p.id, pin.name) for p in catalog.values() for pin in p.pins if pin.type is ElectricalType.TRI_STATE]
     if not tri_state:
         pytest.skip("the catalog has no part with a tri-state pin yet")
     part_id, pin = tri_state[0]
@@ -436,7 +436,7 @@ def test_pin_conflict_warning_for_a_tri_state_pin_against_an_output(check, looku
     assert found.severity is Severity.WARNING and f"U2.{pin}" in found.pins and "M1.OUT1" in found.pins
 
 
-# findings agents.checks adds from the simulation and the request; tests/studio/test_check.py has their cases
+# findings agents.checks adds from the simulation and the request; tests/studio/intent/test_check.py has their cases
 CHECK_RULES = {"led-overcurrent-simulated", "spice-off-target"}
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from components_db.catalog import load_catalog
 from components_db.schema import Part
 from studio.circuit.design import Design, DesignError
 from studio.circuit.examples import EXAMPLES_DIR
 from studio.circuit.resolve import ResolvedDesign, resolve
 from studio.exports.circuit_json import design_from_circuit_json, to_circuit_json
 from studio.schematic.placement import layout_design
+from tests.fixtures.catalog import shipped_catalog
 
 ROOT = Path(__file__).resolve().parents[3]
 JS_DIR = ROOT / "tests" / "js"
@@ -90,14 +90,9 @@ EVERY_FTYPE = {  # with the user parts of with_user_parts()
 BUILT_IN = {"led_blink": LED_BLINK, "relay_driver": RELAY_DRIVER, "every_ftype": EVERY_FTYPE}
 
 
-@cache
-def lookup() -> dict[str, Part]:
-    return {p.id: p for p in load_catalog()}
-
-
 def variant(base: str, part_id: str, **changes: object) -> Part:
     """A user-added part: a curated entry with another id and some fields of its own, validated."""
-    return Part.model_validate({**lookup()[base].model_dump(), "id": part_id, "aliases": [], **changes})
+    return Part.model_validate({**shipped_catalog()[base].model_dump(), "id": part_id, "aliases": [], **changes})
 
 
 @cache
@@ -115,7 +110,7 @@ def with_user_parts() -> dict[str, Part]:
         variant("battery-9v", "my-supply", ftype="simple_power_source"),
         variant("push-button", "my-switch", ftype="simple_switch", symbol="switch"),
     ]
-    return {**lookup(), **{p.id: p for p in parts}}
+    return {**shipped_catalog(), **{p.id: p for p in parts}}
 
 
 def compiled(data: dict) -> tuple[ResolvedDesign, list[dict]]:

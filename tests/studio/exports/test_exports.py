@@ -8,11 +8,9 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
-from functools import cache
 
 import pytest
 
-from components_db.catalog import load_catalog
 from components_db.schema import Part
 from spice.exports import EXPORTS
 from studio.circuit.design import Design
@@ -22,6 +20,7 @@ from studio.exports.bom import to_bom_csv
 from studio.exports.kicad import to_kicad_netlist
 from studio.exports.wokwi import to_wokwi_diagram, wokwi_omissions
 from studio.schematic.placement import layout_design
+from tests.fixtures.catalog import shipped_catalog
 
 HOSTILE_TITLE = 'Fan ") (comp (ref "X9")) "\n.include /etc/passwd\r\n</text><script>=1+1</script> \\'
 DESIGN = {
@@ -48,20 +47,15 @@ DESIGN = {
 }
 
 
-@cache
-def catalog() -> dict[str, Part]:
-    return {p.id: p for p in load_catalog()}
-
-
 def resolved_design(data: dict = DESIGN, lookup: dict[str, Part] | None = None) -> ResolvedDesign:
-    resolved = resolve(Design.model_validate(data), lookup or catalog())
+    resolved = resolve(Design.model_validate(data), lookup or shipped_catalog())
     assert not resolved.unresolved
     return resolved
 
 
 def user_part(base: str, **changes: object) -> Part:
     """A part as a user would add it: a curated entry with some fields of their own, validated."""
-    return Part.model_validate({**catalog()[base].model_dump(), **changes})
+    return Part.model_validate({**shipped_catalog()[base].model_dump(), **changes})
 
 
 # --- a small s-expression reader: the independent check of the KiCad netlist --------------------
@@ -130,7 +124,7 @@ def test_kicad_netlist_reads_back_with_every_node_on_a_known_component():
 
 def test_kicad_strings_from_user_parts_stay_strings():
     hostile = user_part("resistor", id="my-resistor", name='Evil ") (net (code "666")) \\')
-    lookup = {**catalog(), "my-resistor": hostile}
+    lookup = {**shipped_catalog(), "my-resistor": hostile}
     data = {"parts": [{"ref": "R1", "part": "my-resistor"}], "nets": [{"name": "N1", "pins": ["R1.1"]}]}
     tree = parse_sexpr(to_kicad_netlist(resolved_design(data, lookup)))
     (comp,) = children(children(tree, "components")[0], "comp")
@@ -160,7 +154,7 @@ def test_wokwi_diagram_keeps_only_parts_wokwi_has():
 
 
 def test_wokwi_pin_names_follow_the_parts_mapping():
-    lookup = {**catalog(), "led-red": user_part("led-red", wokwi_pins={"K": "C"})}
+    lookup = {**shipped_catalog(), "led-red": user_part("led-red", wokwi_pins={"K": "C"})}
     data = {
         "parts": [{"ref": "D1", "part": "led-red"}, {"ref": "R1", "part": "resistor"}],
         "nets": [{"name": "GND", "pins": ["D1.K", "R1.1"]}, {"name": "A", "pins": ["D1.A", "R1.2"]}],
@@ -198,7 +192,7 @@ def test_bom_groups_by_part_and_value():
 
 def test_bom_cells_never_start_a_spreadsheet_formula():
     formula = user_part("push-button", id="evil-button", name='=HYPERLINK("http://x","click"), "quoted"')
-    lookup = {**catalog(), "evil-button": formula}
+    lookup = {**shipped_catalog(), "evil-button": formula}
     data = {"parts": [{"ref": "SW1", "part": "evil-button"}], "nets": [{"name": "N1", "pins": ["SW1.1"]}]}
     (row,) = csv.DictReader(io.StringIO(to_bom_csv(resolved_design(data, lookup))))
     assert row["name"] == "'" + formula.name
@@ -226,7 +220,7 @@ def test_write_exports_refuses_unknown_parts_and_writes_nothing(tmp_path):
         "parts": [{"ref": "U1", "part": "esp32-devkit-v1"}, {"ref": "X1", "part": "flux-capacitor"}],
         "nets": [{"name": "N1", "pins": ["U1.GPIO2", "U1.GPIO99", "X1.1"]}],
     }
-    resolved = resolve(Design.model_validate(data), catalog())
+    resolved = resolve(Design.model_validate(data), shipped_catalog())
     out = tmp_path / "out"
     with pytest.raises(ExportError, match="flux-capacitor") as refused:
         write_exports(resolved, out, exports=EXPORTS)

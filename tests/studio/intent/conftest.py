@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components_db import KnowledgeBase
 from studio.intent import RequestReader
 
 
 @pytest.fixture(scope="session")
-def reader(built_home) -> RequestReader:
-    return RequestReader(KnowledgeBase.open(built_home))
+def reader(kb) -> RequestReader:
+    return RequestReader(kb)

@@ -9,20 +9,14 @@ from pathlib import Path
 import pytest
 
 from agents.checks import check_design, simulated_led_overcurrent
-from components_db import KnowledgeBase
 from spice.results import Finding, SpiceReport
 from studio.circuit.design import Design
 from studio.circuit.resolve import resolve
 from studio.erc import run_erc
 from studio.intent import check_intent
-from tests.designs import make_design
+from tests.fixtures.designs import make_design
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "studio" / "circuit" / "examples"
-
-
-@pytest.fixture(scope="module")
-def kb(built_home) -> KnowledgeBase:
-    return KnowledgeBase.open(built_home)
 
 
 ESP_DHT11 = make_design(

@@ -205,7 +205,8 @@ def test_text_prompts_go_through_the_tokenizer(tiny_model):
         with engine.steer() as run:
             gen = engine.generate("a 5 V led driver", max_new_tokens=3)
         assert gen.prompt_ids == [2, 5, 6, 4, 7]
-        assert isinstance(gen.text, str)
+        assert len(gen.token_ids) == 3  # the text is the generated tokens decoded, without the prompt
+        assert gen.text == engine.tokenizer.decode(gen.token_ids, skip_special_tokens=True)
         assert run.trace.token_ids[:5].tolist() == [2, 5, 6, 4, 7]
         engine.tokenizer.chat_template = (
             "<s>{% for m in messages %}{{ m['content'] }}{% endfor %}{% if add_generation_prompt %} a{% endif %}"

@@ -84,7 +84,7 @@ def test_any_input_is_a_profile_or_a_profile_error(text):
 @pytest.fixture(scope="module")
 def engine():
     from studio.moe.engine import MoEEngine
-    from tests.tiny_models import tiny_model
+    from tests.fixtures.tiny_models import tiny_model
 
     with MoEEngine.from_model(tiny_model("qwen3_moe"), name="tiny") as engine:  # 2 MoE layers x 8 experts, top-2
         yield engine

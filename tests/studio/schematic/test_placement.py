@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from components_db.catalog import load_catalog
 from components_db.schema import SymbolKind
 from studio.circuit.design import Design
 from studio.circuit.resolve import ResolvedDesign, resolve
@@ -14,11 +13,6 @@ from studio.schematic.svg import render_svg
 from studio.schematic.symbols import FONT_SIZE, shown_pins, symbol_for
 
 DESIGNS_DIR = Path(__file__).parents[2] / "data" / "designs"
-
-
-@pytest.fixture(scope="module")
-def lookup():
-    return {p.id: p for p in load_catalog()}
 
 
 def station() -> Design:
@@ -87,11 +81,11 @@ def blink() -> Design:
     )
 
 
-def every_part(lookup, first: int, count: int) -> Design:
+def every_part(catalog, first: int, count: int) -> Design:
     """``count`` catalog parts from the ``first`` (by id), every pin on a net of its own, grounds tied;
     40 parts (the most the pipeline designs) keep within the design limits of nets and pins."""
     parts, nets, ground = [], [], []
-    for i, part in enumerate(sorted(lookup.values(), key=lambda p: p.id)[first : first + count]):
+    for i, part in enumerate(sorted(catalog.values(), key=lambda p: p.id)[first : first + count]):
         ref = f"P{i}"
         parts.append({"ref": ref, "part": part.id})
         for pin in part.pins:
@@ -103,12 +97,12 @@ def every_part(lookup, first: int, count: int) -> Design:
     return Design.model_validate({"parts": parts, "nets": nets})
 
 
-def data_designs(lookup) -> list[tuple[str, ResolvedDesign]]:
+def data_designs(catalog) -> list[tuple[str, ResolvedDesign]]:
     """Every design of tests/data/designs, resolved; one naming unknown parts keeps its known ones."""
     found = []
     for path in sorted(DESIGNS_DIR.glob("*.json")):
         design = Design.from_data(json.loads(path.read_text(encoding="utf-8")))
-        found.append((path.name, resolve(design, lookup)))
+        found.append((path.name, resolve(design, catalog)))
     return found
 
 
@@ -154,8 +148,8 @@ def assert_clean(resolved: ResolvedDesign, layout: Layout) -> None:
         assert points == reached[name], f"every pin of {name} is wired or labelled"
 
 
-def test_station_layout_is_clean_readable_and_fast(lookup):
-    resolved = resolve(station(), lookup)
+def test_station_layout_is_clean_readable_and_fast(catalog):
+    resolved = resolve(station(), catalog)
     assert len(resolved.parts) == 30 and not resolved.unresolved
     layout_design(resolved, seed=0)  # warm imports
     start = time.perf_counter()
@@ -173,32 +167,32 @@ def test_station_layout_is_clean_readable_and_fast(lookup):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7])
-def test_layout_is_deterministic_per_seed(lookup, seed):
-    resolved = resolve(station(), lookup)
+def test_layout_is_deterministic_per_seed(catalog, seed):
+    resolved = resolve(station(), catalog)
     first = layout_design(resolved, seed=seed)
     assert first == layout_design(resolved, seed=seed)
     assert first.seed == seed
     assert_clean(resolved, first)
 
 
-def test_small_design_wires_led_to_resistor(lookup):
-    resolved = resolve(blink(), lookup)
+def test_small_design_wires_led_to_resistor(catalog):
+    resolved = resolve(blink(), catalog)
     layout = layout_design(resolved)
     assert_clean(resolved, layout)
     assert "LED_A" in {w.net for w in layout.wires}
     uno = layout.part("U1")
-    assert [p.name for p in uno.pins] == [p.name for p in lookup["arduino-uno"].pins if p.name in {"D13", "GND"}]
+    assert [p.name for p in uno.pins] == [p.name for p in catalog["arduino-uno"].pins if p.name in {"D13", "GND"}]
 
 
-def test_every_catalog_symbol_places_cleanly(lookup):
+def test_every_catalog_symbol_places_cleanly(catalog):
     for first in range(0, 120, 40):  # exercises every symbol
-        resolved = resolve(every_part(lookup, first, 40), lookup)
+        resolved = resolve(every_part(catalog, first, 40), catalog)
         layout = layout_design(resolved, seed=3)
         assert_clean(resolved, layout)
 
 
-def test_designs_in_test_data_place_cleanly(lookup):
-    designs = data_designs(lookup)
+def test_designs_in_test_data_place_cleanly(catalog):
+    designs = data_designs(catalog)
     assert len(designs) >= 15 and any(resolved.unresolved for _, resolved in designs)
     for name, resolved in designs:
         layout = layout_design(resolved)
@@ -208,14 +202,14 @@ def test_designs_in_test_data_place_cleanly(lookup):
             raise AssertionError(f"{name}: {exc}") from exc
 
 
-def test_unknown_parts_are_left_out(lookup):
+def test_unknown_parts_are_left_out(catalog):
     design = Design.model_validate(
         {
             "parts": [{"ref": "U1", "part": "no-such-part"}, {"ref": "R1", "part": "resistor"}],
             "nets": [{"name": "N1", "pins": ["U1.X", "R1.1"]}],
         }
     )
-    resolved = resolve(design, lookup)
+    resolved = resolve(design, catalog)
     layout = layout_design(resolved)
     assert [p.ref for p in layout.parts] == ["R1"]
     assert_clean(resolved, layout)
@@ -235,43 +229,43 @@ def test_rail_text(name, volts, text):
     assert rail_text(name, volts) == text
 
 
-def test_parts_without_nets_and_designs_without_known_parts(lookup):
-    lonely = resolve(Design.model_validate({"parts": [{"ref": "U1", "part": "esp32-devkit-v1"}]}), lookup)
+def test_parts_without_nets_and_designs_without_known_parts(catalog):
+    lonely = resolve(Design.model_validate({"parts": [{"ref": "U1", "part": "esp32-devkit-v1"}]}), catalog)
     layout = layout_design(lonely)
     assert_clean(lonely, layout)
-    assert len(layout.part("U1").pins) == len(lookup["esp32-devkit-v1"].pins), "an unwired board shows all pins"
-    unknown = resolve(Design.model_validate({"parts": [{"ref": "X1", "part": "flux-capacitor"}]}), lookup)
+    assert len(layout.part("U1").pins) == len(catalog["esp32-devkit-v1"].pins), "an unwired board shows all pins"
+    unknown = resolve(Design.model_validate({"parts": [{"ref": "X1", "part": "flux-capacitor"}]}), catalog)
     empty = layout_design(unknown)
     assert empty.parts == [] and empty.width > 0 and "<svg" in render_svg(unknown, empty)
 
 
-def test_a_pin_on_two_nets_still_leaves_parts_clear(lookup):
+def test_a_pin_on_two_nets_still_leaves_parts_clear(catalog):
     design = blink().model_copy(deep=True)
     design.nets.insert(
         0, design.nets[0].model_copy(update={"name": "A_VERY_LONG_DUPLICATE_NET", "pins": ["R1.1", "R1.1"]})
     )
-    resolved = resolve(Design.model_validate(design.model_dump()), lookup)
+    resolved = resolve(Design.model_validate(design.model_dump()), catalog)
     assert_clean(resolved, layout_design(resolved))
 
 
-def test_symbols_put_pins_where_schematics_do(lookup):
-    npn = symbol_for(lookup["npn-2n2222"], lookup["npn-2n2222"].pins)
+def test_symbols_put_pins_where_schematics_do(catalog):
+    npn = symbol_for(catalog["npn-2n2222"], catalog["npn-2n2222"].pins)
     assert (npn.kind, npn.pin("B").side, npn.pin("C").side, npn.pin("E").side) == ("npn", "left", "top", "bottom")
-    led = symbol_for(lookup["led-red"], lookup["led-red"].pins)
+    led = symbol_for(catalog["led-red"], catalog["led-red"].pins)
     assert (led.pin("A").side, led.pin("K").side) == ("left", "right")
     flipped = led.mirror()
     assert (flipped.pin("A").side, flipped.pin("A").x) == ("right", led.width)
-    battery = symbol_for(lookup["battery-9v"], lookup["battery-9v"].pins)
+    battery = symbol_for(catalog["battery-9v"], catalog["battery-9v"].pins)
     assert (battery.pin("+").side, battery.pin("-").side) == ("left", "right")
-    regulator = symbol_for(lookup["lm7805"], lookup["lm7805"].pins)
+    regulator = symbol_for(catalog["lm7805"], catalog["lm7805"].pins)
     assert regulator.kind is SymbolKind.CHIP
     assert (regulator.pin("IN").side, regulator.pin("OUT").side, regulator.pin("GND").side) == ("top", "top", "bottom")
 
 
-def test_big_chips_show_used_pins_and_turn_them_on_request(lookup):
-    esp = lookup["esp32-devkit-v1"]
+def test_big_chips_show_used_pins_and_turn_them_on_request(catalog):
+    esp = catalog["esp32-devkit-v1"]
     pins = shown_pins(esp, {"GPIO4", "GND", "3V3"})
     assert [p.name for p in pins] == ["GND", "GPIO4", "3V3"]
     assert symbol_for(esp, pins, {"GPIO4": "right"}).pin("GPIO4").side == "right"
     assert symbol_for(esp, pins, {"GPIO4": "left"}).pin("GPIO4").side == "left"
-    assert len(shown_pins(lookup["dht22"], {"DATA"})) == 4, "small parts show every pin"
+    assert len(shown_pins(catalog["dht22"], {"DATA"})) == 4, "small parts show every pin"

@@ -2,9 +2,6 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
-
-from components_db.catalog import load_catalog
 from studio.circuit.design import Design
 from studio.circuit.resolve import resolve
 from studio.schematic.placement import layout_design
@@ -13,11 +10,6 @@ from studio.schematic.svg import render_svg
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert("x")</script> & \'quoted\' "double" ]]>'
 DESIGNS_DIR = Path(__file__).parents[2] / "data" / "designs"
-
-
-@pytest.fixture(scope="module")
-def lookup():
-    return {p.id: p for p in load_catalog()}
 
 
 def relay_driver() -> Design:
@@ -59,8 +51,8 @@ def parse(svg: str) -> ET.Element:
     return ET.fromstring(svg)
 
 
-def test_svg_is_standalone_xml_with_a_group_per_part(lookup):
-    resolved = resolve(relay_driver(), lookup)
+def test_svg_is_standalone_xml_with_a_group_per_part(catalog):
+    resolved = resolve(relay_driver(), catalog)
     layout = layout_design(resolved)
     root = parse(render_svg(resolved, layout, title="Relay driver"))
     assert root.tag == f"{SVG}svg"
@@ -78,8 +70,8 @@ def test_svg_is_standalone_xml_with_a_group_per_part(lookup):
         assert css in styles
 
 
-def test_nets_carry_their_name_for_hover(lookup):
-    resolved = resolve(relay_driver(), lookup)
+def test_nets_carry_their_name_for_hover(catalog):
+    resolved = resolve(relay_driver(), catalog)
     layout = layout_design(resolved)
     root = parse(render_svg(resolved, layout))
     shown = {
@@ -93,8 +85,8 @@ def test_nets_carry_their_name_for_hover(lookup):
     assert rails and all(g.find(f"{SVG}text").text == "+5V" for g in rails)
 
 
-def test_glyphs_are_the_schematic_ones(lookup):
-    resolved = resolve(relay_driver(), lookup)
+def test_glyphs_are_the_schematic_ones(catalog):
+    resolved = resolve(relay_driver(), catalog)
     root = parse(render_svg(resolved, layout_design(resolved)))
     groups = {g.get("data-ref"): g for g in root.iter(f"{SVG}g") if g.get("class") == "part"}
 
@@ -109,8 +101,8 @@ def test_glyphs_are_the_schematic_ones(lookup):
     assert pin_names == {"IN", "GND", "OUT"}
 
 
-def test_hostile_text_stays_text(lookup):
-    resolved = resolve(relay_driver(), lookup)
+def test_hostile_text_stays_text(catalog):
+    resolved = resolve(relay_driver(), catalog)
     layout = layout_design(resolved)
     hostile_layout = layout.model_copy(
         update={
@@ -130,33 +122,33 @@ def test_hostile_text_stays_text(lookup):
     assert HOSTILE in titles and f"R1: {HOSTILE} (resistor)" in titles
 
 
-def test_render_is_deterministic(lookup):
-    resolved = resolve(relay_driver(), lookup)
+def test_render_is_deterministic(catalog):
+    resolved = resolve(relay_driver(), catalog)
     assert render_svg(resolved, layout_design(resolved, seed=5)) == render_svg(
         resolved, layout_design(resolved, seed=5)
     )
 
 
-def test_designs_in_test_data_render(lookup):
+def test_designs_in_test_data_render(catalog):
     for path in sorted(DESIGNS_DIR.glob("*.json")):
         try:
             design = Design.from_data(json.loads(path.read_text(encoding="utf-8")))
         except ValueError:
             continue
-        resolved = resolve(design, lookup)
+        resolved = resolve(design, catalog)
         root = parse(render_svg(resolved, layout_design(resolved), title=design.title))
         refs = {g.get("data-ref") for g in root.iter(f"{SVG}g") if g.get("class") == "part"}
         assert refs == set(resolved.parts), path.name
 
 
-def test_control_characters_in_a_title_or_part_name_keep_the_svg_valid_xml(lookup):
+def test_control_characters_in_a_title_or_part_name_keep_the_svg_valid_xml(catalog):
     """A title and a user part's name with C0 controls and an escape sequence (issue 13, failure 7):
     XML 1.0 cannot hold them even escaped, so they are dropped and the rest is drawn."""
     name = "Evil\x00 \x1b[31mred\x1b[0m\x07 relay\x0c"
-    evil = lookup["relay-5v"].model_copy(update={"id": "evil-relay", "name": name})
+    evil = catalog["relay-5v"].model_copy(update={"id": "evil-relay", "name": name})
     design = relay_driver().model_copy(update={"title": "Relay\x01 driver\x1b]0;x\x07"})
     design.parts[6] = design.parts[6].model_copy(update={"part": "evil-relay"})
-    resolved = resolve(design, {**lookup, "evil-relay": evil})
+    resolved = resolve(design, {**catalog, "evil-relay": evil})
     root = parse(render_svg(resolved, layout_design(resolved), title=design.title))
     text = "".join(root.itertext())
     assert "Relay driver]0;x" in text and "Evil [31mred[0m relay" in text

@@ -1,0 +1,19 @@
+"""The ``studio`` command that serves the studio: its flags and defaults, and why desktop mode cannot open."""
+
+from __future__ import annotations
+
+from ui.cli.main import build_parser
+from ui.launch import desktop_reason, serve
+
+
+def test_the_studio_command_and_its_flags():
+    args = build_parser().parse_args(["studio", "--port", "7999", "--model", "m", "--desktop"])
+    assert (args.port, args.model, args.desktop, args.host) == (7999, "m", True, "127.0.0.1")
+    assert args.handler is serve  # the function that serves the studio, not only something callable
+
+
+def test_desktop_mode_says_why_it_cannot_open(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert "no display" in desktop_reason()
