@@ -8,19 +8,7 @@ from __future__ import annotations
 import pytest
 
 from agents.orchestrator import Pipeline
-from components_db.kb import KnowledgeBase
-
-# kept for importers of the old names (tests/ui/cli/test_design.py); new tests import tests.fixtures.tiny_models
-from tests.fixtures.tiny_models import TEST_SETTINGS, train_stage_tokenizer
-from tests.fixtures.tiny_models import pipeline_moe as tiny_moe
-
-__all__ = ["TEST_SETTINGS", "tiny_moe", "train_stage_tokenizer"]
-
-
-@pytest.fixture(scope="session")
-def pipeline_kb(kb) -> KnowledgeBase:
-    """The old name of ``kb``, kept for tests/agents/test_evaluation.py."""
-    return kb
+from tests.fixtures.tiny_models import TEST_SETTINGS
 
 
 @pytest.fixture

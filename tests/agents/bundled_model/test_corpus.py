@@ -16,7 +16,6 @@ from agents.identify import parse_answer, parts_grammar, retrieve_candidates
 from agents.model_opening import folder_settings
 from agents.pinouts import lookup_pinouts
 from agents.synthesize import grammar_for
-from components_db.kb import KnowledgeBase
 
 BENCHMARK_SAMPLE_PROJECTS = 300  # ~900 requests (a slow test checks ~6,000)
 
@@ -25,10 +24,10 @@ def _summary(drafts):
     return [(d.project.id, d.request, d.core.model_dump_json(), d.stages) for d in drafts]
 
 
-def test_the_same_seed_gives_the_same_corpus_and_another_seed_another(catalog, drafts):
-    again = list(draft_requests(catalog, 120, seed=11))
+def test_the_same_seed_gives_the_same_corpus_and_another_seed_another(catalog_lookup, drafts):
+    again = list(draft_requests(catalog_lookup, 120, seed=11))
     assert _summary(again) == _summary(drafts)
-    other = list(draft_requests(catalog, 120, seed=12))
+    other = list(draft_requests(catalog_lookup, 120, seed=12))
     assert [d.request for d in other] != [d.request for d in drafts]
 
 
@@ -51,26 +50,21 @@ def _accepts(grammar, tokenizer, answer: str) -> bool:
     return matcher.consume_tokens(tokenizer(answer, add_special_tokens=False).input_ids) and matcher.is_accepting()
 
 
-def test_every_teacher_answer_is_accepted_by_its_stage_grammar(catalog, teacher_rows, corpus_tokenizer):
+def test_every_teacher_answer_is_accepted_by_its_stage_grammar(catalog_lookup, teacher_rows, corpus_tokenizer):
     """As the orchestrator builds the grammars for the bundled model: its settings' bounds."""
-    identify = parts_grammar(catalog.parts())
+    identify = parts_grammar(catalog_lookup.parts())
     answers = {r["project"]: r["answer"] for r in teacher_rows if r["stage"] == "identify"}
     checked = 0
     for row in teacher_rows:
         if row["stage"] == "identify":
             assert _accepts(identify, corpus_tokenizer, row["answer"]), row["answer"]
         elif row["stage"] == "synthesize":
-            pinouts = lookup_pinouts(parse_answer(answers[row["project"]]), catalog)
+            pinouts = lookup_pinouts(parse_answer(answers[row["project"]]), catalog_lookup)
             grammar = grammar_for(pinouts, BUNDLED_BOUNDS)
             assert row["prompt"].endswith(grammar.prefix)
             assert _accepts(grammar, corpus_tokenizer, row["answer"]), row["answer"][:200]
         checked += 1
     assert checked == len(teacher_rows)
-
-
-@pytest.fixture(scope="module")
-def kb(built_home) -> KnowledgeBase:
-    return KnowledgeBase.open(built_home)
 
 
 def test_generated_rows_pass_the_grammars(kb, corpus_tokenizer):
@@ -117,26 +111,26 @@ def test_a_missing_benchmark_file_stops_the_corpus(tmp_path):
     assert Benchmark(tmp_path).prompts == ["blink a red led from an esp32 devkit."] * 2
 
 
-def _assert_held_out(catalog, projects: int) -> None:
+def _assert_held_out(catalog_lookup, projects: int) -> None:
     bench = Benchmark()
-    requests = [d.request for d in draft_requests(catalog, projects, seed=0)]
+    requests = [d.request for d in draft_requests(catalog_lookup, projects, seed=0)]
     assert len(requests) > 2.5 * projects
     copies = [r for r in requests if bench.near_copy(r, NEAR_COPY)]
     assert not copies, [(r, bench.similarity(r)) for r in copies[:5]]
 
 
-def test_no_benchmark_prompt_nor_a_near_copy_is_in_the_corpus(catalog):
+def test_no_benchmark_prompt_nor_a_near_copy_is_in_the_corpus(catalog_lookup):
     """For every generated request, its best rapidfuzz ratio against every benchmark prompt (and, for
     prompts of 40+ characters, the best alignment inside the request) stays below ``NEAR_COPY`` (90):
     at 90 and above two texts differ by at most ~10% of their characters (a copy with a typo, a
     changed article or punctuation); the generator drops requests from 85 on. The sample is the first
     projects of the shipped corpus (seed 0)."""
-    _assert_held_out(catalog, BENCHMARK_SAMPLE_PROJECTS)
+    _assert_held_out(catalog_lookup, BENCHMARK_SAMPLE_PROJECTS)
 
 
 @pytest.mark.slow
-def test_no_near_copy_in_a_corpus_sample_of_training_size(catalog):
-    _assert_held_out(catalog, 2000)  # ~6,000 requests, a third of the shipped corpus's identify requests
+def test_no_near_copy_in_a_corpus_sample_of_training_size(catalog_lookup):
+    _assert_held_out(catalog_lookup, 2000)  # ~6,000 requests, a third of the shipped corpus's identify requests
 
 
 def test_the_bundled_bounds_are_what_the_model_folder_asks_for(tmp_path):
@@ -146,10 +140,10 @@ def test_the_bundled_bounds_are_what_the_model_folder_asks_for(tmp_path):
     assert folder_settings(str(tmp_path)).pipeline.grammar == BUNDLED_BOUNDS
 
 
-def test_designs_outside_the_grammar_bounds_are_not_taught(catalog):
+def test_designs_outside_the_grammar_bounds_are_not_taught(catalog_lookup):
     from agents.teacher import teach
     from tests.agents.bundled_model.conftest import core_of
 
-    example = teach("x", core_of(["esp32-devkit-v1", "led-red*12"]), [], catalog)
+    example = teach("x", core_of(["esp32-devkit-v1", "led-red*12"]), [], catalog_lookup)
     assert fits(example.design)
     assert not fits(example.design.model_copy(update={"nets": example.design.nets * 3}))

@@ -15,14 +15,14 @@ from studio.moe.profile import LayerSteering, ModelIdentity, StageSteering, Stee
 BY_NAME = {b.name: b for b in BEHAVIOURS}
 
 
-def _rows(request: str, catalog, *parts: str) -> dict[str, dict]:
-    example = teach(request, PartsList(parts=[PartRequest(part=p) for p in parts]), [], catalog)
+def _rows(request: str, catalog_lookup, *parts: str) -> dict[str, dict]:
+    example = teach(request, PartsList(parts=[PartRequest(part=p) for p in parts]), [], catalog_lookup)
     return {st.stage: {"stage": st.stage, "prompt": st.prompt, "answer": st.answer} for st in example.stages}
 
 
-def test_a_behaviour_shows_where_the_reference_designer_does_it(catalog):
-    led = _rows("Blink a red LED from an Uno", catalog, "arduino-uno", "led-red")
-    oled = _rows("Show text on an OLED with a Pico", catalog, "raspberry-pi-pico", "oled-ssd1306-i2c")
+def test_a_behaviour_shows_where_the_reference_designer_does_it(catalog_lookup):
+    led = _rows("Blink a red LED from an Uno", catalog_lookup, "arduino-uno", "led-red")
+    oled = _rows("Show text on an OLED with a Pico", catalog_lookup, "raspberry-pi-pico", "oled-ssd1306-i2c")
     resistors, i2c = BY_NAME["no-led-resistors"], BY_NAME["no-i2c-wiring"]
     assert resistors.shows(led["identify"]) and not resistors.shows(oled["identify"])
     assert resistors.contrast(oled["identify"]) and not resistors.contrast(led["identify"])

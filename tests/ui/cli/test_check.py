@@ -11,7 +11,7 @@ import yaml
 
 from components_db import KnowledgeBase
 from components_db.embeddings import DIM
-from tests.designs import resistor_mesh
+from tests.fixtures.designs import resistor_mesh
 from ui.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[3]

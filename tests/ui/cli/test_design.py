@@ -18,7 +18,8 @@ from agents.model_opening import SETTINGS_FILE
 from agents.run_report import RunReport
 from agents.synthesize import GrammarBounds
 from components_db import KnowledgeBase
-from tests.agents.conftest import TEST_SETTINGS, tiny_moe, train_stage_tokenizer
+from tests.fixtures.tiny_models import TEST_SETTINGS, train_stage_tokenizer
+from tests.fixtures.tiny_models import pipeline_moe as tiny_moe
 from ui.cli.design import format_summary
 from ui.cli.main import main
 
