@@ -40,6 +40,7 @@ from pydantic import BaseModel
 
 from components_db.refusal import Refusal
 from studio.moe.profile import LayerSteering, ModelIdentity, Stage, StageSteering, SteeringProfile
+from studio.moe.prompt_limits import over_context, too_long
 from studio.moe.trace import RoutingTrace
 
 if TYPE_CHECKING:
@@ -283,21 +284,14 @@ def check_prompt_set(prompts: Sequence[Prompt], name: str) -> None:
         raise AttributionError(f"set {name} is empty: both prompt sets need prompts")
     if len(prompts) > MAX_PROMPTS:
         raise AttributionError(f"set {name} has {len(prompts)} prompts; at most {MAX_PROMPTS} are compared")
-    for number, prompt in enumerate(prompts, start=1):
-        if isinstance(prompt, str) and len(prompt) > MAX_PROMPT_CHARS:
-            raise AttributionError(
-                f"set {name}, prompt {number}: {len(prompt)} characters; a prompt has at most {MAX_PROMPT_CHARS}"
-            )
+    if problem := too_long(prompts, MAX_PROMPT_CHARS):
+        raise AttributionError(f"set {name}, {problem}")
 
 
 def check_context(engine: MoEEngine, sequences: Sequence[Sequence[int]], name: str) -> None:
     """Refuse a token sequence longer than the model's context (``max_position_embeddings``)."""
-    limit = engine.context_length
-    if limit is None:
-        return
-    for number, ids in enumerate(sequences, start=1):
-        if len(ids) > limit:
-            raise AttributionError(f"{name} {number} is {len(ids)} tokens; {engine.info.name} reads at most {limit}")
+    if problem := over_context(engine, sequences, name):
+        raise AttributionError(problem)
 
 
 def count_marked(engine: MoEEngine, sequences: Sequence[Marked], *, batch_size: int = 8) -> Counts:

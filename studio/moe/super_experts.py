@@ -29,6 +29,7 @@ from transformers.integrations.moe import ExpertsInterface
 
 from components_db.refusal import Refusal
 from studio.moe.experts_forward import eager_experts_forward
+from studio.moe.prompt_limits import over_context, too_long
 
 if TYPE_CHECKING:
     from studio.moe.engine import MoEEngine, Prompt
@@ -132,11 +133,9 @@ def check_prompt_set(prompts: Sequence[Prompt]) -> None:
         raise SuperExpertError("super-expert profiling needs at least one prompt")
     if len(prompts) > MAX_PROMPTS:
         raise SuperExpertError(f"{len(prompts)} prompts; super-expert profiling reads at most {MAX_PROMPTS}")
+    if problem := too_long(prompts, MAX_PROMPT_CHARS):
+        raise SuperExpertError(problem)
     for number, prompt in enumerate(prompts, start=1):
-        if isinstance(prompt, str) and len(prompt) > MAX_PROMPT_CHARS:
-            raise SuperExpertError(
-                f"prompt {number}: {len(prompt)} characters; a prompt has at most {MAX_PROMPT_CHARS}"
-            )
         if isinstance(prompt, str) and not prompt.strip():
             raise SuperExpertError(f"prompt {number} is empty")
 
@@ -144,13 +143,12 @@ def check_prompt_set(prompts: Sequence[Prompt]) -> None:
 def check_prompts(engine: MoEEngine, prompts: Sequence[Prompt]) -> None:
     """``check_prompt_set``, then refuse a prompt without tokens or longer than the model's context."""
     check_prompt_set(prompts)
-    limit = engine.context_length
-    for number, prompt in enumerate(prompts, start=1):
-        tokens = len(engine.encode(prompt))
-        if tokens == 0:
+    encoded = [engine.encode(prompt) for prompt in prompts]
+    for number, ids in enumerate(encoded, start=1):
+        if not ids:
             raise SuperExpertError(f"prompt {number} has no tokens")
-        if limit is not None and tokens > limit:
-            raise SuperExpertError(f"prompt {number} is {tokens:,} tokens; {engine.info.name} reads at most {limit:,}")
+    if problem := over_context(engine, encoded, "prompt"):
+        raise SuperExpertError(problem)
 
 
 def profile_super_experts(engine: MoEEngine, prompts: Sequence[Prompt]) -> SuperExpertReport:
