@@ -10,12 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ui import launch as studio_launch
-from ui.cli import check as design_commands
-from ui.cli import design as pipeline_cli
-from ui.cli import experts as moe_cli
-from ui.cli import parts as parts_cli
-from ui.cli import train as model_cli
+from ui import launch
+from ui.cli import check, design, experts, parts, train
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,12 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Design circuits from a sentence with a local MoE model; check, simulate and export them.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    parts_cli.register(sub)
-    design_commands.register(sub)
-    moe_cli.register(sub)
-    model_cli.register(sub)
-    studio_launch.register(sub)
-    pipeline_cli.register(sub)
+    for commands in (parts, check, experts, train, launch, design):  # the order `--help` lists them in
+        commands.register(sub)
     return parser
 
 
