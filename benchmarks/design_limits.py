@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sample_designs import esp32_project
 
 from studio.circuit.design import MAX_NETS, MAX_PINS_PER_NET, MAX_TOTAL_PINS
-from tests.designs import resistor_mesh
+from tests.fixtures.designs import resistor_mesh
 
 CLI = [sys.executable, "-m", "ui.cli.main"]
 
