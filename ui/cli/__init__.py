@@ -1,0 +1,1 @@
+"""`circuit-studio`, the command line: one module per command group, registered in ``ui.cli.main``."""
