@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libngspice0 libngspice0-dev ngspice chromium nodejs npm)
+APT_PACKAGES=(libngspice0 libngspice0-dev ngspice chromium nodejs npm kicad-symbols)
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 

@@ -12,6 +12,8 @@ from studio.circuit.resolve import ResolvedDesign
 TOOL = "MoE Circuit Studio"
 LIBRARY = "moe-circuit-studio"
 LINE_WIDTH = 100
+# KiCad writes a title block's numbered comments, and readers of its netlists (kinparse) require one
+COMMENT = ("comment", ("number", "1"), ("value", ""))
 
 SExpr = tuple["str | SExpr", ...]  # ("keyword", child, ...); a str child is a quoted atom
 
@@ -23,7 +25,7 @@ def to_kicad_netlist(resolved: ResolvedDesign) -> str:
         "design",
         ("source", LIBRARY),
         ("tool", TOOL),
-        ("sheet", ("number", "1"), ("name", "/"), ("tstamps", "/"), ("title_block", ("title", title))),
+        ("sheet", ("number", "1"), ("name", "/"), ("tstamps", "/"), ("title_block", ("title", title), COMMENT)),
     )
     components: SExpr = ("components", *(_component(resolved, ref) for ref in resolved.parts))
     nets: SExpr = ("nets", *(_net(code, net) for code, net in enumerate(resolved.nets, start=1)))

@@ -46,6 +46,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     edit.add_argument("file", type=Path)
     edit.set_defaults(handler=run_edit)
 
+    kicad = commands.add_parser(
+        "import-kicad", help="a draft part file from a KiCad symbol (.kicad_sym), for you to complete and add"
+    )
+    kicad.add_argument(
+        "library", type=Path, help="KiCad symbol library, e.g. /usr/share/kicad/symbols/Sensor.kicad_sym"
+    )
+    kicad.add_argument("symbol", help="the symbol's name in the library, e.g. BME280")
+    kicad.add_argument("--id", help="the part id (default: from the symbol name, e.g. bme280)")
+    kicad.add_argument("--out", type=Path, help="write the draft to this new file (default: print it)")
+    kicad.set_defaults(handler=run_import_kicad)
     remove = commands.add_parser("remove", help="remove one of your parts")
     remove.add_argument("id")
     remove.set_defaults(handler=run_remove)
@@ -92,6 +102,29 @@ def _read_parts(path: Path) -> list[Part]:
     except DocumentError as exc:
         raise DocumentError(f"{path.name}: {exc}") from None
     return parse_parts(entries, path.name)
+
+
+@reports_refusals
+def run_import_kicad(args: argparse.Namespace) -> int:
+    from components_db.kicad_symbols import draft_from_kicad, draft_yaml
+
+    if args.out is not None and args.out.exists():
+        raise InputError(f"{args.out} exists: give a new file for the draft")
+    part = draft_from_kicad(args.library, args.symbol, args.id)
+    text = draft_yaml(part, f"KiCad symbol {args.symbol} ({args.library.name})")
+    if args.out is None:
+        for line in text.splitlines():
+            print(printable(line))
+        return EXIT_OK
+    args.out.write_text(text, encoding="utf-8")
+    print(
+        printable(
+            f"draft of {part.id} ({len(part.pins)} pins) written to {args.out}: complete it, then "
+            f"`circuit-studio parts add {args.out}`"
+        ),
+        file=sys.stderr,
+    )
+    return EXIT_OK
 
 
 @reports_refusals

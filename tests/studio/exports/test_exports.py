@@ -9,11 +9,13 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+import kinparse
 import pytest
 
 from components_db.schema import Part
 from spice.exports import EXPORTS
 from studio.circuit.design import Design
+from studio.circuit.examples import example_names, load_example
 from studio.circuit.resolve import ResolvedDesign, resolve
 from studio.exports import ExportError, export_omissions, write_exports
 from studio.exports.bom import to_bom_csv
@@ -226,3 +228,17 @@ def test_write_exports_refuses_unknown_parts_and_writes_nothing(tmp_path):
         write_exports(resolved, out, exports=EXPORTS)
     assert "GPIO99" in str(refused.value)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_the_kicad_netlist_reads_back_in_an_independent_parser(name):
+    """kinparse (SKiDL's reader of KiCad netlists) finds every part with its value and every net with
+    its pins by number, as the design has them."""
+    resolved = resolve(load_example(name), shipped_catalog())
+    netlist = kinparse.parse_netlist(to_kicad_netlist(resolved))
+    assert {(p.ref, p.value) for p in netlist.parts} == {
+        (ref, resolved.design_part(ref).value or part.default_value or part.name)
+        for ref, part in resolved.parts.items()
+    }
+    read = {n.name: sorted((pin.ref, pin.num) for pin in n.pins) for n in netlist.nets}
+    assert read == {net.name: sorted((bp.ref, bp.pin.number) for bp in net.pins) for net in resolved.nets}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -243,3 +244,24 @@ def test_duplicate_keys_in_a_part_file_are_refused_not_last_wins(studio_home, ca
     file.write_text(yaml.safe_dump(GOOD) + "name: The name given second\n")
     assert "part.yaml: the key 'name' is given twice" in one_line_error(capsys, "add", str(file))
     assert run(capsys, "show", "garden-soil-fork")[0] == 2
+
+
+SENSORS = Path("/usr/share/kicad/symbols/Sensor.kicad_sym")
+
+
+@pytest.mark.skipif(not SENSORS.is_file(), reason="Debian's kicad-symbols is missing (make test installs it)")
+def test_import_kicad_writes_a_draft_that_parts_add_accepts(studio_home, capsys, tmp_path):
+    draft = tmp_path / "bme280-chip.yaml"
+    code, out, err = run(capsys, "import-kicad", str(SENSORS), "BME280", "--id", "bme280-chip", "--out", str(draft))
+    assert code == 0 and out == "" and f"parts add {draft}" in err
+    assert draft.read_text().startswith("# Draft part from KiCad symbol BME280 (Sensor.kicad_sym)")
+    code, out, _ = run(capsys, "add", str(draft))
+    assert code == 0 and "bme280-chip" in out
+    code, out, _ = run(capsys, "show", "bme280-chip")
+    assert code == 0 and "SDI" in out and "bidirectional" in out and "GND2" in out
+    # an existing --out is never overwritten (it may be a draft already completed); a wrong symbol is named
+    assert run(capsys, "import-kicad", str(SENSORS), "BME280", "--out", str(draft))[0] == 2
+    code, out, err = run(capsys, "import-kicad", str(SENSORS), "BME28")
+    assert code == 2 and err.startswith("error: Sensor.kicad_sym has no symbol 'BME28'; similar: BME280")
+    code, out, _ = run(capsys, "import-kicad", str(SENSORS), "DHT11")
+    assert code == 0 and "name: DHT11" in out and "{number: '2', name: IO, type: bidirectional}" in out
