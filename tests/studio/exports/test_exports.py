@@ -230,6 +230,7 @@ def test_write_exports_refuses_unknown_parts_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # kinparse calls pyparsing's old names
 @pytest.mark.parametrize("name", example_names())
 def test_the_kicad_netlist_reads_back_in_an_independent_parser(name):
     """kinparse (SKiDL's reader of KiCad netlists) finds every part with its value and every net with
