@@ -146,11 +146,14 @@ def _pins(library: SymbolLib, symbol: Symbol) -> list[dict]:
             kind = pin.electricalType if pin.electricalType in set(ElectricalType) else "unspecified"
             pins.setdefault(number, {"number": number, "name": pin_name(pin.name, number), "type": kind})
     ordered = sorted(pins.values(), key=lambda p: _natural(p["number"]))
-    seen: dict[str, int] = {}
+    used: set[str] = set()
     for pin in ordered:  # a name KiCad repeats (GND on pins 1 and 7) becomes GND, GND2, ... as in the catalog
-        seen[pin["name"]] = count = seen.get(pin["name"], 0) + 1
-        if count > 1:
-            pin["name"] = f"{pin['name'][:22]}{count}"
+        name, count = pin["name"], 1
+        while name.upper() in used:  # taken already (names are unique regardless of case, as Part checks)
+            count += 1
+            name = f"{pin['name'][:22]}{count}"
+        pin["name"] = name
+        used.add(name.upper())
     return ordered
 
 

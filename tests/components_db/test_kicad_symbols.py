@@ -45,6 +45,13 @@ def test_the_draft_file_reads_back_as_the_same_part():
     assert Part.model_validate(yaml.safe_load(text)) == part
 
 
+def test_a_renumbered_name_never_takes_a_name_the_symbol_already_has():
+    """XC9536PC44 names pins 2 and 14 both M12 beside others: each draft name is unique (as Part requires)."""
+    part = draft_from_kicad(LIBRARIES / "CPLD_Xilinx.kicad_sym", "XC9536PC44")
+    names = [p.name.upper() for p in part.pins]
+    assert len(names) == len(set(names)) == len(part.pins)
+
+
 def test_pin_names_enter_the_pin_grammar():
     assert pin_name("~{CS}", "2") == "~CS"
     assert pin_name("~", "7") == "7" and pin_name("", "A1") == "A1"
