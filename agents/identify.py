@@ -111,18 +111,25 @@ def answer_text(parts: PartsList) -> str:
 
 
 def parse_answer(text: str) -> PartsList:
-    """The part list in a (grammar-complete) answer; repeated ids are merged, quantities capped."""
+    """The part list in a (grammar-complete) answer; repeated ids are merged, quantities capped. A line
+    written again word for word (same part, value and role) is a repetition, not a request for more: it
+    keeps the larger quantity; the same part in another role adds its quantity."""
     data = json.loads(text)
     merged: dict[tuple[str, str | None], PartRequest] = {}
+    roles: dict[tuple[str, str | None], set[str]] = {}
     for item in data.get("parts", []):
         request = PartRequest.model_validate(item)
         key = (request.part, request.value)
         if key in merged:
             before = merged[key]
-            quantity = min(MAX_QUANTITY, before.quantity + request.quantity)
+            if request.role in roles[key]:
+                quantity = max(before.quantity, request.quantity)
+            else:
+                quantity = min(MAX_QUANTITY, before.quantity + request.quantity)
             merged[key] = before.model_copy(update={"quantity": quantity})
         else:
             merged[key] = request
+        roles.setdefault(key, set()).add(request.role)
     unknown = list(dict.fromkeys(u.strip() for u in data.get("unknown", []) if u.strip()))
     return PartsList(parts=list(merged.values()), unknown=unknown)
 
@@ -137,11 +144,12 @@ class PartsGrammar(BaseModel):
 
 
 def parts_grammar(parts: list[Part]) -> PartsGrammar:
-    """Cached by the ids and value units it depends on (a changed knowledge base gets a new grammar)."""
+    """The grammar admitting ``parts`` (a request's candidates, ``agents.grounding.allowed_parts``), cached
+    by the ids and value units it depends on."""
     return _parts_grammar(tuple(sorted((p.id, value_unit(p)) for p in parts)))
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)  # one per request now: the grammar admits that request's candidates
 def _parts_grammar(ids: tuple[tuple[str, str | None], ...]) -> PartsGrammar:
     if not ids:
         raise ValueError("the knowledge base has no parts to identify")

@@ -26,16 +26,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.checks import check_and_draw, check_design
 from agents.constrained import FinishReason, Grammar
-from agents.identify import (
-    IdentifyInput,
-    identify_prompt,
-    parse_answer,
-    parts_grammar,
-    retrieve_candidates,
-)
+from agents.grounding import Substitute, allowed_parts, ground, grounded_candidates, with_substitutes
+from agents.identify import IdentifyInput, identify_prompt, parse_answer, parts_grammar
 from agents.llm import Generated, StageCall, StageGenerationError, generate_stage
 from agents.parts_list import PartsList
-from agents.pinouts import MAX_PARTS, OutOfKnowledge, PinoutsOutput, PromptStyle, lookup_pinouts, names_match
+from agents.pinouts import (
+    MAX_PARTS,
+    OutOfKnowledge,
+    PinoutsOutput,
+    PromptStyle,
+    lookup_pinouts,
+    names_match,
+    out_of_knowledge_message,
+)
 from agents.prompting import LlmStage
 from agents.reason import plan_from_text, reason_input, reason_prompt
 from agents.reference.builder import ReferenceDesignError
@@ -135,6 +138,11 @@ class PipelineStopped(Refusal):
     """A stage cannot go on; the message says why, in words a user understands."""
 
 
+class OutOfKnowledgeStop(PipelineStopped):
+    """The request names parts the knowledge base lacks: the run stops before wiring rather than design
+    with a stand-in nobody chose."""
+
+
 class _Cancelled(Exception):
     pass
 
@@ -168,8 +176,11 @@ class Pipeline:
         cache: StageCache | None = None,
         on_event: Callable[[PipelineEvent], None] | None = None,
         cancel: threading.Event | None = None,
+        substitutes: list[Substitute] = (),
     ) -> PipelineRun:
-        """One whole run; never raises for bad input, a stop or a cancel: the report says what happened."""
+        """One whole run; never raises for bad input, a stop or a cancel: the report says what happened.
+        ``substitutes`` name the knowledge-base parts the user chose for parts it lacks (a run that meets
+        a named part the knowledge base lacks otherwise stops before wiring, status "out_of_knowledge")."""
         if profile is not None:
             profile.check_model(self.engine.info.identity())
         started = time.perf_counter()
@@ -180,17 +191,23 @@ class Pipeline:
             report = RunReport(request=(request or "")[:200], model=self.engine.info, status="invalid", error=str(exc))
             return PipelineRun(report=report)
         report = RunReport(request=cleaned.text, model=self.engine.info, profile=profile, notices=list(cleaned.notices))
-        run = _Run(self, report, profile, cache or self.cache, on_event, cancel)
+        run = _Run(self, report, profile, cache or self.cache, on_event, cancel, list(substitutes))
         result = PipelineRun(report=report)
         for notice in cleaned.notices:
             run.emit("notice", None, notice)
-        report.reading = self.read(cleaned.text, run.kb_digest)
+        lookup = {p.id: p for p in self.kb.parts()}
+        if missing := [sub.part for sub in substitutes if sub.part not in lookup]:
+            report.status, report.error = "invalid", f"no such part for a substitute: {', '.join(missing)}"
+            return result
+        report.reading = with_substitutes(self.read(cleaned.text, run.kb_digest), run.substitutes, lookup)
         if not report.reading.understood:
             report.status, report.error = "not_understood", NOT_UNDERSTOOD
             report.total_seconds = round(time.perf_counter() - started, 3)
             return result
         try:
             run.execute(result)
+        except OutOfKnowledgeStop as exc:
+            report.status, report.error = "out_of_knowledge", str(exc)
         except PipelineStopped as exc:
             report.status, report.error = "stopped", str(exc)
         except _Cancelled:
@@ -238,8 +255,10 @@ class _Run:
         cache: StageCache,
         on_event: Callable[[PipelineEvent], None] | None,
         cancel: threading.Event | None,
+        substitutes: list[Substitute],
     ) -> None:
         self.p = pipeline
+        self.substitutes = substitutes
         self.report = report
         self.profile = profile
         self.cache = cache
@@ -265,14 +284,19 @@ class _Run:
         self._check_cancel()
         self.emit("stage_started", "identify")
         start = time.perf_counter()
-        candidates = retrieve_candidates(self.p.kb, request, top=s.candidates)
+        reading = report.reading
+        candidates = grounded_candidates(self.p.kb, request, reading, s.candidates)
         given = IdentifyInput(request=request, candidates=candidates)
-        grammar = parts_grammar(self.p.kb.parts())
+        grammar = parts_grammar(allowed_parts(candidates, reading, self.p.kb.parts()))
         llm = self._llm("identify", identify_prompt(given), given, s.identify_tokens, grammar)
         self._require_complete("identify", llm.generated, "the part list")
-        parts = parse_answer(llm.generated.text)
+        lookup = {p.id: p for p in self.p.kb.parts()}
+        parts, grounding = ground(parse_answer(llm.generated.text), reading, lookup, self.substitutes)
         report.parts = parts
-        self._record("identify", given.model_dump(), parts.model_dump(), start, llm)
+        report.notices += grounding
+        for note in grounding:
+            self.emit("notice", "identify", note)
+        self._record("identify", given.model_dump(), parts.model_dump(), start, llm, grounding)
         if not parts.parts and not parts.unknown:
             raise PipelineStopped("no parts were identified in the request; name the parts or what the circuit does")
 
@@ -281,7 +305,12 @@ class _Run:
         start = time.perf_counter()
         pinouts = lookup_pinouts(parts, self.p.kb, max_parts=s.max_parts)
         report.bill = pinouts.bill
-        report.out_of_knowledge = [*pinouts.out_of_knowledge, *named_out_of_knowledge(report.reading, pinouts)]
+        named = named_out_of_knowledge(report.reading, pinouts)
+        report.out_of_knowledge = [
+            o
+            for o in [*pinouts.out_of_knowledge, *named]
+            if not any(names_match(o.name, sub.name) for sub in self.substitutes)
+        ]
         report.notices += pinouts.notices
         messages = [o.message for o in report.out_of_knowledge] + pinouts.notices
         for message in messages:
@@ -293,6 +322,8 @@ class _Run:
             raise PipelineStopped(
                 "none of the identified parts is in the knowledge base" + (f": {reasons}" if reasons else "")
             )
+        if report.out_of_knowledge:
+            raise OutOfKnowledgeStop(out_of_knowledge_message(report.out_of_knowledge))
         suggestion, result.suggestion_svg = self.p.suggest(parts, title=self.title, reading=report.reading)
         report.suggestion = suggestion
 

@@ -43,6 +43,19 @@ class OutOfKnowledge(BaseModel):
 OOK_NAME_RATIO = 80.0
 
 
+def out_of_knowledge_message(missing: list[OutOfKnowledge]) -> str:
+    """Why the run stopped and what the user can do: each part as written with the nearest known parts,
+    how to add one, and how to re-run with a substitute."""
+    listed = "; ".join(
+        o.name + (f" (nearest in the knowledge base: {', '.join(o.nearest)})" if o.nearest else "") for o in missing
+    )
+    return (
+        f"not in the knowledge base: {listed}. Add it with `circuit-studio parts add FILE.yaml` or draft it from a "
+        "KiCad symbol with `circuit-studio parts import-kicad LIB.kicad_sym SYMBOL` (or under Parts in the studio), "
+        "or re-run with a substitute you choose (`circuit-studio design --substitute NAME=ID`)"
+    )
+
+
 def names_match(missing: str, reported: str) -> bool:
     """Whether an out-of-knowledge entry names the missing part ("MH-Z19B" ~ "mh-z19b co2 sensor")."""
     a, b = compact(missing), compact(reported)

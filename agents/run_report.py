@@ -20,7 +20,7 @@ from studio.moe.trace import NO_EXPERT, RoutingTrace
 REPORT_VERSION = 1
 StageName = Literal["identify", "pinouts", "reason", "synthesize", "check", "render"]
 STAGE_ORDER: tuple[StageName, ...] = ("identify", "pinouts", "reason", "synthesize", "check", "render")
-Status = Literal["ok", "stopped", "cancelled", "invalid", "not_understood"]
+Status = Literal["ok", "stopped", "cancelled", "invalid", "not_understood", "out_of_knowledge"]
 
 
 class RoutingSummary(BaseModel):

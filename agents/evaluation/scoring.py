@@ -23,20 +23,9 @@ from agents.evaluation.benchmark import BenchmarkPrompt, Difficulty, Domain, Exp
 from agents.evaluation.outcome import Outcome
 from agents.parts_list import PartsList
 from agents.pinouts import names_match
-from agents.reference.designer import is_support
+from agents.reference.designer import is_supporting
 from agents.run_report import Status
-from components_db import Part
-from components_db.schema import Category
 from studio.circuit.resolve import PartLookup, resolve
-
-
-def is_supporting(part: Part | None) -> bool:
-    """A part the reference designer adds by itself (see the module docstring); unknown ids are not.
-    The designer's own rule (``is_support``, the small parts it keeps in stock) plus the power category,
-    which it adds by its supply rules rather than from stock."""
-    if part is None:
-        return False
-    return is_support(part) or part.category is Category.POWER
 
 
 class PartScore(BaseModel):
@@ -102,7 +91,7 @@ class PromptResult(BaseModel):
     erc_pass: bool  # pass@1: no fatal and no major violation
     intent_score: float  # share of the request's checked requirements the design meets; 0 without a design
     intent_met: bool  # every one of them (nothing missing, substituted or out of knowledge)
-    right: bool  # what a user would accept: the ERC passes and the intent is met
+    right: bool  # what a user would accept: the ERC passes and the intent is met (out of knowledge: a stop naming it)
     structural: float  # ERC scores; 0 without a design
     electrical: float
     violations: int
@@ -147,7 +136,8 @@ def score(prompt: BenchmarkPrompt, outcome: Outcome, kb: PartLookup, system: str
         erc_pass=erc_pass,
         intent_score=intent.score if valid and intent is not None else 0.0,
         intent_met=intent_met,
-        right=erc_pass and intent_met,
+        # a request naming a part the knowledge base lacks is answered right by a stop that names it
+        right=(erc_pass and intent_met) if prompt.in_kb else bool(detected) and outcome.status == "out_of_knowledge",
         structural=erc.structural_score if erc else 0.0,
         electrical=erc.electrical_score if erc else 0.0,
         violations=len(erc.violations) if erc else 0,

@@ -11,7 +11,7 @@ from agents.checks import check_design
 from agents.evaluation.outcome import Outcome
 from agents.identify import MAX_UNKNOWN, clauses
 from agents.parts_list import MAX_QUANTITY, PartRequest, PartsList
-from agents.pinouts import lookup_pinouts
+from agents.pinouts import lookup_pinouts, out_of_knowledge_message
 from agents.reference.builder import ReferenceDesignError
 from agents.reference.designer import design_from_parts
 from agents.request import RequestError, clean_request
@@ -61,7 +61,9 @@ class ReferenceBaseline:
             pinouts = lookup_pinouts(parts, self.kb)
         status: Status = "ok"
         error = design = check = None
-        if not pinouts.bill:
+        if pinouts.out_of_knowledge:  # the pipeline's policy: never design around a missing part
+            status, error = "out_of_knowledge", out_of_knowledge_message(pinouts.out_of_knowledge)
+        elif not pinouts.bill:
             status, error = "stopped", "no known part was found in the request"
         else:
             with _timed(stages, "design"):

@@ -357,5 +357,14 @@ def is_support(part: Part) -> bool:
     return (part.symbol in SUPPORT_SYMBOLS and not _is_resistive_sensor(part)) or part.id == SHIFTER
 
 
+def is_supporting(part: Part | None) -> bool:
+    """A part any design may add by its own judgement, which the evaluation never counts as a false
+    positive and identification always admits; unknown ids are not. The designer's stock (``is_support``)
+    plus the power category, which it adds by its supply rules rather than from stock."""
+    if part is None:
+        return False
+    return is_support(part) or part.category is Category.POWER
+
+
 def _is_resistive_sensor(part: Part) -> bool:
     return loads.is_resistive_sensor(part)

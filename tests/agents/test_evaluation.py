@@ -7,12 +7,13 @@ import pytest
 from agents.checks import check_design
 from agents.evaluation.benchmark import BenchmarkError, BenchmarkPrompt, ExpectedPart, load_benchmark, prompt_file
 from agents.evaluation.outcome import Outcome
-from agents.evaluation.scoring import is_supporting, percentile, score, score_parts, summarise
+from agents.evaluation.scoring import percentile, score, score_parts, summarise
 from agents.identify import clauses
 from agents.llm import Generated
 from agents.parts_list import PartRequest, PartsList
 from agents.pinouts import OutOfKnowledge, names_match
 from agents.reference.baseline import ReferenceBaseline
+from agents.reference.designer import is_supporting
 from agents.run_report import RunReport, StageRecord
 from studio.circuit.design import Design
 from studio.circuit.resolve import resolve
@@ -307,11 +308,12 @@ def test_baseline_finds_a_described_part_by_retrieval(baseline):
     assert "microsd-module" in _found(baseline, "Log sensor data to a microSD card from an Arduino Uno.")
 
 
-def test_baseline_reports_unknown_part_numbers_out_of_knowledge(baseline):
-    outcome = baseline.run("How do I connect an MH-Z19B CO2 sensor to an Arduino Uno?")
-    assert outcome.parts.unknown == ["MH-Z19B"] and _found(baseline, outcome.parts.unknown[0]) == {}
-    assert [o.name for o in outcome.out_of_knowledge] == ["MH-Z19B"]
-    assert outcome.design is not None  # the Uno is still wired
+def test_baseline_stops_on_unknown_part_numbers_as_the_pipeline_does(baseline):
+    outcome = baseline.run("How do I connect an MLX90614 IR thermometer to an Arduino Uno?")
+    assert outcome.parts.unknown == ["MLX90614"] and _found(baseline, outcome.parts.unknown[0]) == {}
+    assert [o.name for o in outcome.out_of_knowledge] == ["MLX90614"]
+    assert outcome.status == "out_of_knowledge" and outcome.design is None  # never wired around the gap
+    assert "MLX90614" in outcome.error and "parts import-kicad" in outcome.error and "--substitute" in outcome.error
 
 
 def test_baseline_designs_pass_their_erc_on_benchmark_prompts(baseline, kb):
@@ -325,6 +327,6 @@ def test_baseline_designs_pass_their_erc_on_benchmark_prompts(baseline, kb):
 
 def test_baseline_refuses_an_empty_request_and_stops_without_known_parts(baseline):
     assert baseline.run("   ").status == "invalid"
-    stopped = baseline.run("XJ9000 with a QZ7711")
-    assert stopped.status == "stopped" and stopped.design is None and "no known part" in stopped.error
-    assert [o.name for o in stopped.out_of_knowledge] == ["XJ9000", "QZ7711"]
+    unknown = baseline.run("XJ9000 with a QZ7711")
+    assert unknown.status == "out_of_knowledge" and unknown.design is None and "XJ9000" in unknown.error
+    assert [o.name for o in unknown.out_of_knowledge] == ["XJ9000", "QZ7711"]

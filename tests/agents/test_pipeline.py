@@ -114,11 +114,11 @@ def test_a_request_about_no_circuit_is_not_understood_and_runs_no_stage(pipeline
 
 
 def test_a_part_number_the_kb_lacks_is_reported_whatever_identify_does(pipeline) -> None:
-    report = pipeline.run("Use a TMC2209 to drive a NEMA17 stepper from an Arduino Uno").report
-    assert any(o.name == "TMC2209" for o in report.out_of_knowledge)
-    assert any("TMC2209 is not in the knowledge base" in n for n in report.stage("pinouts").messages)
-    if report.check is not None:
-        assert not report.check.intent.met and not report.right
+    report = pipeline.run("Use a TB67S109 to drive a NEMA17 stepper from an Arduino Uno").report
+    assert any(o.name == "TB67S109" for o in report.out_of_knowledge)
+    assert any("TB67S109 is not in the knowledge base" in n for n in report.stage("pinouts").messages)
+    assert report.status == "out_of_knowledge" and report.design is None and report.check is None
+    assert "TB67S109" in report.error and "nearest in the knowledge base" in report.error
 
 
 @pytest.mark.parametrize(

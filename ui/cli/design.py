@@ -60,6 +60,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     _model_options(design)
     design.add_argument("--out", type=Path, default=Path("design-out"), help="output folder (default design-out)")
     design.add_argument("--json", action="store_true", help="print the run report as JSON instead of a summary")
+    design.add_argument(
+        "--substitute",
+        action="append",
+        default=[],
+        metavar="NAME=ID",
+        help="use knowledge-base part ID for NAME, a part the knowledge base lacks (repeatable), e.g. AS608=r307",
+    )
     design.set_defaults(handler=run_design)
 
     evaluate = sub.add_parser("eval", help="score the pipeline (and a baseline) on benchmark prompt files")
@@ -97,8 +104,9 @@ def run_design(args: argparse.Namespace) -> int:
     check_output_folder(args.out)
     profile = read_profile(args.profile)
     kb = KnowledgeBase.open()
+    substitutes = read_substitutes(args.substitute, kb)
     pipeline = open_pipeline(args.model, kb, profile)
-    run = pipeline.run(args.prompt, profile=profile, on_event=Progress(sys.stderr))
+    run = pipeline.run(args.prompt, profile=profile, on_event=Progress(sys.stderr), substitutes=substitutes)
     report = run.report
     written = write_run(run, kb, args.out)
     print(report.model_dump_json(indent=2) if args.json else format_summary(report, written))
@@ -132,6 +140,22 @@ def run_batch(args: argparse.Namespace) -> int:
     right = sum(r.right for r in rows)
     print(f"{right} of {len(rows)} designs right (ERC pass and intent met); index in {args.out / 'index.jsonl'}")
     return EXIT_PASS if right == len(rows) else EXIT_FAIL
+
+
+def read_substitutes(given: list[str], kb: KnowledgeBase) -> list:
+    """The ``--substitute NAME=ID`` pairs, each ID a knowledge-base part (refused in one line otherwise)."""
+    from agents.grounding import Substitute
+
+    substitutes = []
+    for text in given:
+        name, sep, part = (piece.strip() for piece in text.partition("="))
+        if not sep or not name or not part:
+            raise InputError(f"--substitute {text!r}: write NAME=ID, e.g. AS608=r307")
+        if kb.get(part) is None:
+            near = ", ".join(h.part_id for h in kb.nearest(part, 3))
+            raise InputError(f"--substitute {text!r}: {part!r} is not a knowledge-base id (nearest: {near})")
+        substitutes.append(Substitute(name=name[:64], part=part))
+    return substitutes
 
 
 def open_pipeline(model: str | None, kb: KnowledgeBase, profile: SteeringProfile | None = None) -> Pipeline:
@@ -237,7 +261,7 @@ def format_summary(report: RunReport, written: list[Path]) -> str:
             lines.append(f"Suggestion (reference designer): none - {suggestion.error}")
     if written:
         lines.append(f"Wrote {len(written)} file(s) to {written[0].parent}")
-    return "\n".join(printable(line) for line in lines)
+    return "\n".join(printable(row) for line in lines for row in line.split("\n"))  # format_check's are multi-line
 
 
 # -- eval ----------------------------------------------------------------------------------------

@@ -80,10 +80,10 @@ def test_a_part_the_knowledge_base_lacks_is_never_silently_replaced(reader, kb):
         {"U1": "arduino-uno", "U2": "drv8825-module", "M1": "stepper-nema17"},
         {"STEP": ["U1.D3", "U2.STEP"], "DIR": ["U1.D4", "U2.DIR"], "GND": ["U1.GND", "U2.GND"]},
     )
-    report, found = requirements(reader, kb, "Use a TMC2209 to drive a NEMA17 stepper from an Arduino Uno", stepper)
-    assert found[("out-of-knowledge", "TMC2209")] == "out-of-knowledge" and not report.met
-    assert [u.name for u in report.out_of_knowledge] == ["TMC2209"]
-    assert "TMC2209 is not in the knowledge base" in report.verdict and "parts add" in report.verdict
+    report, found = requirements(reader, kb, "Use a TB67S109 to drive a NEMA17 stepper from an Arduino Uno", stepper)
+    assert found[("out-of-knowledge", "TB67S109")] == "out-of-knowledge" and not report.met
+    assert [u.name for u in report.out_of_knowledge] == ["TB67S109"]
+    assert "TB67S109 is not in the knowledge base" in report.verdict and "parts add" in report.verdict
     (sub,) = report.substitutions
     assert sub.used == "drv8825-module" and "drv8825-module (U2)" in report.verdict and "in its place" in report.verdict
 
@@ -93,7 +93,7 @@ def test_a_stand_in_for_an_unknown_part_is_named_even_when_its_nearest_parts_say
         {"U1": "arduino-uno", "U2": "drv8825-module", "M1": "stepper-nema17", "P1": "dc-supply-12v"},
         {"STEP": ["U1.D3", "U2.STEP"], "GND": ["U1.GND", "U2.GND", "P1.-"], "12V": ["P1.+", "U2.VMOT"]},
     )
-    report = check_intent(reader.read("a TMC2209 with an Arduino Uno and a NEMA17"), resolve(stepper, kb))
+    report = check_intent(reader.read("a TB67S109 with an Arduino Uno and a NEMA17"), resolve(stepper, kb))
     (sub,) = report.substitutions
     assert sub.used == "drv8825-module" and sub.refs == ["U2"]  # not the supply, not the board
 

@@ -39,12 +39,12 @@ def test_a_generic_name_stands_for_its_family_and_a_part_number_for_itself(reade
 
 
 def test_unknown_part_numbers_are_named_with_parts_that_might_stand_in(reader):
-    reading = reader.read("use a TMC2209 to drive a NEMA17 stepper from an Arduino Uno")
+    reading = reader.read("use a TB67S109 to drive a NEMA17 stepper from an Arduino Uno")
     (unknown,) = reading.unknown
-    assert unknown.name == "TMC2209"
+    assert unknown.name == "TB67S109"
     assert {"a4988-module", "drv8825-module"} & set(unknown.nearest)
     assert "stepper-nema17" not in unknown.nearest and "arduino-uno" not in unknown.nearest
-    assert "TMC2209 is not in the knowledge base" in unknown.message and "parts add" in unknown.message
+    assert "TB67S109 is not in the knowledge base" in unknown.message and "parts add" in unknown.message
 
 
 @pytest.mark.parametrize(

@@ -264,3 +264,29 @@ def test_an_out_that_cannot_be_a_folder_is_refused_before_the_run(tmp_path, wher
     assert (code, heavy) == (2, "-"), err
     assert err.startswith(f"error: {out}: ") and "Traceback" not in err and len(err.splitlines()) == 1
     assert afile.read_text() == "keep"
+
+
+def test_an_unknown_part_stops_the_run_and_a_substitute_lets_it_design(model_dir, tmp_path, capsys):
+    request = "ESP32 reads an MLX90614 IR thermometer"
+    out = tmp_path / "out"
+    assert main(["design", request, "--model", str(model_dir), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "no design (out_of_knowledge): not in the knowledge base: MLX90614" in captured.err
+    assert "--substitute NAME=ID" in captured.err and "parts import-kicad" in captured.err
+    report = RunReport.model_validate_json((out / "report.json").read_text(encoding="utf-8"))
+    assert report.design is None and [o.name for o in report.out_of_knowledge] == ["MLX90614"]
+    args = ["design", request, "--model", str(model_dir), "--out", str(tmp_path / "sub"), "--json"]
+    main([*args, "--substitute", "MLX90614=ds18b20"])
+    report = RunReport.model_validate_json(capsys.readouterr().out)
+    assert report.status == "ok" and report.out_of_knowledge == [] and report.design is not None
+    assert "ds18b20" in {line.part for line in report.bill}, (report.parts, report.notices)
+
+
+@pytest.mark.parametrize(
+    ("given", "said"), [("MLX90614", "write NAME=ID"), ("MLX90614=nope", "'nope' is not a knowledge-base id")]
+)
+def test_a_bad_substitute_is_refused_in_one_line(model_dir, tmp_path, capsys, given, said):
+    args = ["design", "ESP32 reads an MLX90614", "--model", str(model_dir), "--out", str(tmp_path / "o")]
+    assert main([*args, "--substitute", given]) == 2
+    err = capsys.readouterr().err
+    assert said in err and len(err.strip().splitlines()) == 1
