@@ -51,6 +51,10 @@ class DesignGrammar(BaseModel):
     max_net_name: int
     max_bytes: int  # the longest admitted text: a token budget that always suffices
     prefix: str = ""  # with ``parts_in_prompt``: the forced parts list, which the prompt ends with
+    # a repair round's exclusions, kept by the decoder (agents.design_decoding): pin pairs that may not
+    # share a net, and pins that must end up in one
+    forbidden_pairs: tuple[tuple[str, str], ...] = ()
+    required_pins: tuple[str, ...] = ()
 
 
 class GrammarInputError(ValueError):
@@ -65,6 +69,7 @@ def design_grammar(
     max_pins_per_net: int = 8,
     max_net_name: int = 16,
     parts_in_prompt: bool = False,
+    written_nets: tuple[str, ...] = (),
 ) -> DesignGrammar:
     """The grammar of designs over ``parts`` (a list of (ref, Part)); cached by what it depends on.
 
@@ -72,7 +77,13 @@ def design_grammar(
     forced text; a valued part without one may write any value in its unit. With ``parts_in_prompt``
     the parts list (then all forced: parts without a fixed value get none) is ``prefix``, for the prompt
     to end with, and the grammar starts at the first net: forced text costs one decode step per token,
-    a prompt costs one batched forward."""
+    a prompt costs one batched forward. ``written_nets`` (compact JSON net objects, with ``parts_in_prompt``)
+    are nets kept from an earlier answer: they join the prefix, and the answer may only add nets after
+    them, up to ``max_nets`` in all (a repair round re-decodes the rest)."""
+    if written_nets and not parts_in_prompt:
+        raise GrammarInputError("written nets are kept in the prompt: they need parts_in_prompt")
+    if len(written_nets) > max_nets:
+        raise GrammarInputError(f"{len(written_nets)} written nets are more than max_nets ({max_nets})")
     if not 1 <= max_nets <= 64:
         raise GrammarInputError(f"max_nets must be 1..64, not {max_nets}")  # 64: unique names never run out
     if not 1 <= max_pins_per_net <= 200:
@@ -95,7 +106,7 @@ def design_grammar(
         )
         for ref, part in parts
     )
-    return _build(key, max_nets, max_pins_per_net, max_net_name, parts_in_prompt)
+    return _build(key, max_nets, max_pins_per_net, max_net_name, parts_in_prompt, written_nets)
 
 
 # ref, part id, pin names, value unit (None: no free value), fixed value (None: none fixed)
@@ -104,7 +115,12 @@ PartKey = tuple[str, str, tuple[str, ...], str | None, str | None]
 
 @lru_cache(maxsize=256)
 def _build(
-    parts: tuple[PartKey, ...], max_nets: int, max_pins_per_net: int, max_net_name: int, parts_in_prompt: bool
+    parts: tuple[PartKey, ...],
+    max_nets: int,
+    max_pins_per_net: int,
+    max_net_name: int,
+    parts_in_prompt: bool,
+    written_nets: tuple[str, ...] = (),
 ) -> DesignGrammar:
     _check(parts)
     entries = [_part_entry(ref, part_id, unit, fixed) for ref, part_id, _, unit, fixed in parts]
@@ -113,8 +129,11 @@ def _build(
     start = 'start: "{\\"parts\\":[" ' + ' "," '.join(entries) + ' "],\\"nets\\":[" nets? "]}"'
     if parts_in_prompt:
         written = [_entry_text(ref, part_id, fixed) for ref, part_id, *_, fixed in parts]
-        prefix = '{"parts":[' + ",".join(written) + '],"nets":['
+        prefix = '{"parts":[' + ",".join(written) + '],"nets":[' + ",".join(written_nets)
         start = 'start: nets? "]}"'
+        if written_nets:
+            more = max_nets - len(written_nets)
+            start = f'start: ("," net){{0,{more}}} "]}}"' if more else 'start: "]}"'
     lark = "\n".join(
         [
             start,

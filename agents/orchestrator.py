@@ -44,6 +44,7 @@ from agents.reason import plan_from_text, reason_input, reason_prompt
 from agents.reference.builder import ReferenceDesignError
 from agents.reference.designer import design_from_parts
 from agents.reference.explain import plan_text
+from agents.repair import MAX_ROUNDS, RepairInput, burden, needs_repair, repair_plan, repair_prompt
 from agents.request import RequestError, clean_request
 from agents.run_report import (
     RoutingSummary,
@@ -94,6 +95,7 @@ class PipelineSettings(BaseModel):
     max_parts: int = MAX_PARTS
     run_spice: bool = True
     layout_seed: int = 0
+    repair_rounds: int = Field(default=MAX_ROUNDS, ge=0, le=MAX_ROUNDS)  # 0: no repair (pass@1 stands)
 
 
 class PipelineRun(BaseModel):
@@ -154,7 +156,15 @@ class _LlmResult(BaseModel):
     cached: bool = False
 
 
-PROGRESS = {"identify": 0.0, "pinouts": 0.2, "reason": 0.25, "synthesize": 0.6, "check": 0.9, "render": 0.95}
+PROGRESS = {
+    "identify": 0.0,
+    "pinouts": 0.2,
+    "reason": 0.25,
+    "synthesize": 0.55,
+    "check": 0.8,
+    "repair": 0.85,
+    "render": 0.97,
+}
 
 
 class Pipeline:
@@ -177,10 +187,12 @@ class Pipeline:
         on_event: Callable[[PipelineEvent], None] | None = None,
         cancel: threading.Event | None = None,
         substitutes: list[Substitute] = (),
+        repair_rounds: int | None = None,
     ) -> PipelineRun:
         """One whole run; never raises for bad input, a stop or a cancel: the report says what happened.
         ``substitutes`` name the knowledge-base parts the user chose for parts it lacks (a run that meets
-        a named part the knowledge base lacks otherwise stops before wiring, status "out_of_knowledge")."""
+        a named part the knowledge base lacks otherwise stops before wiring, status "out_of_knowledge").
+        ``repair_rounds`` overrides the settings' for this run (0: no repair)."""
         if profile is not None:
             profile.check_model(self.engine.info.identity())
         started = time.perf_counter()
@@ -191,7 +203,8 @@ class Pipeline:
             report = RunReport(request=(request or "")[:200], model=self.engine.info, status="invalid", error=str(exc))
             return PipelineRun(report=report)
         report = RunReport(request=cleaned.text, model=self.engine.info, profile=profile, notices=list(cleaned.notices))
-        run = _Run(self, report, profile, cache or self.cache, on_event, cancel, list(substitutes))
+        rounds = self.settings.repair_rounds if repair_rounds is None else max(0, min(repair_rounds, MAX_ROUNDS))
+        run = _Run(self, report, profile, cache or self.cache, on_event, cancel, list(substitutes), rounds)
         result = PipelineRun(report=report)
         for notice in cleaned.notices:
             run.emit("notice", None, notice)
@@ -256,9 +269,11 @@ class _Run:
         on_event: Callable[[PipelineEvent], None] | None,
         cancel: threading.Event | None,
         substitutes: list[Substitute],
+        repair_rounds: int,
     ) -> None:
         self.p = pipeline
         self.substitutes = substitutes
+        self.repair_rounds = repair_rounds
         self.report = report
         self.profile = profile
         self.cache = cache
@@ -270,7 +285,9 @@ class _Run:
     def emit(self, kind: EventKind, stage: StageName | None, text: str = "", record: StageRecord | None = None) -> None:
         if self.on_event is not None:
             progress = 1.0 if stage is None and kind == "stage_done" else PROGRESS.get(stage or "", 0.0)
-            if kind == "stage_done" and stage is not None:
+            if kind == "stage_done" and stage == "repair":  # another round may follow
+                progress = PROGRESS["repair"]
+            elif kind == "stage_done" and stage is not None:
                 order = list(PROGRESS)
                 nxt = order.index(stage) + 1
                 progress = PROGRESS[order[nxt]] if nxt < len(order) else 1.0
@@ -362,6 +379,8 @@ class _Run:
         if report.check.intent is not None:
             summary |= {"intent_met": report.check.intent.met, "intent_score": report.check.intent.score}
         self._record("check", {}, summary, start, None)
+        report.first_check = report.check
+        resolved = self._repair(synth_in, pinouts, resolved)
 
         # render
         self.emit("stage_started", "render")
@@ -370,6 +389,56 @@ class _Run:
         result.svg = draw_schematic(resolved, seed=s.layout_seed, title=self.title)
         self._record("render", {"seed": s.layout_seed}, {"svg_bytes": len(result.svg)}, start, None)
         self.emit("stage_done", None, "done")
+
+    def _repair(self, synth_in: SynthesizeInput, pinouts: PinoutsOutput, resolved: ResolvedDesign) -> ResolvedDesign:
+        """Up to ``self.repair_rounds`` repair rounds (``agents.repair``), each a stage of the report; the design
+        and check of the last kept round become the run's. Returns the resolved design that stands."""
+        s, report = self.p.settings, self.report
+        for number in range(1, self.repair_rounds + 1):
+            design, check = report.design, report.check
+            plan = repair_plan(design, check) if needs_repair(check) else None
+            if plan is None:
+                return resolved
+            self._check_cancel()
+            self.emit("stage_started", "repair")
+            start = time.perf_counter()
+            given = RepairInput(
+                request=synth_in.request,
+                parts=synth_in.parts,
+                plan=synth_in.plan,
+                findings="\n".join(plan.findings),
+                kept=plan.kept,
+                forbidden_pairs=plan.forbidden_pairs,
+                required_pins=plan.required_pins,
+                round=number,
+            )
+            grammar = grammar_for(pinouts, s.grammar, plan.kept).model_copy(
+                update={"forbidden_pairs": plan.forbidden_pairs, "required_pins": plan.required_pins}
+            )
+            llm = self._llm("repair", repair_prompt(given, grammar.prefix), given, grammar.max_bytes, grammar)
+            outcome = {"round": number, "redone": list(plan.redone), "findings_before": burden(check)}
+            repaired = None
+            if llm.generated.finish_reason in ("complete", "stop"):
+                try:
+                    candidate = design_from_text(llm.generated.text, grammar, title=self.title)
+                except DesignError:
+                    candidate = None
+                if candidate is not None:
+                    candidate_resolved = resolve(candidate, self.p.kb)
+                    candidate_check = check_design(candidate_resolved, run_spice=s.run_spice, reading=report.reading)
+                    outcome["findings_after"] = burden(candidate_check)
+                    if burden(candidate_check) < burden(check):
+                        repaired = (candidate, candidate_check, candidate_resolved)
+            outcome["kept"] = repaired is not None
+            note = (
+                f"repair round {number}: {outcome['findings_before']} -> {outcome.get('findings_after', '?')} "
+                f"findings ({'kept' if repaired else 'not kept'}; re-decoded {', '.join(plan.redone) or 'new nets'})"
+            )
+            self._record("repair", given.model_dump(mode="json"), outcome, start, llm, [note, *plan.findings])
+            if repaired is None:
+                return resolved
+            report.design, report.check, resolved = repaired
+        return resolved
 
     # -- helpers ---------------------------------------------------------------------------------
 

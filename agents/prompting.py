@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
-LlmStage = Literal["identify", "reason", "synthesize"]
+LlmStage = Literal["identify", "reason", "synthesize", "repair"]
 
 
 @cache

@@ -18,8 +18,8 @@ from studio.moe.specs import MoEInfo
 from studio.moe.trace import NO_EXPERT, RoutingTrace
 
 REPORT_VERSION = 1
-StageName = Literal["identify", "pinouts", "reason", "synthesize", "check", "render"]
-STAGE_ORDER: tuple[StageName, ...] = ("identify", "pinouts", "reason", "synthesize", "check", "render")
+StageName = Literal["identify", "pinouts", "reason", "synthesize", "check", "repair", "render"]
+STAGE_ORDER: tuple[StageName, ...] = ("identify", "pinouts", "reason", "synthesize", "check", "repair", "render")
 Status = Literal["ok", "stopped", "cancelled", "invalid", "not_understood", "out_of_knowledge"]
 
 
@@ -76,7 +76,8 @@ class RunReport(BaseModel):
     out_of_knowledge: list[OutOfKnowledge] = Field(default_factory=list)
     plan: str | None = None
     design: Design | None = None
-    check: CheckReport | None = None
+    check: CheckReport | None = None  # of the design as it stands after the repair rounds
+    first_check: CheckReport | None = None  # of the first synthesis (pass@1), before any repair round
     suggestion: Suggestion | None = None
     total_seconds: float = 0.0
 
@@ -89,8 +90,13 @@ class RunReport(BaseModel):
 
     @property
     def right(self) -> bool:
-        """The ERC passes and the design is what the request asked for."""
+        """The ERC passes and the design is what the request asked for (after the repair rounds)."""
         return self.check is not None and self.check.right
+
+    @property
+    def first(self) -> CheckReport | None:
+        """The check of the first synthesis: pass@1, never replaced by a repair."""
+        return self.first_check or self.check
 
 
 def summarise(trace: RoutingTrace | None, prompt_tokens: int, num_experts: int) -> RoutingSummary | None:

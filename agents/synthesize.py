@@ -39,7 +39,8 @@ def synthesize_prompt(given: SynthesizeInput, grammar: DesignGrammar) -> str:
     return render("synthesize", request=given.request, parts=given.parts, plan=given.plan) + grammar.prefix
 
 
-def grammar_for(pinouts: PinoutsOutput, bounds: GrammarBounds) -> DesignGrammar:
+def grammar_for(pinouts: PinoutsOutput, bounds: GrammarBounds, kept: tuple[str, ...] = ()) -> DesignGrammar:
+    """The design grammar over the bill; ``kept`` nets (a repair round's) are written before the answer."""
     parts = [(line.ref, pinouts.part_of(line)) for line in pinouts.bill]
     values = {line.ref: line.value for line in pinouts.bill if line.value is not None}
     return design_grammar(
@@ -49,6 +50,7 @@ def grammar_for(pinouts: PinoutsOutput, bounds: GrammarBounds) -> DesignGrammar:
         max_pins_per_net=bounds.max_pins_per_net,
         max_net_name=bounds.max_net_name,
         parts_in_prompt=True,
+        written_nets=kept,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from agents.checks import CheckReport
 from agents.run_report import STAGE_ORDER, RunReport, StageName, Suggestion
 from spice.results import SpiceReport
+from studio.circuit.design import Design
 from studio.erc.findings import Violation
 from studio.intent import IntentReport
 from ui.html import details, esc, message, pre, progress_bar, table
@@ -65,14 +66,21 @@ def _stage_body(stage: StageName, text: str, report: RunReport | None, done: boo
         if stage == "reason":
             return pre(report.plan or "(the model wrote no plan)", css="reasoning")
         if stage == "synthesize" and report.design is not None:
-            parts = ", ".join(f"{p.ref} {p.part}" + (f" {p.value}" if p.value else "") for p in report.design.parts)
-            nets = [[n.name, " ".join(n.pins)] for n in report.design.nets]
+            first = report.stage("synthesize")  # the first synthesis, before any repair round
+            design = Design.model_validate(first.output["design"]) if first is not None else report.design
+            parts = ", ".join(f"{p.ref} {p.part}" + (f" {p.value}" if p.value else "") for p in design.parts)
+            nets = [[n.name, " ".join(n.pins)] for n in design.nets]
             return f"<p>{esc(parts)}</p>" + table(["net", "pins"], nets, empty="no nets")
-        if stage == "check" and report.check is not None:
-            return verdict(report.check)
+        if stage == "check" and report.first is not None:
+            return verdict(report.first)  # the first synthesis (pass@1); the repair card shows the rest
+        if stage == "repair":
+            rounds = [r.messages[0] for r in report.stages if r.stage == "repair" and r.messages]
+            kept = any(r.output.get("kept") for r in report.stages if r.stage == "repair")
+            after = verdict(report.check) if kept and report.check is not None else "<p>the first design stands</p>"
+            return "".join(f"<p>{esc(line)}</p>" for line in rounds) + after
         if stage == "render":
             return "<p>drawn below</p>"
-    if stage in ("identify", "reason", "synthesize"):
+    if stage in ("identify", "reason", "synthesize", "repair"):
         return pre(text or "...", css="reasoning streaming" if not done else "reasoning")
     return ""
 

@@ -76,6 +76,12 @@ def build(context: StudioContext, state: gr.State) -> DesignWidgets:
         with gr.Column(scale=1, min_width=160):
             run = gr.Button("Run", variant="primary", elem_id="run")
             stop = gr.Button("Stop", variant="stop", elem_id="stop")
+            repair = gr.Checkbox(
+                value=True,
+                label="Repair rounds",
+                info="after synthesis, re-decode the nets the checks find fault with (up to 3 rounds)",
+                elem_id="repair",
+            )
     msg = gr.HTML(elem_id="design-message")
     progress = gr.HTML(elem_id="progress")
     stages = gr.HTML(elem_id="stages")
@@ -124,6 +130,13 @@ def build(context: StudioContext, state: gr.State) -> DesignWidgets:
                     yield session, *_finished(live, finished)
         except Exception as exc:
             yield session, error_html(exc), "", gr.skip(), *cleared, *empty_suggestion
+
+    def set_repair(current: StudioSession | None, on: bool):
+        session = session_of(context, current)
+        session.repair = bool(on)
+        return session
+
+    repair.change(set_repair, inputs=[state, repair], outputs=[state])
 
     def request_run(current: StudioSession | None, text: str):
         session = session_of(context, current)

@@ -24,6 +24,7 @@ STAGE_TITLES: dict[StageName, str] = {
     "reason": "Reasoning",
     "synthesize": "Design",
     "check": "Electrical rule check and SPICE",
+    "repair": "Repair rounds",
     "render": "Schematic",
 }
 
@@ -74,6 +75,7 @@ def stream(
     profile: SteeringProfile | None,
     cache: StageCache,
     cancel: threading.Event,
+    repair_rounds: int | None = None,
     interval: float = 0.2,
 ) -> Iterator[tuple[LiveRun, PipelineRun | None]]:
     """Snapshots of the run while it goes, then ``(live, run)`` once. Closing the iterator early (the
@@ -83,7 +85,9 @@ def stream(
 
     def work() -> None:
         try:
-            outcome["run"] = pipeline.run(request, profile=profile, cache=cache, on_event=events.put, cancel=cancel)
+            outcome["run"] = pipeline.run(
+                request, profile=profile, cache=cache, on_event=events.put, cancel=cancel, repair_rounds=repair_rounds
+            )
         except Exception as exc:  # reported in the page by the caller, never lost in a thread
             outcome["error"] = exc
         finally:

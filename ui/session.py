@@ -58,6 +58,7 @@ class StudioSession:
     comparisons: int = 0  # comparisons shown so far (the page marks each, so a watcher sees a new one)
     run_requested: float = 0.0  # monotonic time of the last Run click
     stop_requested: float = 0.0  # ... and of the last Stop click
+    repair: bool = True  # run the repair rounds after synthesis (off: the first synthesis stands)
 
     @classmethod
     def start(cls, context: StudioContext) -> StudioSession:
@@ -74,6 +75,10 @@ class StudioSession:
         """The run under the current profile when it steers, else the baseline."""
         return self.steered if toggles.is_steering(self.profile) and self.steered is not None else self.baseline
 
+    @property
+    def _rounds(self) -> int | None:
+        return None if self.repair else 0
+
     def run(self, context: StudioContext, request: str | None) -> Iterator[tuple[LiveRun, PipelineRun | None]]:
         """The Design view's run: ``request`` under the session's profile, streamed."""
         pipeline = _pipeline(context)
@@ -82,7 +87,9 @@ class StudioSession:
             self.baseline = self.steered = None
         self.cancel = threading.Event()
         profile = self.profile if steering else None
-        for live, finished in stream(pipeline, request or "", profile=profile, cache=self.cache, cancel=self.cancel):
+        for live, finished in stream(
+            pipeline, request or "", profile=profile, cache=self.cache, cancel=self.cancel, repair_rounds=self._rounds
+        ):
             if finished is not None:
                 self.request = finished.report.request if finished.report.status != "invalid" else None
                 if steering:
@@ -100,7 +107,9 @@ class StudioSession:
             raise StudioError("run a design first (Design tab): the comparison re-runs its request")
         self.cancel = threading.Event()
         if self.baseline is None:
-            for live, finished in stream(pipeline, self.request, profile=None, cache=self.cache, cancel=self.cancel):
+            for live, finished in stream(
+                pipeline, self.request, profile=None, cache=self.cache, cancel=self.cancel, repair_rounds=self._rounds
+            ):
                 yield _progress_line("baseline", live), None
                 if finished is not None:
                     self.baseline = finished
@@ -109,7 +118,14 @@ class StudioSession:
             self.steered, self.steered_profile = None, None
         elif self.steered is None or self.steered_profile != self.profile:
             profile = self.profile
-            for live, finished in stream(pipeline, self.request, profile=profile, cache=self.cache, cancel=self.cancel):
+            for live, finished in stream(
+                pipeline,
+                self.request,
+                profile=profile,
+                cache=self.cache,
+                cancel=self.cancel,
+                repair_rounds=self._rounds,
+            ):
                 yield _progress_line("steered", live), None
                 if finished is not None:
                     self.steered, self.steered_profile = finished, profile

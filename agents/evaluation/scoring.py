@@ -88,10 +88,12 @@ class PromptResult(BaseModel):
     recall: float
     f1: float
     design_valid: bool  # a design was produced and every part and pin in it is in the knowledge base
-    erc_pass: bool  # pass@1: no fatal and no major violation
+    erc_pass: bool  # pass@1: the first synthesis has no fatal and no major violation
+    erc_pass_repaired: bool  # the same after the repair rounds
     intent_score: float  # share of the request's checked requirements the design meets; 0 without a design
     intent_met: bool  # every one of them (nothing missing, substituted or out of knowledge)
-    right: bool  # what a user would accept: the ERC passes and the intent is met (out of knowledge: a stop naming it)
+    right_at_1: bool  # the first synthesis is right (ERC pass@1 and intent met)
+    right: bool  # after repair, what a user would accept: ERC pass and intent met (out of knowledge: a stop naming it)
     structural: float  # ERC scores; 0 without a design
     electrical: float
     violations: int
@@ -115,6 +117,10 @@ def score(prompt: BenchmarkPrompt, outcome: Outcome, kb: PartLookup, system: str
     intent = outcome.check.intent if outcome.check is not None else None
     erc_pass = valid and erc is not None and erc.passed
     intent_met = valid and intent is not None and intent.met
+    first = outcome.first_check or outcome.check
+    first_right = valid and first is not None and first.right
+    stopped_right = bool(detected) and outcome.status == "out_of_knowledge"  # a request naming a part the KB
+    # lacks is answered right by a stop that names it
     return PromptResult(
         id=prompt.id,
         system=system,
@@ -133,11 +139,12 @@ def score(prompt: BenchmarkPrompt, outcome: Outcome, kb: PartLookup, system: str
         recall=round(parts.recall, 4),
         f1=round(parts.f1, 4),
         design_valid=valid,
-        erc_pass=erc_pass,
+        erc_pass=valid and first is not None and first.passed,
+        erc_pass_repaired=erc_pass,
         intent_score=intent.score if valid and intent is not None else 0.0,
         intent_met=intent_met,
-        # a request naming a part the knowledge base lacks is answered right by a stop that names it
-        right=(erc_pass and intent_met) if prompt.in_kb else bool(detected) and outcome.status == "out_of_knowledge",
+        right_at_1=first_right if prompt.in_kb else stopped_right,
+        right=(erc_pass and intent_met) if prompt.in_kb else stopped_right,
         structural=erc.structural_score if erc else 0.0,
         electrical=erc.electrical_score if erc else 0.0,
         violations=len(erc.violations) if erc else 0,
@@ -165,9 +172,11 @@ class Aggregate(BaseModel):
     recall: float
     f1: float
     validity: float
-    erc_pass: float
+    erc_pass: float  # pass@1
+    erc_pass_repaired: float
     intent_score: float
-    right_rate: float  # ERC pass and intent met
+    right_rate_at_1: float  # the first synthesis right
+    right_rate: float  # ERC pass and intent met, after repair
     structural: float
     electrical: float
     ook_prompts: int  # prompts naming a part the knowledge base lacks
@@ -192,6 +201,8 @@ def aggregate(results: list[PromptResult]) -> Aggregate:
         f1=_mean(r.f1 for r in results),
         validity=_mean(r.design_valid for r in results),
         erc_pass=_mean(r.erc_pass for r in results),
+        erc_pass_repaired=_mean(r.erc_pass_repaired for r in results),
+        right_rate_at_1=_mean(r.right_at_1 for r in results),
         intent_score=_mean(r.intent_score for r in results),
         right_rate=_mean(r.right for r in results),
         structural=_mean(r.structural for r in results),

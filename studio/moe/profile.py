@@ -22,9 +22,9 @@ from components_db.documents import DocumentError, parse_json, read_text
 from components_db.refusal import Refusal
 
 PROFILE_VERSION = 1
-Stage = Literal["identify", "reason", "synthesize", "*"]
+Stage = Literal["identify", "reason", "synthesize", "repair", "*"]
 Mode = Literal["reroute", "drop"]
-STAGES: tuple[str, ...] = ("identify", "reason", "synthesize")
+STAGES: tuple[str, ...] = ("identify", "reason", "synthesize", "repair")
 BIAS_LIMIT = 100.0  # |selection-logit bias|; routing.FORCED (1e4) and OUT_OF_GROUP (1e3) stay above it
 SCALE_LIMIT = 100.0  # routing-weight multiplier, 0 (the expert contributes nothing) .. this
 MAX_PROFILE_BYTES = 1_000_000
@@ -142,8 +142,12 @@ class SteeringProfile(BaseModel):
         return self
 
     def for_stage(self, stage: str) -> StageSteering:
-        """The steering one pipeline stage runs under: the ``*`` section with the stage's own on top."""
+        """The steering one pipeline stage runs under: the ``*`` section with the stage's own on top. The
+        repair rounds re-decode synthesis: without a ``repair`` section of their own they run under
+        ``synthesize``'s."""
         base = self.stages.get("*", StageSteering())
+        if stage == "repair" and "repair" not in self.stages:
+            stage = "synthesize"
         own = self.stages.get(stage, StageSteering()) if stage != "*" else StageSteering()
         return base.merged(own)
 

@@ -87,6 +87,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="hub id or local path of a MoE causal LM (default: the bundled model)")
     parser.add_argument("--profile", type=Path, help="steering profile JSON to run the stages under")
+    parser.add_argument(
+        "--no-repair", action="store_true", help="no repair rounds after synthesis: the first design stands"
+    )
 
 
 # -- design --------------------------------------------------------------------------------------
@@ -106,7 +109,13 @@ def run_design(args: argparse.Namespace) -> int:
     kb = KnowledgeBase.open()
     substitutes = read_substitutes(args.substitute, kb)
     pipeline = open_pipeline(args.model, kb, profile)
-    run = pipeline.run(args.prompt, profile=profile, on_event=Progress(sys.stderr), substitutes=substitutes)
+    run = pipeline.run(
+        args.prompt,
+        profile=profile,
+        on_event=Progress(sys.stderr),
+        substitutes=substitutes,
+        repair_rounds=_rounds(args),
+    )
     report = run.report
     written = write_run(run, kb, args.out)
     print(report.model_dump_json(indent=2) if args.json else format_summary(report, written))
@@ -130,7 +139,7 @@ def run_batch(args: argparse.Namespace) -> int:
     rows = []
     with (args.out / "index.jsonl").open("w", encoding="utf-8") as index:
         for number, request in enumerate(requests, start=1):
-            run = pipeline.run(request.prompt, profile=profile)
+            run = pipeline.run(request.prompt, profile=profile, repair_rounds=_rounds(args))
             write_run(run, kb, args.out / request.id)
             row = BatchRow.of(request.id, run.report)
             rows.append(row)
@@ -140,6 +149,11 @@ def run_batch(args: argparse.Namespace) -> int:
     right = sum(r.right for r in rows)
     print(f"{right} of {len(rows)} designs right (ERC pass and intent met); index in {args.out / 'index.jsonl'}")
     return EXIT_PASS if right == len(rows) else EXIT_FAIL
+
+
+def _rounds(args: argparse.Namespace) -> int | None:
+    """The repair rounds of ``--no-repair`` (0), or None: the pipeline's settings."""
+    return 0 if args.no_repair else None
 
 
 def read_substitutes(given: list[str], kb: KnowledgeBase) -> list:
@@ -294,7 +308,7 @@ def run_eval(args: argparse.Namespace) -> int:
         model, profile = pipeline.model_name, steering.name if steering else None
 
         def run_pipeline(text: str) -> Outcome:
-            return Outcome.from_report(pipeline.run(text, profile=steering).report)
+            return Outcome.from_report(pipeline.run(text, profile=steering, repair_rounds=_rounds(args)).report)
 
         systems["pipeline"] = run_pipeline
     if args.baseline:
@@ -326,7 +340,8 @@ def _progress_line(total: int, label: str = "") -> Callable[[BenchmarkPrompt, li
         nonlocal done
         done += 1
         parts = [
-            f"{r.system} F1 {r.f1:.2f} ERC {'pass' if r.erc_pass else 'fail'} intent {r.intent_score:.2f}"
+            f"{r.system} F1 {r.f1:.2f} ERC@1 {'pass' if r.erc_pass else 'fail'}"
+            f" repaired {'pass' if r.erc_pass_repaired else 'fail'} intent {r.intent_score:.2f}"
             f"{' right' if r.right else ''} {r.seconds:.1f} s" + ("" if r.status == "ok" else f" ({r.status})")
             for r in rows
         ]
@@ -366,8 +381,10 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("f1", "part F1"),
     ("validity", "design validity"),
     ("erc_pass", "ERC pass@1"),
+    ("erc_pass_repaired", "ERC pass after repair"),
     ("intent_score", "intent score"),
-    ("right_rate", "right-rate (ERC pass and intent met)"),
+    ("right_rate_at_1", "right-rate@1 (first synthesis)"),
+    ("right_rate", "right-rate (ERC pass and intent met, after repair)"),
     ("structural", "structural score"),
     ("electrical", "electrical score"),
     ("ook_recall", "out-of-knowledge recall"),
@@ -390,8 +407,10 @@ COMPARED = (
     ("recall", "part recall"),
     ("f1", "part F1"),
     ("erc_pass", "ERC pass@1"),
+    ("erc_pass_repaired", "ERC pass after repair"),
     ("intent_score", "intent score"),
-    ("right_rate", "right-rate"),
+    ("right_rate_at_1", "right-rate@1"),
+    ("right_rate", "right-rate after repair"),
 )
 
 
@@ -411,7 +430,7 @@ def comparison_rows(evaluated: dict[str, EvaluationSummary]) -> tuple[list[str],
         [label, *(_cell(getattr(evaluated[n].systems[s].overall, key)) for n, s in columns)] for key, label in COMPARED
     ]
     for difficulty in ("easy", "medium", "hard"):
-        for key, label in (("erc_pass", "ERC pass@1"), ("right_rate", "right-rate")):
+        for key, label in (("right_rate_at_1", "right-rate@1"), ("right_rate", "right-rate after repair")):
             cells = []
             for n, s in columns:
                 group = evaluated[n].systems[s].by_difficulty.get(difficulty)

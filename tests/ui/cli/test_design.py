@@ -127,7 +127,8 @@ def test_eval_writes_csv_markdown_json_and_plot(model_dir, tmp_path, capsys):
     assert list(summary.systems) == ["pipeline", "reference"] and summary.prompts == 3
     markdown = (out / "summary.md").read_text(encoding="utf-8")
     assert "| metric | pipeline | reference |" in markdown and "## By difficulty" in markdown
-    assert f"| {first[2]} |" in markdown and "| right-rate (ERC pass and intent met) |" in markdown
+    assert f"| {first[2]} |" in markdown and "| right-rate (ERC pass and intent met, after repair) |" in markdown
+    assert "| right-rate@1 (first synthesis) |" in markdown and "| ERC pass after repair |" in markdown
     assert (out / "summary.png").read_bytes().startswith(b"\x89PNG")
     assert "| part F1 |" in captured.out
 
@@ -156,7 +157,11 @@ def test_eval_sets_several_files_side_by_side(tmp_path, capsys):
         summary = EvaluationSummary.model_validate_json((out / split / "summary.json").read_text(encoding="utf-8"))
         assert summary.prompts == 2 and summary.prompts_file.endswith(f"{split}.jsonl")
     comparison = (out / "comparison.md").read_text(encoding="utf-8")
-    assert "| metric | dev reference | wild reference |" in comparison and "| right-rate, hard |" in comparison
+    assert (
+        "| metric | dev reference | wild reference |" in comparison
+        and "| right-rate after repair, hard |" in comparison
+    )
+    assert "| right-rate@1, hard |" in comparison
     assert comparison.split("\n\n", 1)[1].strip() in captured.out
     assert main(["eval", "--baseline", "reference", "--baseline-only"]) == 2
     assert "name the prompts" in capsys.readouterr().err
