@@ -17,7 +17,12 @@ POWER_ROLES = frozenset({R.POWER_IN, R.POWER_OUT, R.GROUND})
 # roles of the pins a correct design may wire straight to a supply or to ground
 RAIL_TIE_ROLES = frozenset({R.ENABLE, R.OUTPUT_ENABLE, R.RESET, R.BOOT, R.ADDRESS, R.MODE})
 BUS_ROLES = frozenset({R.I2C_SDA, R.I2C_SCL, R.SPI_MOSI, R.SPI_MISO, R.SPI_SCK, R.SPI_CS, R.UART_TX, R.UART_RX})
-PIN_MATRIX_BOARDS = {"esp32-devkit-v1", "esp32-s3-devkitc-1", "esp32-c3-devkitm-1", "nodemcu-esp8266", "wemos-d1-mini"}
+# ESP32 and ESP8266 families (GPIO matrix) and the nRF52840 (any pin can carry I2C, SPI or UART)
+PIN_MATRIX_BOARDS = {
+    "esp32-devkit-v1", "esp32-s3-devkitc-1", "esp32-c3-devkitm-1", "nodemcu-esp8266", "wemos-d1-mini",
+    "arduino-nano-esp32", "xiao-esp32c3", "xiao-esp32s3", "xiao-nrf52840", "esp32-c6-devkitc-1", "esp32-cam",
+    "lolin-s2-mini", "franzininho-wifi", "esp32-devkitc-v4", "feather-nrf52840",
+}  # fmt: skip
 FIXED_BUS_BOARDS = {
     "arduino-uno",
     "arduino-nano",

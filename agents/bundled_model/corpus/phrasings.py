@@ -505,7 +505,8 @@ PROJECT_TITLES = [
     "Lab project",
 ]
 
-# names the knowledge base lacks: real part numbers (none of them in the benchmark), with what they are
+# names the knowledge base lacked when the bundled model was trained: real part numbers with what they are
+# (the sampler leaves out those the knowledge base holds now: ProjectSampler.unknown_real)
 UNKNOWN_REAL: list[tuple[str, str]] = [
     ("MAX6675", "thermocouple amplifier"),
     ("SCD30", "CO2 sensor"),

@@ -12,6 +12,7 @@ from agents.bundled_model.corpus import phrasings as P
 from agents.parts_list import PartRequest, PartsList, role_of
 from agents.reference.designer import design_from_parts
 from components_db.schema import Category
+from studio.intent import RequestReader
 
 
 @dataclass
@@ -128,6 +129,8 @@ class ProjectSampler:
     def __init__(self, kb, rng: random.Random) -> None:
         self.kb = kb
         self.rng = rng
+        reader = RequestReader(kb)  # the knowledge base grows: a name it now holds is no longer unknown
+        self.unknown_real = [u for u in P.UNKNOWN_REAL if not reader.names_a_part(u[0])]
         by: dict[Category, list[str]] = {}
         for p in sorted(kb.parts(), key=lambda p: p.id):  # the same draws whatever order the lookup keeps
             by.setdefault(p.category, []).append(p.id)
@@ -248,7 +251,7 @@ class ProjectSampler:
         r = self.rng
         x = r.random()
         if x < 0.5:
-            return r.choice(P.UNKNOWN_REAL)
+            return r.choice(self.unknown_real)
         if x < 0.68:
             return (r.choice(P.UNKNOWN_WHIMSY), "")
         return (invented_part_number(r), r.choice(P.UNKNOWN_SUFFIXES))
