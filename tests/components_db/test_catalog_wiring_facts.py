@@ -37,8 +37,9 @@ FIXED_BUS_BOARDS = {
 # that needs at least one of its signal pins.
 NO_REQUIRED_PINS: set[str] = set()
 # Required strap pins: a bare chip's address inputs with no internal bias ("must be externally biased"
-# in the Microchip MCP23017 datasheet), unlike module straps that have a pull-up or pull-down.
-REQUIRED_STRAPS = {("mcp23017", "A0"), ("mcp23017", "A1"), ("mcp23017", "A2")}
+# in the Microchip MCP23017 datasheet; none on the NXP LM75A's A0-A2 either), unlike module straps that
+# have a pull-up or pull-down.
+REQUIRED_STRAPS = {(chip, strap) for chip in ("mcp23017", "lm75") for strap in ("A0", "A1", "A2")}
 # Pins the catalog tells you to tie to a rail although no rail-tie role fits them (open question for the
 # rail-tie ERC rule): the 74HC165's serial input of the last chip in a chain (tie to GND), and the
 # DRV8825's FAULT output, protected by 1.5k so that it can sit on the A4988's VDD pin of a socket.
