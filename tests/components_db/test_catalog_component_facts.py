@@ -92,12 +92,15 @@ def test_modules_with_their_own_driver_need_no_extra_flyback(catalog):
 
 def test_every_led_needs_a_resistor_and_has_an_led_model(components):
     leds = [p for p in components if (p.spice and p.spice.kind == "led") or p.ftype == "simple_led"]
-    assert len(leds) == 6
+    assert len(leds) >= 6
     for led in leds:
         assert led.usage.series_resistor_required, led.id
         assert led.spice is not None and led.spice.kind == "led", led.id
         params = led.spice.params
-        assert 1.6 <= params["vf_v"] <= 3.6 and params["if_ma"] < params["max_ma"] <= 50, led.id
+        if led.specs.get("color") == "infrared":  # a 940 nm IR LED: about 1.2 V, rated up to 100 mA
+            assert 1.0 <= params["vf_v"] < 1.6 and params["if_ma"] < params["max_ma"] <= 100, led.id
+        else:
+            assert 1.6 <= params["vf_v"] <= 3.6 and params["if_ma"] < params["max_ma"] <= 50, led.id
         assert {r for p in led.pins for r in p.roles} == {PinRole.ANODE, PinRole.CATHODE}, led.id
         if led.wokwi_type == "wokwi-led":
             assert led.wokwi_pins == {"K": "C"}, led.id  # Wokwi names the cathode C
@@ -130,8 +133,8 @@ def test_fixed_regulators_output_below_their_input_minimum(components):
             assert part.pins_with_role(PinRole.FEEDBACK), part.id
             continue
         assert outputs[0].voltage == part.spice.params["vout_v"], part.id
-        if part.id == "mt3608-boost":
-            assert outputs[0].voltage > part.supply.max_v
+        if "boost" in part.tags:  # a boost module's output is above its (nominal) input
+            assert outputs[0].voltage > part.supply.nominal_v
         else:
             dropout = part.spice.params.get("dropout_v", 0.0)
             assert outputs[0].voltage + dropout <= part.supply.min_v, part.id
@@ -147,7 +150,7 @@ def test_regulator_package_pin_orders(catalog):
 
 def test_batteries_and_supplies_source_their_rail(components):
     sources = [p for p in components if p.spice and p.spice.kind == "source"]
-    assert len(sources) == 7
+    assert len(sources) >= 7
     for part in sources:
         plus, minus = part.find_pin("+"), part.find_pin("-")
         assert plus.type is minus.type is ElectricalType.POWER_OUT, part.id
@@ -234,7 +237,7 @@ def test_bare_chips_list_every_pin_and_want_decoupling(components):
     assert {p.id for p in bare} >= {"ne555", "lm358", "lm741", "lm393", "74hc595", "74hc165", "cd4051", "mcp23017"}
     for part in bare:
         assert [p.number for p in part.pins] == [str(n) for n in range(1, len(part.pins) + 1)], part.id
-        assert len(part.pins) in (8, 16, 28), part.id
+        assert f"DIP-{len(part.pins)}" in part.name, part.id
         assert part.usage.decoupling_required, part.id
         assert sum(PinRole.POWER_IN in p.roles for p in part.pins) >= 1, part.id
         assert sum(PinRole.GROUND in p.roles for p in part.pins) >= 1, part.id
