@@ -5,7 +5,7 @@ stop strings and token streaming.
 llguidance matcher which tokens keep the text inside the grammar and sets every other logit to
 -inf, so whatever the model (or a steering profile) prefers, the output parses. Under a
 ``DesignGrammar`` it also keeps what a context-free grammar cannot express (``agents.design_decoding``):
-unique net names, each pin in one net, every part wired.
+unique net names, each pin in one net, every part wired, and no net joining two pins no design joins.
 
 ``GenerationControl`` is the stopping criterion every stage uses (with or without a grammar): it stops
 when the grammar is complete, at a stop string, at a deadline or on cancel, and streams new text.

@@ -1,34 +1,84 @@
 """What a design's grammar cannot say, kept by the decoder token by token.
 
-A context-free grammar admits the design JSON's shape and its real pins, but not three facts about
+A context-free grammar admits the design JSON's shape and its real pins, but not these facts about
 the whole text (``agents.grammar``):
 
 - net names are unique (``Design`` refuses a repeated one);
 - a pin is in one net only (a pin is one point: the ERC's ``pin-on-two-nets``);
-- the nets array closes only once every part has a pin in some net (``unconnected-part``).
+- the nets array closes only once every part has a pin in some net (``unconnected-part``);
+- no net joins two pins no design ever joins (``agents.pin_conflicts``): supply outputs of different
+  voltages, a supply output and ground, a signal pin and a rail (straps excepted), crossed or mixed bus
+  lines, a module's bus line on a board pin that cannot carry it; nor takes a signal pin into a net
+  named as ground ("GND"), which the ERC reads as ground.
 
 ``DesignRules.restrict`` clears, in a grammar's mask of allowed tokens, every token that would break
-one of them or lead into a dead end (an open pin reference whose every completion is used, a used
-name at full length). A small byte scanner follows the compact JSON the grammar admits (no spaces,
-no escapes), so each candidate token costs a few microseconds. Only the rules bend, never the
-grammar: when the budget the grammar allows (nets, pins per net) leaves no token that keeps every
-rule, the step keeps the grammar's mask without the pin and wiring rules, and the ERC reports what
-was left; and once the token budget is nearly spent (``CLOSING_RESERVE``) the nets may close with parts
-unwired, so a model that will not wire them still finishes its design.
+one of them or lead into a dead end (an open pin reference whose every completion is used or may not
+join the open net, a used name at full length). It only removes tokens: it never writes a part, a pin
+or a net the model did not choose. A small byte scanner follows the compact JSON the grammar admits
+(no spaces, no escapes), so each candidate token costs a few microseconds; what the connection rules
+need per pin reference is a table built with the rules (``PinTable``), and the pins the open net may
+still take are worked out once per pin written, not per token.
+
+Only the rules bend, never the grammar. When the budget the grammar allows (nets, pins per net)
+leaves no token that keeps every rule, the step first lets parts stay unwired, and if that is not
+enough it falls back to the grammar's mask with net names kept unique only (no pin, wiring or
+connection rule), and the ERC reports what was left. Once the token budget is nearly spent
+(``CLOSING_RESERVE``) the nets may close with parts unwired, so a model that will not wire them still
+finishes its design.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import torch
 
 from agents.grammar import DesignGrammar
+from agents.pin_conflicts import PinFacts, clash
+from studio.circuit.rails import is_ground_name
 
 _KEYS_WITH_ARRAYS = (b"parts", b"nets", b"pins")
 CLOSING_RESERVE = 64  # tokens: enough to finish a net name and a pin reference, then close ("]}]}")
 STRUCTURAL_BYTES = b'"[],'  # outside a string only these change what the rules see; a string closes at '"'
+
+
+class PinTable:
+    """The connection rules over one grammar's pin references: each reference's facts as a small
+    index (pins with the same facts share one) and, per index, the indices it may not share a net with
+    (``agents.pin_conflicts.clash``), so a pin against a net costs a few set lookups. A net named as
+    ground ("GND": ``studio.circuit.rails.is_ground_name``) is ground to the ERC unless a pin on it
+    says otherwise, so no signal pin may join it either."""
+
+    def __init__(self, pin_refs: Sequence[str], facts: Sequence[PinFacts]) -> None:
+        kinds: dict[PinFacts, int] = {}
+        self.kind = {ref.encode(): kinds.setdefault(f, len(kinds)) for ref, f in zip(pin_refs, facts, strict=True)}
+        distinct = list(kinds)
+        self.clashing = [frozenset(j for j, g in enumerate(distinct) if clash(f, g)) for f in distinct]
+        self.signals = frozenset(i for i, f in enumerate(distinct) if f.signal)
+        self._ground_names: dict[bytes, bool] = {}
+
+    @property
+    def judges(self) -> bool:
+        """Some pin of the grammar may not join some net."""
+        return any(self.clashing) or bool(self.signals)
+
+    def ground_named(self, name: bytes) -> bool:
+        named = self._ground_names.get(name)
+        if named is None:
+            named = self._ground_names[name] = is_ground_name(name.decode("utf-8", errors="replace"))
+        return named
+
+    def clashes(self, pin: bytes, net: Sequence[bytes], grounded: bool = False) -> bool:
+        """``pin`` may not join a net holding ``net`` (``grounded``: named as ground)."""
+        kind = self.kind.get(pin)
+        if kind is None:
+            return False
+        if grounded and kind in self.signals:
+            return True
+        against = self.clashing[kind]
+        return bool(against) and any(self.kind.get(other) in against for other in net)
 
 
 @dataclass
@@ -47,15 +97,27 @@ class _Scan:
     net_pins: int = 0  # pins closed in the open pins array
     names: tuple[bytes, ...] = ()  # closed net names, in order
     nets_closed: bool = False
+    clash: bool = False  # the last ``feed`` closed a pin its net may not hold (``PinTable``)
+    table: PinTable | None = field(default=None, compare=False, repr=False)
 
     @property
     def in_pins(self) -> bool:
         """Inside a net's pins array."""
         return bool(self.arrays) and self.arrays[-1] == b"pins"
 
+    @property
+    def open_net(self) -> tuple[bytes, ...]:
+        """The pins closed so far in the open pins array (none outside one)."""
+        return self.pins[len(self.pins) - self.net_pins :] if self.in_pins and self.net_pins else ()
+
+    @property
+    def grounded(self) -> bool:
+        """Inside the pins array of a net named as ground (its name is the last one closed)."""
+        return self.table is not None and self.in_pins and bool(self.names) and self.table.ground_named(self.names[-1])
+
     def feed(self, data: bytes) -> _Scan:
-        """The scan after ``data`` (a new object; ``self`` is left as it was)."""
-        scan = replace(self)
+        """The scan after ``data`` (a new object; ``self`` is left as it was); ``clash`` tells of ``data``."""
+        scan = replace(self, clash=False)
         for byte in data:
             scan._step(byte)
         return scan
@@ -96,6 +158,8 @@ class _Scan:
     def _close_string(self) -> None:
         text = self.string or b""
         if self.string_kind == "pin":
+            if self.table is not None and self.table.clashes(text, self.open_net, self.grounded):
+                self.clash = True
             self.pins += (text,)
             self.net_pins += 1
         elif self.string_kind == "name":
@@ -113,12 +177,18 @@ class DesignRules:
     _scan: _Scan = field(default_factory=_Scan)
     _pins: list[bytes] = field(default_factory=list)  # every admitted pin reference, sorted
     _refs: frozenset[bytes] = frozenset()
+    _table: PinTable | None = None  # None: no two of the grammar's pins clash (or it carries no facts)
     _unused: list[bytes] = field(default_factory=list)  # sorted pin references not used yet
+    _admissible: list[bytes] = field(default_factory=list)  # sorted unused references the open net may take
+    _state: tuple[int, int, bool] = (-1, -1, False)  # (pins, nets, in pins) the two lists were made for
 
     def __post_init__(self) -> None:
         self._pins = sorted(p.encode() for p in self.grammar.pin_refs)
         self._refs = frozenset(ref.encode() for ref in self.grammar.refs)
-        self._scan = _Scan().feed(self.grammar.prefix.encode())
+        if len(self.grammar.pin_facts) == len(self.grammar.pin_refs):
+            table = PinTable(self.grammar.pin_refs, self.grammar.pin_facts)
+            self._table = table if table.judges else None
+        self._scan = _Scan(table=self._table).feed(self.grammar.prefix.encode())
         self._refresh()
 
     def consume(self, data: bytes) -> None:
@@ -126,12 +196,23 @@ class DesignRules:
         self._refresh()
 
     def _refresh(self) -> None:
-        used = set(self._scan.pins)
+        scan = self._scan
+        state = (len(scan.pins), scan.nets, scan.in_pins)
+        if state == self._state:
+            return  # no pin written and no net opened: the lists still hold
+        self._state = state
+        used = set(scan.pins)
         self._unused = [p for p in self._pins if p not in used]
+        net, grounded, table = scan.open_net, scan.grounded, self._table
+        judged = table is not None and (net or grounded)
+        self._admissible = [p for p in self._unused if not table.clashes(p, net, grounded)] if judged else self._unused
 
     def restrict(self, allowed: torch.Tensor, *, require_wiring: bool = True) -> None:
         """Clear in ``allowed`` (a bool mask over token ids) each token that breaks a rule. Without
-        ``require_wiring`` (the token budget is nearly spent) the nets may close with parts unwired."""
+        ``require_wiring`` (the token budget is nearly spent) the nets may close with parts unwired.
+
+        When no token keeps every rule, the parts may stay unwired; if still none, the step falls back to
+        the grammar's mask with only the net names kept unique (no pin, wiring or connection rule)."""
         scan = self._scan
         if scan.nets_closed:
             return
@@ -140,19 +221,21 @@ class DesignRules:
             scan.string_kind == "name" and full_names
         )
         candidates = allowed.nonzero().flatten() if every_token else self._structural(allowed)
-        broken = [
-            token
-            for token in candidates.tolist()
-            if self._breaks(scan.feed(self.pieces[token]), strict=True, wiring=require_wiring)
-        ]
+        afters = {token: scan.feed(self.pieces[token]) for token in candidates.tolist()}
+        broken = [t for t, after in afters.items() if self._breaks(after, strict=True, wiring=require_wiring)]
         if not broken:
             return
         before = allowed.clone()
         allowed[broken] = False
-        if not allowed.any():  # the grammar's budget leaves no way to keep every rule: keep names unique
+        if allowed.any():
+            return
+        if require_wiring:  # the grammar's budget cannot wire every part: let some stay unwired
             allowed.copy_(before)
-            lenient = [t for t in broken if self._breaks(scan.feed(self.pieces[t]), strict=False, wiring=False)]
-            allowed[lenient] = False
+            allowed[[t for t in broken if self._breaks(afters[t], strict=True, wiring=False)]] = False
+            if allowed.any():
+                return
+        allowed.copy_(before)  # no way to keep the pin rules either: the grammar's mask, names unique
+        allowed[[t for t in broken if self._breaks(afters[t], strict=False, wiring=False)]] = False
 
     def _structural(self, allowed: torch.Tensor) -> torch.Tensor:
         return self.structural_tokens[allowed[self.structural_tokens]]
@@ -167,20 +250,41 @@ class DesignRules:
             return True  # a used name at full length can only close into a repeat
         if not strict:
             return False
+        if after.clash:
+            return True  # a pin written into a net it may not join
         pins = after.pins[len(before.pins) :]
         if _repeats(before.pins, pins):
             return True
-        unused = [p for p in self._unused if p not in pins] if pins else self._unused
         unwired = self._unwired(after)
         needed, capacity = len(unwired), self._capacity(after)
         if after.string is not None and after.string_kind == "pin":
-            if not _has_prefix(unused, after.string):
-                return True  # every pin this reference can still become is used
+            fits = self._fits(after, pins, after.string)
+            first = next(fits, None)
+            if first is None:
+                return True  # every pin this reference can still become is used or may not join the net
             capacity -= 1  # the open reference takes a slot, and wires a new part if it can still be one
-            needed -= any(p.startswith(after.string) and p.split(b".", 1)[0] in unwired for p in unused)
-        elif after.awaiting_pin and not unused:
-            return True
+            needed -= any(p.split(b".", 1)[0] in unwired for p in (first, *fits))
+        elif after.awaiting_pin and next(self._fits(after, pins, b""), None) is None:
+            return True  # no pin is left that the open net may take
         return wiring and needed > capacity  # the unwired parts would no longer fit in the nets allowed
+
+    def _fits(self, after: _Scan, new_pins: tuple[bytes, ...], prefix: bytes) -> Iterator[bytes]:
+        """The unused pin references starting with ``prefix`` that the open net of ``after`` may take,
+        sorted. The common case (the token wrote no pin and opened no net) reads the list made when the
+        last pin was written; otherwise the unused ones are filtered here."""
+        before = self._scan
+        if not new_pins and after.nets == before.nets and after.in_pins == before.in_pins:
+            source, net, grounded = self._admissible, (), False
+        else:
+            source, net, grounded = self._unused, after.open_net, after.grounded
+        table = self._table if net or grounded else None
+        for i in range(bisect.bisect_left(source, prefix), len(source)):
+            pin = source[i]
+            if not pin.startswith(prefix):
+                return
+            if pin in new_pins or (table is not None and table.clashes(pin, net, grounded)):
+                continue
+            yield pin
 
     def _unwired(self, scan: _Scan) -> set[bytes]:
         return self._refs - {p.split(b".", 1)[0] for p in scan.pins}
@@ -196,8 +300,3 @@ class DesignRules:
 
 def _repeats(earlier: tuple[bytes, ...], new: tuple[bytes, ...]) -> bool:
     return any(item in earlier or item in new[:i] for i, item in enumerate(new))
-
-
-def _has_prefix(sorted_items: list[bytes], prefix: bytes) -> bool:
-    i = bisect.bisect_left(sorted_items, prefix)
-    return i < len(sorted_items) and sorted_items[i].startswith(prefix)

@@ -13,8 +13,10 @@ The grammar (Lark syntax, as llguidance reads it) admits compact JSON only, of t
 - net names use a safe charset and a bounded length; nets and pins per net are bounded, so every
   admitted text is finite (``max_bytes``) and generation always terminates.
 
-Two things a context-free grammar cannot say are left to the decoder (``agents.constrained``): net
-names must be unique, and the text must stop once complete.
+What a context-free grammar cannot say is left to the decoder (``agents.design_decoding``): unique net
+names, each pin in one net, every part wired, and no net joining two pins no design joins (a supply
+output on ground, crossed bus lines: ``agents.pin_conflicts``), for which the grammar carries each pin
+reference's ``PinFacts``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
+from agents.pin_conflicts import PinFacts, pin_facts
 from components_db.schema import PIN_NAME_PATTERN, Part
 from studio.circuit.design import REF_PATTERN
 from studio.circuit.values import UNITS, parse_value
@@ -51,6 +54,7 @@ class DesignGrammar(BaseModel):
     max_net_name: int
     max_bytes: int  # the longest admitted text: a token budget that always suffices
     prefix: str = ""  # with ``parts_in_prompt``: the forced parts list, which the prompt ends with
+    pin_facts: tuple[PinFacts, ...] = ()  # per pin reference (as ``pin_refs``): what the connection rules ask
     # a repair round's exclusions, kept by the decoder (agents.design_decoding): pin pairs that may not
     # share a net, and pins that must end up in one
     forbidden_pairs: tuple[tuple[str, str], ...] = ()
@@ -106,7 +110,8 @@ def design_grammar(
         )
         for ref, part in parts
     )
-    return _build(key, max_nets, max_pins_per_net, max_net_name, parts_in_prompt, written_nets)
+    facts = tuple(pin_facts(part, pin) for _, part in parts for pin in part.pins)
+    return _build(key, facts, max_nets, max_pins_per_net, max_net_name, parts_in_prompt, written_nets)
 
 
 # ref, part id, pin names, value unit (None: no free value), fixed value (None: none fixed)
@@ -116,6 +121,7 @@ PartKey = tuple[str, str, tuple[str, ...], str | None, str | None]
 @lru_cache(maxsize=256)
 def _build(
     parts: tuple[PartKey, ...],
+    facts: tuple[PinFacts, ...],
     max_nets: int,
     max_pins_per_net: int,
     max_net_name: int,
@@ -153,6 +159,7 @@ def _build(
         max_net_name=max_net_name,
         max_bytes=_max_bytes(parts, pin_refs, max_nets, max_pins_per_net, max_net_name) - len(prefix),
         prefix=prefix,
+        pin_facts=facts,
     )
 
 

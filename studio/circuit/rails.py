@@ -48,11 +48,17 @@ def classify_net(net: BoundNet) -> NetRole:
     for bp in net.pins:
         if bp.pin.type is ElectricalType.POWER_OUT and bp.pin.voltage is not None:
             return NetRole(NetKind.POWER, bp.pin.voltage, bp.label)
-    if _GROUND_NAMES.match(net.name):
+    if is_ground_name(net.name):
         return NetRole(NetKind.GROUND, 0.0, None)
     if _POWER_NAMES.match(net.name) or any(bp.pin.type is ElectricalType.POWER_IN for bp in net.pins):
         return NetRole(NetKind.POWER, voltage_from_name(net.name), None)
     return NetRole(NetKind.SIGNAL, None, None)
+
+
+def is_ground_name(name: str) -> bool:
+    """A net name that says ground ("GND", "AGND", "VSS", "0V"): such a net is ground unless a pin on it
+    says otherwise."""
+    return _GROUND_NAMES.match(name) is not None
 
 
 def voltage_from_name(name: str) -> float | None:

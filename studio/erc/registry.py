@@ -58,7 +58,7 @@ RULES: dict[str, Rule] = {
             MAJOR,
             _E,
             "A signal pin (input, GPIO, open-drain) wired straight to a supply or ground; enable, reset, "
-            "address and mode straps excepted.",
+            "address, mode and direction straps excepted.",
         ),
         Rule("gpio-short", MAJOR, _E, "Two driving pins (GPIOs, outputs) of one part joined on one net (ours)."),
         Rule("pin-conflict-warning", WARNING, _E, "Pin types the KiCad matrix warns about (tri-state, unspecified)."),

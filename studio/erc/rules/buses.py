@@ -11,9 +11,9 @@ DATA or LATCH role beside its SPI one) goes on any GPIO.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
-from components_db.schema import ElectricalType, PinRole
+from components_db.schema import ElectricalType, Part, Pin, PinRole
 from studio.circuit.bound import BoundPin
 from studio.erc.findings import Violation
 from studio.erc.nodes import GPIO_TYPES, ErcContext, Node, is_board
@@ -55,10 +55,26 @@ def check(ctx: ErcContext) -> Iterator[Violation]:
     yield from _required_pullups(ctx)
 
 
+def takes_side(roles: Collection[PinRole], role: PinRole, other: PinRole) -> bool:
+    """A pin with ``roles`` stands for ``role`` in a crossed pair (``CROSSED``) against ``other``: it has
+    ``role`` and, for a pair of two roles, not ``other`` too (BMP280 SCL is I2C_SCL and SPI_SCK)."""
+    return role in roles and (role == other or other not in roles)
+
+
+def crossed(roles_a: Collection[PinRole], roles_b: Collection[PinRole]) -> bool:
+    """Two pins with these roles are crossed bus lines (``CROSSED``) in either order: the pair
+    ``protocol-mismatch`` reports when they are of two parts."""
+    return any(
+        takes_side(x, role_a, role_b) and takes_side(y, role_b, role_a)
+        for role_a, role_b, _ in CROSSED
+        for x, y in ((roles_a, roles_b), (roles_b, roles_a))
+    )
+
+
 def _crossed(node: Node) -> Iterator[Violation]:
     for role_a, role_b, rule in CROSSED:
-        first = [bp for bp in node.pins if role_a in bp.pin.roles and (role_a == role_b or role_b not in bp.pin.roles)]
-        second = [bp for bp in node.pins if role_b in bp.pin.roles and (role_a == role_b or role_a not in bp.pin.roles)]
+        first = [bp for bp in node.pins if takes_side(bp.pin.roles, role_a, role_b)]
+        second = [bp for bp in node.pins if takes_side(bp.pin.roles, role_b, role_a)]
         pairs = [
             (a, b)
             for a in first
@@ -82,11 +98,11 @@ def _unsupported_bus_pins(node: Node) -> Iterator[Violation]:
     """A module's I2C, SPI or UART line on a board pin that cannot carry it."""
     boards = [bp for bp in node.pins if is_board(bp.part)]
     for device in (bp for bp in node.pins if not is_board(bp.part)):
-        lines = [role for role in device.pin.roles if role in BOARD_SIDE]
-        if not lines or BIT_BANGED.intersection(device.pin.roles):
+        lines = module_bus_lines(device.pin)
+        if not lines:
             continue
         for board in boards:
-            if any(_carries(board, *BOARD_SIDE[role]) for role in lines):
+            if any(board_pin_carries(board.part, board.pin, role) for role in lines):
                 continue
             if any(CROSSED_ROLE.get(role) in board.pin.roles for role in lines):
                 continue  # crossed lines: protocol-mismatch says so
@@ -109,10 +125,21 @@ def _unsupported_bus_pins(node: Node) -> Iterator[Violation]:
             )
 
 
-def _carries(board: BoundPin, role: PinRole, drives: bool) -> bool:
-    if board.part.usage.pin_matrix:
-        return board.pin.type in GPIO_TYPES or (not drives and board.pin.type is ElectricalType.INPUT)
-    return role in board.pin.roles
+def module_bus_lines(pin: Pin) -> list[PinRole]:
+    """The I2C, SPI (not CS) or UART lines a module's pin is, which a board pin must be able to carry
+    (``BOARD_SIDE``); none for a line that is as often bit-banged (``BIT_BANGED``)."""
+    if BIT_BANGED.intersection(pin.roles):
+        return []
+    return [role for role in pin.roles if role in BOARD_SIDE]
+
+
+def board_pin_carries(board: Part, pin: Pin, line: PinRole) -> bool:
+    """A pin of ``board`` can carry a module's bus ``line`` (a ``BOARD_SIDE`` role): on a ``pin_matrix``
+    board any GPIO (an input-only one just for lines the board reads), else a pin with the matching role."""
+    role, drives = BOARD_SIDE[line]
+    if board.usage.pin_matrix:
+        return pin.type in GPIO_TYPES or (not drives and pin.type is ElectricalType.INPUT)
+    return role in pin.roles
 
 
 def _uart_without_rx(node: Node) -> Iterator[Violation]:

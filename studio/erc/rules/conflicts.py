@@ -52,13 +52,15 @@ CONFLICT: dict[tuple[ElectricalType, ElectricalType], str] = {
 DRIVERS = frozenset(
     {T.OUTPUT, T.BIDIRECTIONAL, T.TRI_STATE, T.PASSIVE, T.UNSPECIFIED, T.POWER_OUT, T.OPEN_COLLECTOR, T.OPEN_EMITTER}
 )
-# signal pins a design ties to a rail on purpose: enables, resets, boot and address or mode straps, an
-# external reference, a regulator's adjust pin, an op-amp or comparator input held at ground, a 555's
-# threshold (bistable), and a MOSFET gate (a P-MOSFET's gate to ground is the textbook reverse-polarity guard)
+# signal pins a design ties to a rail on purpose: enables, resets, boot and address or mode straps, a
+# direction strap (a stepper driver turning one way, a bus transceiver passing one way), an external
+# reference, a regulator's adjust pin, an op-amp or comparator input held at ground, a 555's threshold
+# (bistable), and a MOSFET gate (a P-MOSFET's gate to ground is the textbook reverse-polarity guard)
 TIED_ON_PURPOSE = frozenset(
     {
         PinRole.ENABLE,
         PinRole.OUTPUT_ENABLE,
+        PinRole.DIRECTION,
         PinRole.RESET,
         PinRole.BOOT,
         PinRole.ADDRESS,

@@ -177,6 +177,17 @@ CASES = [
         },
         "enable-tied-high",
     ),
+    Case(
+        "signal-on-rail",
+        False,
+        {"U1": "arduino-uno", "D1": "a4988-module"},
+        {
+            "STEP": ["U1.D3", "D1.STEP"],
+            "5V": ["U1.5V", "D1.VDD", "D1.SLEEP", "D1.RESET"],
+            "GND": ["U1.GND", "D1.GND", "D1.DIR"],
+        },
+        "direction-strapped",
+    ),
     Case("gpio-short", True, LED_OK[0], {**LED_OK[1], "LED": ["U1.GPIO2", "U1.GPIO4", "R1.1"]}),
     Case("gpio-short", False, *LED_OK),
     Case("no-connect-wired", True, DHT, {**DHT_NETS, "GND": ["U1.GND", "S1.GND", "S1.NC"]}),
