@@ -9,7 +9,9 @@ the whole text (``agents.grammar``):
 - no net joins two pins no design ever joins (``agents.pin_conflicts``): supply outputs of different
   voltages, a supply output and ground, a signal pin and a rail (straps excepted), crossed or mixed bus
   lines, a module's bus line on a board pin that cannot carry it; nor takes a signal pin into a net
-  named as ground ("GND"), which the ERC reads as ground.
+  named as ground ("GND"), which the ERC reads as ground;
+- in a repair round (``agents.repair``), the pin pairs its findings separate share no net, and the
+  required pins it found unwired end up in one (as unwired parts do).
 
 ``DesignRules.restrict`` clears, in a grammar's mask of allowed tokens, every token that would break
 one of them or lead into a dead end (an open pin reference whose every completion is used or may not
@@ -51,18 +53,24 @@ class PinTable:
     ground ("GND": ``studio.circuit.rails.is_ground_name``) is ground to the ERC unless a pin on it
     says otherwise, so no signal pin may join it either."""
 
-    def __init__(self, pin_refs: Sequence[str], facts: Sequence[PinFacts]) -> None:
+    def __init__(
+        self, pin_refs: Sequence[str], facts: Sequence[PinFacts], pairs: Sequence[tuple[str, str]] = ()
+    ) -> None:
         kinds: dict[PinFacts, int] = {}
         self.kind = {ref.encode(): kinds.setdefault(f, len(kinds)) for ref, f in zip(pin_refs, facts, strict=True)}
         distinct = list(kinds)
         self.clashing = [frozenset(j for j, g in enumerate(distinct) if clash(f, g)) for f in distinct]
         self.signals = frozenset(i for i, f in enumerate(distinct) if f.signal)
         self._ground_names: dict[bytes, bool] = {}
+        self.pairs: dict[bytes, set[bytes]] = {}  # a repair round's exclusions (``DesignGrammar.forbidden_pairs``)
+        for a, b in pairs:
+            self.pairs.setdefault(a.encode(), set()).add(b.encode())
+            self.pairs.setdefault(b.encode(), set()).add(a.encode())
 
     @property
     def judges(self) -> bool:
         """Some pin of the grammar may not join some net."""
-        return any(self.clashing) or bool(self.signals)
+        return any(self.clashing) or bool(self.signals) or bool(self.pairs)
 
     def ground_named(self, name: bytes) -> bool:
         named = self._ground_names.get(name)
@@ -72,6 +80,9 @@ class PinTable:
 
     def clashes(self, pin: bytes, net: Sequence[bytes], grounded: bool = False) -> bool:
         """``pin`` may not join a net holding ``net`` (``grounded``: named as ground)."""
+        excluded = self.pairs.get(pin)
+        if excluded and any(other in excluded for other in net):
+            return True
         kind = self.kind.get(pin)
         if kind is None:
             return False
@@ -178,6 +189,7 @@ class DesignRules:
     _pins: list[bytes] = field(default_factory=list)  # every admitted pin reference, sorted
     _refs: frozenset[bytes] = frozenset()
     _table: PinTable | None = None  # None: no two of the grammar's pins clash (or it carries no facts)
+    _required: frozenset[bytes] = frozenset()  # pins a repair round must place in some net
     _unused: list[bytes] = field(default_factory=list)  # sorted pin references not used yet
     _admissible: list[bytes] = field(default_factory=list)  # sorted unused references the open net may take
     _state: tuple[int, int, bool] = (-1, -1, False)  # (pins, nets, in pins) the two lists were made for
@@ -185,8 +197,9 @@ class DesignRules:
     def __post_init__(self) -> None:
         self._pins = sorted(p.encode() for p in self.grammar.pin_refs)
         self._refs = frozenset(ref.encode() for ref in self.grammar.refs)
+        self._required = frozenset(p.encode() for p in self.grammar.required_pins)
         if len(self.grammar.pin_facts) == len(self.grammar.pin_refs):
-            table = PinTable(self.grammar.pin_refs, self.grammar.pin_facts)
+            table = PinTable(self.grammar.pin_refs, self.grammar.pin_facts, self.grammar.forbidden_pairs)
             self._table = table if table.judges else None
         self._scan = _Scan(table=self._table).feed(self.grammar.prefix.encode())
         self._refresh()
@@ -263,7 +276,7 @@ class DesignRules:
             if first is None:
                 return True  # every pin this reference can still become is used or may not join the net
             capacity -= 1  # the open reference takes a slot, and wires a new part if it can still be one
-            needed -= any(p.split(b".", 1)[0] in unwired for p in (first, *fits))
+            needed -= any(p.split(b".", 1)[0] in unwired or p in unwired for p in (first, *fits))
         elif after.awaiting_pin and next(self._fits(after, pins, b""), None) is None:
             return True  # no pin is left that the open net may take
         return wiring and needed > capacity  # the unwired parts would no longer fit in the nets allowed
@@ -287,7 +300,8 @@ class DesignRules:
             yield pin
 
     def _unwired(self, scan: _Scan) -> set[bytes]:
-        return self._refs - {p.split(b".", 1)[0] for p in scan.pins}
+        """Parts (refs) with no pin in a net yet, and required pins (a repair round's) not in one yet."""
+        return (self._refs - {p.split(b".", 1)[0] for p in scan.pins}) | (self._required - set(scan.pins))
 
     def _capacity(self, scan: _Scan) -> int:
         """How many more pins the design can still take: the open net's free slots, then new nets."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agents.checks import check_design
+from agents.constrained import constrained_generate
 from agents.grammar import GrammarInputError, design_grammar
 from agents.repair import SEPARATING, burden, needs_repair, repair_plan
 from studio.circuit.design import Design
@@ -99,3 +100,21 @@ def test_a_tiny_full_prompt_model_runs_the_pipeline_with_repair(pipeline):
     assert [r.output["round"] for r in rounds] == list(range(1, len(rounds) + 1))
     off = pipeline.run(request, repair_rounds=0).report
     assert not [s for s in off.stages if s.stage == "repair"] and off.check == off.first_check
+
+
+def test_the_decoder_keeps_a_rounds_exclusions_and_places_its_required_pins(catalog, tiny_engine):
+    parts = [("U1", catalog["esp32-devkit-v1"]), ("U2", catalog["dht22"])]
+    kept = ('{"name":"GND","pins":["U1.GND","U2.GND"]}',)
+    grammar = design_grammar(parts, parts_in_prompt=True, written_nets=kept, max_nets=4, max_pins_per_net=3)
+    grammar = grammar.model_copy(
+        update={"forbidden_pairs": (("U1.3V3", "U2.DATA"),), "required_pins": ("U2.DATA", "U2.VCC")}
+    )
+    for seed in range(3):
+        prompt = tiny_engine.tokenizer(f"design {seed} " + grammar.prefix)["input_ids"]
+        generated = constrained_generate(tiny_engine.model, tiny_engine.tokenizer, prompt, grammar, max_new_tokens=600)
+        design = Design.from_json(grammar.prefix + generated.text)
+        nets = {n.name: set(n.pins) for n in design.nets}
+        assert nets["GND"] == {"U1.GND", "U2.GND"}  # the kept net stands as written
+        wired = set().union(*nets.values())
+        assert {"U2.DATA", "U2.VCC"} <= wired, generated.text
+        assert not any({"U1.3V3", "U2.DATA"} <= pins for pins in nets.values()), generated.text
