@@ -3,8 +3,9 @@
     circuit-studio studio [--host 127.0.0.1] [--port 7860] [--model ID|PATH] [--profile FILE] [--desktop]
 
 The bundled model is used unless ``--model`` names another; when it cannot be opened the studio still
-serves and the page says why. ``--desktop`` opens the page in a native window (pywebview) where there
-is a display and pywebview is installed, and otherwise says so and serves it for the browser.
+serves and the page says why. ``--desktop`` opens the page in its own window (Chromium's application
+mode, ``ui/desktop.py``) where there is a display, and stops the studio when the window closes; with no
+display or no Chromium it says so and serves the page for the browser.
 Gradio and torch are imported only when the command runs, so the rest of the CLI starts fast.
 """
 
@@ -17,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 
+from ui.desktop import ICON, desktop_reason, open_window
+
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 QUEUE_SIZE = 64  # runs waiting at once; more are refused with a "busy" message
 
@@ -27,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="hub id or local path of a MoE causal LM (default: the bundled model)")
     parser.add_argument("--profile", type=Path, help="steering profile JSON every session starts with")
     parser.add_argument("--profiles-dir", type=Path, help="folder of example profiles (default: the bundled ones)")
-    parser.add_argument("--desktop", action="store_true", help="open in a native window (pywebview) if possible")
+    parser.add_argument("--desktop", action="store_true", help="open in its own window (Chromium app mode) if possible")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,9 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "0")
-    window = desktop_reason() if args.desktop else None
-    if args.desktop and window is not None:
-        print(f"--desktop: {window}; serving for the browser instead.", flush=True)
+    reason = desktop_reason() if args.desktop else None
+    if reason is not None:
+        print(f"--desktop: {reason}; serving for the browser instead.", flush=True)
 
     from components_db import KnowledgeBase
     from ui.studio_app import build_studio, launch_kwargs
@@ -54,13 +57,14 @@ def serve(args: argparse.Namespace) -> int:
         print(f"warning: {notice}", file=sys.stderr, flush=True)
     page = build_studio(context)
     page.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
-    native = args.desktop and window is None
+    native = args.desktop and reason is None
     page.launch(
         server_name=args.host,
         server_port=args.port,
         prevent_thread_lock=True,
         show_error=False,
         quiet=True,
+        favicon_path=str(ICON),
         **launch_kwargs(),
     )
     threading.Thread(target=_warm_up, args=(context,), name="studio-warm-up", daemon=True).start()
@@ -68,8 +72,11 @@ def serve(args: argparse.Namespace) -> int:
     print(f"MoE Circuit Studio on {url} (ready in {time.perf_counter() - started:.1f} s)", flush=True)
     try:
         if native:
-            _open_window(url)
-        else:
+            print("opening its window; closing the window stops the studio", flush=True)
+        failed = open_window(_local_url(args.host, args.port)) if native else None
+        if failed:
+            print(f"--desktop: {failed}; serving for the browser instead.", flush=True)
+        if failed or not native:
             page.block_thread()
     except KeyboardInterrupt:
         pass
@@ -78,30 +85,16 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_url(host: str, port: int) -> str:
+    """The page's address for a window on this machine (Chromium will not open 0.0.0.0)."""
+    return f"http://{'127.0.0.1' if host in ('', '0.0.0.0', '::') else host}:{port}/"
+
+
 def _warm_up(context) -> None:
     try:
         context.warm_up()
     except Exception as exc:  # a cold first run is slower, nothing worse
         print(f"warning: warm-up failed: {exc}", file=sys.stderr, flush=True)
-
-
-def desktop_reason() -> str | None:
-    """Why a native window cannot open here (None: it can)."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return "no display (DISPLAY and WAYLAND_DISPLAY are unset)"
-    try:
-        import webview  # noqa: F401  (pywebview)
-    except ImportError:
-        return "pywebview is not installed (pip install 'moe-circuit-studio[desktop]')"
-    return None
-
-
-def _open_window(url: str) -> None:
-    """A native window on the served page; closing it stops the studio."""
-    import webview
-
-    webview.create_window("MoE Circuit Studio", url, width=1400, height=900)
-    webview.start()
 
 
 def main(argv: list[str] | None = None) -> int:

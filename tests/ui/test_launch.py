@@ -16,4 +16,11 @@ def test_desktop_mode_says_why_it_cannot_open(monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setattr("sys.platform", "linux")
-    assert "no display" in desktop_reason()
+    reason = desktop_reason()
+    assert reason.startswith("no display") and "xvfb-run" in reason
+
+
+def test_desktop_mode_says_chromium_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no chromium on it
+    assert desktop_reason().startswith("Chromium is not installed")
