@@ -1,14 +1,22 @@
-# The two commands of the README. Both run the idempotent set-up first.
-.PHONY: run test setup lint format
+# The README's commands. Each runs the idempotent set-up first.
+.PHONY: run test desktop setup setup-test lint format
 
 setup:
 	@bash scripts/setup.sh
 
+setup-test:
+	@bash scripts/setup.sh test
+
 run: setup
 	.venv/bin/python app.py
 
-test: setup lint
+test: setup-test lint
 	.venv/bin/python -m pytest -n 2 --dist loadgroup
+
+# the studio in its own window (Chromium's application mode), after installing its menu entry and icon
+desktop: setup
+	@bash scripts/desktop_entry.sh
+	.venv/bin/circuit-studio studio --desktop
 
 lint:
 	.venv/bin/ruff check .

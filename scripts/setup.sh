@@ -3,10 +3,19 @@
 # Debian packages (ngspice shared library, Chromium, Node.js), the venv in .venv with the Python
 # packages (torch pinned to the CPU wheel), and the Node packages the tests use. Each step is skipped
 # when what it installs is already there and unchanged.
+#   scripts/setup.sh        what `make run` needs (Chromium included: the browser tests and `--desktop` use it)
+#   scripts/setup.sh test   and what only the tests need: a virtual X display (xvfb) and xdotool, for the
+#                           test that opens the desktop window
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libngspice0 libngspice0-dev ngspice chromium nodejs npm kicad-symbols)
+for group in "$@"; do
+    case "$group" in
+        test) APT_PACKAGES+=(xvfb xdotool) ;;
+        *) echo "setup: unknown group '$group' (known: test)" >&2; exit 2 ;;
+    esac
+done
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 

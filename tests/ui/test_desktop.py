@@ -7,6 +7,7 @@ Pillow's (``ImageGrab`` reads the X display). The window is closed with Ctrl+W, 
 
 from __future__ import annotations
 
+import configparser
 import os
 import re
 import select
@@ -21,9 +22,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageGrab
 
-from ui.desktop import find_chromium, window_command
-
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("desktop")]
+from ui.desktop import ICON, WINDOW_CLASS, find_chromium, window_command
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOT = ROOT / "test-artifacts" / "desktop-window.png"
@@ -128,6 +127,8 @@ def test_the_window_command_is_an_app_window_on_its_own_profile(tmp_path):
     assert "--window-size=1440,900" in command
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("desktop")
 def test_the_desktop_window_shows_the_studio_and_closing_it_stops_the_studio(display, built_home, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(built_home, home, symlinks=True)
@@ -160,3 +161,13 @@ def test_the_desktop_window_shows_the_studio_and_closing_it_stops_the_studio(dis
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
         pass  # the server is gone with the window
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def test_the_menu_entry_launches_the_desktop_window_with_its_icon():
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # keys are case-sensitive
+    entry.read(ICON.with_suffix(".desktop"))
+    fields = entry["Desktop Entry"]
+    assert (fields["Type"], fields["Name"], fields["Exec"]) == ("Application", TITLE, "circuit-studio studio --desktop")
+    assert fields["StartupWMClass"] == WINDOW_CLASS  # the window's X class, so the menu's icon is the window's
+    assert ICON.with_name(f"{fields['Icon']}.svg").is_file() and ICON.is_file()
