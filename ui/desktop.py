@@ -29,7 +29,7 @@ ICON = Path(__file__).parent / "assets" / "moe-circuit-studio.png"
 STARTUP_S = 15.0  # a Chromium that fails within this long never showed a window: serve for the browser
 NO_DISPLAY = (
     "no display ($DISPLAY and $WAYLAND_DISPLAY are unset): run it in a desktop session, "
-    "or in a virtual one with `xvfb-run -a circuit-studio studio --desktop`"
+    "or in a virtual one (Debian's xvfb) with `xvfb-run -a circuit-studio studio --desktop`"
 )
 
 
