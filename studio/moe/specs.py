@@ -11,9 +11,11 @@ architecture-specific order - or, for Llama 4, dense ``[N, E]`` weights (zero of
 and the logits.
 
 Vision-language and omni models: the text decoder's MoE layers (the decoder layers of
-``model.language_model``, or of the omni thinker's text model) are the steered and traced ones; a
-vision or audio encoder's MoE layers (Dots 3's vision encoder, Ernie 4.5-VL's vision experts, which
-only image tokens reach), an omni model's talker (speech) decoder and its code-to-wave model are not.
+``model.language_model``) are the ones steered and traced - for every token, image tokens included. The
+vision tower, the multimodal projector and any MoE outside the text decoder are not: a vision encoder's
+own experts (Dots 3's), modality-isolated vision experts (Ernie 4.5-VL's), an omni model's talker
+(speech) decoder and its code-to-wave model. Which vision-language families are steered so far, and why
+the others are not yet, is in ``SPECS`` / ``UNSUPPORTED``.
 """
 
 from __future__ import annotations
