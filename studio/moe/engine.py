@@ -94,7 +94,7 @@ class MoEEngine:
         # how ``generate`` steps one token: the fastest step exact for this model (a benchmark swaps it)
         self.decode_step: Callable[[PreTrainedModel], DecodeStep] = decode_step
         for layer in self.layers:
-            hook = _RouterHook(self.spec, layer.index, self._run, self._recorder)
+            hook = _RouterHook(self.spec, layer.index, self.info.top_k, self._run, self._recorder)
             self._handles.append(layer.router.register_forward_hook(hook, prepend=True))
             for shared in layer.shared:
                 self._handles.append(shared.register_forward_hook(_SharedHook(layer.index, self._run)))
@@ -147,7 +147,7 @@ class MoEEngine:
         mode wins over ``mode``. A bare ``StageSteering`` is checked the same way. Blocks do not
         combine: an inner block replaces the outer one until it exits."""
         section, mode = self._resolve(steering, stage, mode)
-        run = SteeringRun(section, mode, capture, compile_plans(section, mode, self.info, self.layers))
+        run = SteeringRun(section, mode, capture, compile_plans(section, mode, self.info))
         token = self._run.set(run)
         try:
             yield run
@@ -157,7 +157,7 @@ class MoEEngine:
     @property
     def context_length(self) -> int | None:
         """The longest token sequence the model reads (``max_position_embeddings``), if it says."""
-        return getattr(self.model.config, "max_position_embeddings", None)
+        return getattr(self.model.config.get_text_config(), "max_position_embeddings", None)
 
     def encode(self, prompt: Prompt, *, chat: bool = False) -> list[int]:
         """Token ids of a prompt; with ``chat``, wrapped as a user turn by the model's chat template."""
@@ -241,7 +241,7 @@ class MoEEngine:
 
     @property
     def _pad_id(self) -> int:
-        for source in (self.tokenizer, self.model.config):
+        for source in (self.tokenizer, self.model.config.get_text_config()):
             for attr in ("pad_token_id", "eos_token_id"):
                 value = getattr(source, attr, None) if source is not None else None
                 if isinstance(value, list):
@@ -275,22 +275,35 @@ class _RouterHook:
         self,
         spec: RoutingSpec,
         moe_layer: int,
+        top_k: int,
         run: ContextVar[SteeringRun | None],
         recorder: ContextVar[Recorder | None],
     ) -> None:
         self.spec = spec
         self.moe_layer = moe_layer
+        self.top_k = top_k
         self.run = run
         self.recorder = recorder
         order = spec.output
-        self.at_logits, self.at_weights, self.at_indices = (order.index(n) for n in ("logits", "weights", "indices"))
+        self.at_logits = order.index("logits")
+        self.dense = "dense" in order  # Llama 4: [N, E] weights, zero off the chosen experts
+        if self.dense:
+            self.at_weights = self.at_indices = order.index("dense")
+        else:
+            self.at_weights, self.at_indices = order.index("weights"), order.index("indices")
 
     def __call__(self, module: nn.Module, args: tuple, output: tuple[Tensor, ...]) -> tuple[Tensor, ...] | None:
         run, recorder = self.run.get(), self.recorder.get()
         plan = run.plans.get(self.moe_layer) if run is not None else None
         if plan is None and recorder is None:
             return None
-        logits, weights, indices = output[self.at_logits], output[self.at_weights], output[self.at_indices]
+        logits = output[self.at_logits]
+        if self.dense:
+            dense = output[self.at_weights]
+            indices = dense.topk(self.top_k, dim=-1).indices
+            weights = dense.gather(1, indices)
+        else:
+            weights, indices = output[self.at_weights], output[self.at_indices]
         if plan is not None:
             if plan.reroute:
                 indices, weights = route(self.spec, module, args, logits, plan, weights.dtype)
@@ -301,7 +314,10 @@ class _RouterHook:
         if plan is None:
             return None
         steered = list(output)
-        steered[self.at_weights], steered[self.at_indices] = weights, indices
+        if self.dense:
+            steered[self.at_weights] = torch.zeros_like(output[self.at_weights]).scatter(1, indices, weights)
+        else:
+            steered[self.at_weights], steered[self.at_indices] = weights, indices
         return tuple(steered)
 
 

@@ -45,10 +45,14 @@ class ForwardStep:
         return self._forward(torch.tensor([[token]]))
 
     def _forward(self, input_ids: Tensor) -> Tensor:
+        start = self._length
         self._length += input_ids.shape[1]
         output = self._model(
             input_ids=input_ids,
             attention_mask=torch.ones(1, self._length, dtype=torch.long),
+            # what a text LM infers from the cache; a vision-language model (Qwen3-VL) would look for image
+            # positions in the one new token otherwise
+            position_ids=torch.arange(start, self._length)[None],
             cache=self._cache,
             use_cache=True,
             logits_to_keep=1,

@@ -10,11 +10,19 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoConfig,
+    AutoModelForCausalLM,
+    AutoModelForImageTextToText,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
 from components_db.documents import DocumentError, read_json
 from studio.moe.experts_forward import DECODE
-from studio.moe.specs import SPECS, UnsupportedModel
+from studio.moe.specs import SPECS, UnsupportedModel, refusal
 
 MAX_CONFIG_BYTES = 1_000_000
 
@@ -27,12 +35,18 @@ def load_model(source: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizer
     _check_architecture(source, config.model_type)
     config.output_router_logits = False  # else every decode step records logits and computes the aux loss
     try:
-        model = AutoModelForCausalLM.from_pretrained(
+        model = _auto_class(config.model_type).from_pretrained(
             source, config=config, dtype=torch.float32, experts_implementation=DECODE
         )
     except SafetensorError as exc:
         raise UnsupportedModel(f"{source}: the weights cannot be read ({exc})") from None
     return model.eval(), _tokenizer(source)
+
+
+def _auto_class(model_type: str) -> type:
+    """A causal LM's auto class; a vision-language MoE without one (Qwen3-VL-MoE, GLM-4.5V) loads whole, and
+    the engine steers its text decoder."""
+    return AutoModelForCausalLM if model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES else AutoModelForImageTextToText
 
 
 def _local_model_type(folder: Path) -> str:
@@ -50,9 +64,7 @@ def _local_model_type(folder: Path) -> str:
 
 def _check_architecture(source: str | Path, model_type: str) -> None:
     if model_type not in SPECS:
-        raise UnsupportedModel(
-            f"{source}: no MoE routing spec for architecture {model_type!r}; supported: {', '.join(sorted(SPECS))}"
-        )
+        raise UnsupportedModel(f"{source}: {refusal(model_type)}")
 
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")

@@ -19,14 +19,13 @@ Steering semantics (the same on every architecture):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from studio.moe.profile import LayerSteering, Mode, ProfileError, StageSteering
-from studio.moe.specs import MoEInfo, MoELayer, RoutingSpec
+from studio.moe.specs import MoEInfo, RoutingSpec, attribute
 
 FORCED = 1e4  # added to a forced expert's selection score: above any real score
 OUT_OF_GROUP = 1e3  # taken from experts outside the chosen groups: below any in-group expert
@@ -45,25 +44,19 @@ class LayerPlan:
     shared_off: bool
 
 
-def compile_plans(
-    steering: StageSteering, mode: Mode, info: MoEInfo, layers: Sequence[MoELayer]
-) -> dict[int, LayerPlan]:
+def compile_plans(steering: StageSteering, mode: Mode, info: MoEInfo) -> dict[int, LayerPlan]:
     """Plans for the steered MoE layers (unsteered layers are absent: their hooks do nothing)."""
-    return {
-        index: _plan(index, steer, mode, info, layers[index].router)
-        for index, steer in steering.layers.items()
-        if not steer.is_empty
-    }
+    return {index: _plan(index, steer, mode, info) for index, steer in steering.layers.items() if not steer.is_empty}
 
 
-def _plan(index: int, steer: LayerSteering, mode: Mode, info: MoEInfo, router: nn.Module) -> LayerPlan:
+def _plan(index: int, steer: LayerSteering, mode: Mode, info: MoEInfo) -> LayerPlan:
     n = info.num_experts
     if info.fixed_top_k and steer.top_k not in (None, info.top_k):  # what the profile cannot know of the model
         raise ProfileError(
             f"MoE layer {index}: {info.architecture} always routes to {info.top_k} experts; top_k {steer.top_k} "
             "cannot be applied"
         )
-    native_k = info.top_k if info.fixed_top_k else int(router.top_k)
+    native_k = info.top_k  # every MoE layer's router picks this many (``describe`` checks)
     top_k = steer.top_k or native_k
     enabled = n - len(steer.off) if mode == "reroute" else n  # >= 1 and >= the forced: SteeringProfile.problems
     if top_k > enabled:
@@ -104,6 +97,8 @@ def _plan(index: int, steer: LayerSteering, mode: Mode, info: MoEInfo, router: n
 def distribution(spec: RoutingSpec, logits: Tensor) -> Tensor:
     """[N, E] float32: the full router distribution (what traces report as ``probs``)."""
     logits = logits.float()
+    if spec.logits_are_probs:
+        return logits
     return logits.softmax(dim=-1) if spec.scoring == "softmax" else logits.sigmoid()
 
 
@@ -112,12 +107,12 @@ def route(
 ) -> tuple[Tensor, Tensor]:
     """The router's choice recomputed under ``plan``: (indices [N, k] long, weights [N, k])."""
     logits = logits.float()  # [N, E]
-    choice = (logits if spec.selects_on_logits else logits.sigmoid()) + plan.offset
+    choice = (logits if spec.selection == "logits" else distribution(spec, logits)) + plan.offset
     correction = _correction_bias(spec, router, args)
     if correction is not None:
         choice = choice + correction
-    if spec.grouped:
-        choice = _limit_to_groups(choice, int(router.num_group), int(router.topk_group))
+    if spec.grouped and _groups_apply(router):
+        choice = _limit_to_groups(choice, int(router.num_group), int(router.topk_group), spec.group_score == "max")
     indices = choice.topk(plan.top_k, dim=-1).indices  # [N, k]
     weights = expert_weights(spec, router, logits, indices, plan.excluded)
     return indices, weights.to(weights_dtype)
@@ -133,19 +128,39 @@ def expert_weights(
     renormalised over the chosen experts is a softmax of their logits (the excluded never among them),
     and sigmoids, one per expert, are only taken of the chosen ones."""
     if spec.weighting == "sparsemixer":
-        return _sparsemixer_weights(logits, indices, float(router.router_jitter_noise), excluded)
-    if spec.weighting == "sigmoid":
+        weights = _sparsemixer_weights(logits, indices, float(router.router_jitter_noise), excluded)
+    elif spec.weighting == "sigmoid":
         weights = logits.gather(1, indices).sigmoid()
-        if getattr(router, "norm_topk_prob", False):
+        if _renormalises(spec, router):
             weights = weights / (weights.sum(dim=-1, keepdim=True) + spec.renormalise_eps)
-        scaling = float(getattr(router, "routed_scaling_factor", 1.0))
-        return weights * scaling if scaling != 1.0 else weights
-    renormalised = spec.weighting == "softmax_of_topk" or spec.always_renormalise or router.norm_topk_prob
-    if renormalised:
-        return logits.gather(1, indices).softmax(dim=-1)
-    if excluded is not None:
-        logits = logits.masked_fill(excluded, float("-inf"))
-    return logits.softmax(dim=-1).gather(1, indices)
+    elif spec.logits_are_probs:  # the reported "logits" are the softmax already
+        weights = logits.gather(1, indices)
+        if _renormalises(spec, router):
+            weights = weights / weights.sum(dim=-1, keepdim=True)
+        elif excluded is not None:  # the chosen share the excluded experts' mass
+            weights = weights / logits.masked_fill(excluded, 0.0).sum(dim=-1, keepdim=True)
+    elif spec.weighting == "softmax_of_topk" or _renormalises(spec, router):
+        weights = logits.gather(1, indices).softmax(dim=-1)
+    else:
+        if excluded is not None:
+            logits = logits.masked_fill(excluded, float("-inf"))
+        weights = logits.softmax(dim=-1).gather(1, indices)
+    return _scaled(spec, router, weights, indices)
+
+
+def _renormalises(spec: RoutingSpec, router: nn.Module) -> bool:
+    return spec.always_renormalise or bool(getattr(router, "norm_topk_prob", False))
+
+
+def _scaled(spec: RoutingSpec, router: nn.Module, weights: Tensor, indices: Tensor) -> Tensor:
+    """The router's own scaling of its weights: one factor for all (``scale_attr``), one per expert."""
+    if spec.scale_attr is not None:
+        scaling = attribute(router, spec.scale_attr, 1.0)
+        if isinstance(scaling, Tensor) or float(scaling) != 1.0:
+            weights = weights * scaling
+    if spec.expert_scale_attr is not None:
+        weights = weights * attribute(router, spec.expert_scale_attr)[indices].float()
+    return weights
 
 
 def rescale(weights: Tensor, indices: Tensor, multiplier: Tensor) -> Tensor:
@@ -155,19 +170,26 @@ def rescale(weights: Tensor, indices: Tensor, multiplier: Tensor) -> Tensor:
 
 def _correction_bias(spec: RoutingSpec, router: nn.Module, args: tuple) -> Tensor | None:
     if spec.correction_bias_attr is not None:
-        return getattr(router, spec.correction_bias_attr)
+        return attribute(router, spec.correction_bias_attr)
     if spec.correction_bias_arg is not None and len(args) > spec.correction_bias_arg:
         return args[spec.correction_bias_arg]
     return None
 
 
-def _limit_to_groups(choice: Tensor, n_group: int, topk_group: int) -> Tensor:
-    """DeepSeek-V3's group-limited routing: groups ranked by the sum of their two best scores, experts
-    outside the ``topk_group`` best pushed below every in-group expert (not removed, so k can always be
-    met by enabled experts; a forced expert stays above all)."""
+def _groups_apply(router: nn.Module) -> bool:
+    """Whether this router limits its choice to groups: it has more than one, and (DeepSeek-V2) its
+    ``topk_method`` is not plain ``greedy``."""
+    groups = getattr(router, "num_group", None)
+    return groups is not None and int(groups) > 1 and getattr(router, "topk_method", None) != "greedy"
+
+
+def _limit_to_groups(choice: Tensor, n_group: int, topk_group: int, by_best: bool) -> Tensor:
+    """Group-limited routing (DeepSeek-V2/V3): groups ranked by the sum of their two best scores (or
+    ``by_best``: their best), experts outside the ``topk_group`` best pushed below every in-group expert
+    (not removed, so k can always be met by enabled experts; a forced expert stays above all)."""
     tokens, n_experts = choice.shape
     grouped = choice.view(tokens, n_group, n_experts // n_group)  # [N, G, E/G]
-    group_scores = grouped.topk(2, dim=-1).values.sum(dim=-1)  # [N, G]
+    group_scores = grouped.amax(dim=-1) if by_best else grouped.topk(2, dim=-1).values.sum(dim=-1)  # [N, G]
     chosen = torch.zeros_like(group_scores, dtype=torch.bool)
     chosen.scatter_(1, group_scores.topk(topk_group, dim=-1).indices, True)
     outside = ~chosen.repeat_interleave(n_experts // n_group, dim=1)  # [N, E]

@@ -49,7 +49,8 @@ DEFAULT_PROMPTS = (
 
 
 class SuperExpertError(Refusal, ValueError):
-    """Prompts that cannot be profiled: none, too many, or one too long for the model."""
+    """Prompts that cannot be profiled (none, too many, one too long for the model), or a model whose
+    experts the probe cannot see."""
 
 
 @dataclass
@@ -112,9 +113,15 @@ class SuperExpertReport(BaseModel):
         return len(self.rows) < 100 / (100 - PERCENTILE)
 
 
+def through_experts_interface(experts: nn.Module) -> bool:
+    """Whether an experts module dispatches to transformers' ``ExpertsInterface`` (it was declared with
+    ``@use_experts_implementation``, which sets these flags): only then can the probe see its outputs."""
+    return hasattr(experts, "is_transposed") and hasattr(experts, "has_gate")
+
+
 def experts_modules(engine: MoEEngine) -> list[nn.Module]:
     """The routed-experts module (``<block>.experts`` in every supported architecture) of each MoE layer."""
-    return [getattr(engine.model.base_model.layers[d], engine.spec.block).experts for d in engine.info.moe_layers]
+    return [layer.block.experts for layer in engine.layers]
 
 
 def flag_outliers(peaks: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -158,6 +165,11 @@ def profile_super_experts(engine: MoEEngine, prompts: Sequence[Prompt]) -> Super
     the probe too: it computes exactly what eager does and records only for this call's context."""
     check_prompts(engine, prompts)
     modules = experts_modules(engine)
+    if not all(through_experts_interface(m) for m in modules):
+        raise SuperExpertError(
+            f"{engine.info.architecture}'s experts do not run through transformers' experts interface (Llama 4 "
+            "runs every expert densely on weighted inputs), so their outputs cannot be probed for super experts"
+        )
     peaks = {
         m: _Peaks(torch.zeros(m.num_experts, dtype=torch.float32), torch.zeros(m.num_experts, dtype=torch.long))
         for m in modules

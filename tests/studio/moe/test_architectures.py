@@ -1,6 +1,7 @@
-"""The acceptance suite, run unchanged on a tiny random model of every MoE architecture transformers 5
-ships (the ``arch`` fixture): capture matches transformers' own router logits, and every steering
-control does what it says."""
+"""The acceptance suite, run unchanged on a tiny random model of every MoE architecture the engine has a
+routing spec for (the ``arch`` fixture; ``test_families`` checks that is every one the installed
+transformers ships that is not listed as unsupported): capture is the router's own choice and
+transformers' own router logits, and every steering control does what it says."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import torch
 
 from studio.moe.engine import MoEEngine
 from studio.moe.profile import LayerSteering, ModelIdentity, ProfileError, StageSteering, SteeringProfile
+from studio.moe.routing import distribution
 from studio.moe.trace import NO_EXPERT, RoutingTrace
 
 PROMPT = [5, 17, 42, 9, 77, 23, 61, 8, 100, 3]
@@ -32,35 +34,78 @@ def most_used(trace: RoutingTrace, layer: int, n: int) -> list[int]:
     return trace.layers[layer].usage().argsort(descending=True, stable=True)[:n].tolist()
 
 
-def reference_choice(engine: MoEEngine, layer: int, logits: torch.Tensor) -> torch.Tensor:
-    """[N, k] sorted: the experts each architecture's router picks from transformers' reported logits."""
-    router = engine.layers[layer].router
-    if engine.spec.scoring == "softmax":
-        return logits.topk(engine.info.top_k, dim=-1).indices.sort(dim=-1).values
-    scores = logits.sigmoid()
-    if engine.spec.correction_bias_attr:
-        scores = scores + getattr(router, engine.spec.correction_bias_attr)
-    else:
-        decoder_layer = engine.model.base_model.layers[engine.layers[layer].decoder_layer]
-        scores = scores + decoder_layer.feed_forward.expert_bias
-    if engine.spec.grouped:  # DeepSeek-V3: keep the topk_group groups with the best two-expert sums
-        grouped = scores.view(scores.shape[0], router.num_group, -1)
-        keep = grouped.topk(2, dim=-1).values.sum(-1).topk(router.topk_group, dim=-1).indices
-        in_group = torch.zeros_like(grouped[..., 0], dtype=torch.bool).scatter_(1, keep, True)
-        scores = grouped.masked_fill(~in_group[..., None], float("-inf")).view_as(scores)
-    return scores.topk(engine.info.top_k, dim=-1).indices.sort(dim=-1).values
+def router_choices(engine: MoEEngine, prompt: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per MoE layer, what its router itself returned on a plain forward over ``prompt``: (experts [N, k],
+    weights [N, k]). Read by a hook of the test's own, registered after the engine's."""
+    seen: dict[int, tuple] = {}
+    handles = [
+        layer.router.register_forward_hook(lambda _m, _a, out, i=layer.index: seen.setdefault(i, out))
+        for layer in engine.layers
+    ]
+    try:
+        with torch.inference_mode():
+            engine.model(torch.tensor([prompt]))
+    finally:
+        for handle in handles:
+            handle.remove()
+    order = engine.spec.output
+    choices = []
+    for index in range(len(engine.layers)):
+        out = seen[index]
+        if "dense" in order:  # Llama 4: [N, E] weights, zero off the chosen experts
+            dense = out[order.index("dense")]
+            experts = dense.topk(engine.info.top_k, dim=-1).indices
+            choices.append((experts, dense.gather(1, experts)))
+        else:
+            choices.append((out[order.index("indices")], out[order.index("weights")]))
+    return choices
 
 
-def test_capture_equals_transformers_router_logits(engine: MoEEngine):
+def dense_weights(selected: torch.Tensor, weights: torch.Tensor, n: int) -> torch.Tensor:
+    """[N, E] each token's weight per expert (0 where not chosen): the same choice in any slot order."""
+    return torch.zeros(selected.shape[0], n).scatter(1, selected, weights.float())
+
+
+def test_capture_equals_the_routers_own_choice_and_transformers_router_logits(engine: MoEEngine):
+    choices = router_choices(engine, PROMPT)
     with torch.inference_mode():
-        reported = engine.model(torch.tensor([PROMPT]), output_router_logits=True).router_logits
+        reported = getattr(engine.model(torch.tensor([PROMPT]), output_router_logits=True), "router_logits", None)
     trace = engine.forward_trace([PROMPT])
-    assert len(trace.layers) == len(reported) == len(engine.info.moe_layers)
-    for layer, logits in zip(trace.layers, reported, strict=True):
-        expected = logits.float().softmax(-1) if engine.spec.scoring == "softmax" else logits.float().sigmoid()
-        torch.testing.assert_close(layer.probs, expected, rtol=0, atol=1e-6)
-        assert torch.equal(layer.selected.sort(dim=-1).values, reference_choice(engine, layer.moe_layer, logits))
+    n = engine.info.num_experts
+    assert len(trace.layers) == len(choices) == len(engine.info.moe_layers)
+    for layer, (experts, weights) in zip(trace.layers, choices, strict=True):
+        assert torch.equal(layer.selected.sort(dim=-1).values, experts.sort(dim=-1).values)
+        torch.testing.assert_close(
+            dense_weights(layer.selected, layer.weights, n), dense_weights(experts, weights, n), rtol=0, atol=0
+        )
         assert layer.weights.shape == (len(PROMPT), engine.info.top_k)
+    if reported:  # what transformers records (Gemma 4 and Beam record none): the distribution traced
+        assert len(reported) == len(trace.layers)
+        for layer, logits in zip(trace.layers, reported, strict=True):
+            torch.testing.assert_close(layer.probs, distribution(engine.spec, logits), rtol=0, atol=1e-6)
+
+
+def test_rerouting_to_the_same_experts_gives_the_routers_own_weights(engine: MoEEngine):
+    """The engine's recomputation of each architecture's routing (selection scores, correction bias,
+    groups, renormalisation, scaling) is the router's: a bias too small to change any choice re-routes
+    every layer and changes nothing."""
+    unsteered = engine.forward_trace(BATCH)
+    n = engine.info.num_experts
+    nudge = {
+        i: LayerSteering(bias={int(unsteered.layers[i].usage(n).argmin()): -1e-6}) for i in range(len(engine.layers))
+    }
+    steering = StageSteering(layers=nudge)
+    with engine.steer(steering) as run:
+        assert all(plan.reroute for plan in run.plans.values())
+        rerouted = engine.forward_trace(BATCH)
+    for before, after in zip(unsteered.layers, rerouted.layers, strict=True):
+        assert torch.equal(before.selected.sort(dim=-1).values, after.selected.sort(dim=-1).values)
+        torch.testing.assert_close(
+            dense_weights(after.selected, after.weights, n),
+            dense_weights(before.selected, before.weights, n),
+            rtol=1e-5,  # a softmax of the chosen logits is the renormalised softmax, to float32 rounding
+            atol=1e-6,
+        )
 
 
 def test_steered_capture_leaves_transformers_logits_raw(engine: MoEEngine):

@@ -269,3 +269,27 @@ def test_reroute_weights_are_the_router_on_logits_without_the_off_experts(tiny_m
     if arch != "phimoe" and not renormalised:  # more than their share of the full softmax: the off mass
         kept = logits.softmax(dim=-1).gather(1, steered.selected)
         assert (steered.weights[rerouted].sum(-1) > kept[rerouted].sum(-1) + 1e-3).all()
+
+
+def test_a_vision_language_model_loads_whole_and_its_text_decoder_is_steered():
+    """Qwen3-VL-MoE has no causal-LM class: the loader takes its image-text-to-text class, and the engine
+    finds the MoE layers of its language model. (A saved tiny Qwen3-VL-MoE cannot be loaded back here:
+    transformers 5.24's ``save_pretrained`` fails reverting its experts' weight conversion.)"""
+    from studio.moe.loader import _auto_class
+    from tests.fixtures.tiny_models import tiny_config
+
+    model = _auto_class("qwen3_vl_moe").from_config(tiny_config("qwen3_vl_moe"))
+    assert _auto_class("qwen3_moe") is transformers.AutoModelForCausalLM
+    with MoEEngine.from_model(model) as engine:
+        assert type(engine.model).__name__ == "Qwen3VLMoeForConditionalGeneration"
+        assert engine.info.moe_layers == [1, 2] and engine.context_length == 256
+        with engine.steer(StageSteering(layers={0: LayerSteering(off=[0])})) as run:
+            engine.generate(PROMPT, max_new_tokens=3)
+        assert not (run.trace.layers[0].selected == 0).any()
+
+
+def test_an_unsupported_family_is_refused_by_the_loader_with_its_reason(tmp_path):
+    config = transformers.JetMoeConfig(vocab_size=64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2)
+    config.save_pretrained(tmp_path)
+    with pytest.raises(UnsupportedModel, match="'jetmoe' is not supported: JetMoE's router returns"):
+        MoEEngine.load(tmp_path)

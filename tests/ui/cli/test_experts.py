@@ -154,7 +154,7 @@ def test_refusals_are_one_line_on_stderr_with_exit_2(model_dir, dense_dir, tmp_p
     attribute = ["attribute", "--model", str(model_dir), "--method", "ftri", "--set-a", str(tmp_path / "a.txt")]
     cases = [
         ([*inspect, "--model", str(tmp_path / "no-such-model")], "no-such-model: no such model folder"),
-        ([*inspect, "--model", str(dense_dir)], "no MoE routing spec for architecture 'llama'; supported: deepseek_v3"),
+        ([*inspect, "--model", str(dense_dir)], "no MoE routing spec for architecture 'llama'; supported: afmoe"),
         ([*inspect, "--model", str(model_dir), "--profile", str(tmp_path / "other.json")], "4 MoE layers x 64"),
         ([*inspect, "--model", str(model_dir), "--profile", str(tmp_path / "absent.json")], "absent.json"),
         ([*attribute, "--set-b", str(tmp_path / "empty.txt")], "empty.txt: no prompts"),
