@@ -8,8 +8,8 @@ the whole text (``agents.grammar``):
 - the nets array closes only once every part has a pin in some net (``unconnected-part``);
 - no net joins two pins no design ever joins (``agents.pin_conflicts``): supply outputs of different
   voltages, a supply output and ground, a signal pin and a rail (straps excepted), crossed or mixed bus
-  lines, a module's bus line on a board pin that cannot carry it; nor takes a signal pin into a net
-  named as ground ("GND"), which the ERC reads as ground;
+  lines, a module's bus line on a board pin that cannot carry it, two driving pins of one part; nor
+  takes a signal pin into a net named as ground ("GND"), which the ERC reads as ground;
 - in a repair round (``agents.repair``), the pin pairs its findings separate share no net, and the
   required pins it found unwired end up in one (as unwired parts do).
 
@@ -51,7 +51,9 @@ class PinTable:
     index (pins with the same facts share one) and, per index, the indices it may not share a net with
     (``agents.pin_conflicts.clash``), so a pin against a net costs a few set lookups. A net named as
     ground ("GND": ``studio.circuit.rails.is_ground_name``) is ground to the ERC unless a pin on it
-    says otherwise, so no signal pin may join it either."""
+    says otherwise, so no signal pin may join it either. Two driving pins (``PinFacts.drives``) of one
+    part short each other (the ERC's ``gpio-short``), so a driving pin is also checked against the open
+    net's pins of its own part."""
 
     def __init__(
         self, pin_refs: Sequence[str], facts: Sequence[PinFacts], pairs: Sequence[tuple[str, str]] = ()
@@ -61,6 +63,10 @@ class PinTable:
         distinct = list(kinds)
         self.clashing = [frozenset(j for j, g in enumerate(distinct) if clash(f, g)) for f in distinct]
         self.signals = frozenset(i for i, f in enumerate(distinct) if f.signal)
+        # a driving pin's part ref: two drivers of one part may not share a net
+        self.driver_of = {
+            ref.encode(): ref.split(".", 1)[0].encode() for ref, f in zip(pin_refs, facts, strict=True) if f.drives
+        }
         self._ground_names: dict[bytes, bool] = {}
         self.pairs: dict[bytes, set[bytes]] = {}  # a repair round's exclusions (``DesignGrammar.forbidden_pairs``)
         for a, b in pairs:
@@ -70,7 +76,7 @@ class PinTable:
     @property
     def judges(self) -> bool:
         """Some pin of the grammar may not join some net."""
-        return any(self.clashing) or bool(self.signals) or bool(self.pairs)
+        return any(self.clashing) or bool(self.signals) or bool(self.pairs) or bool(self.driver_of)
 
     def ground_named(self, name: bytes) -> bool:
         named = self._ground_names.get(name)
@@ -82,6 +88,9 @@ class PinTable:
         """``pin`` may not join a net holding ``net`` (``grounded``: named as ground)."""
         excluded = self.pairs.get(pin)
         if excluded and any(other in excluded for other in net):
+            return True
+        owner = self.driver_of.get(pin)
+        if owner is not None and any(self.driver_of.get(other) == owner for other in net):
             return True
         kind = self.kind.get(pin)
         if kind is None:

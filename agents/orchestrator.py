@@ -39,6 +39,7 @@ from agents.pinouts import (
     names_match,
     out_of_knowledge_message,
 )
+from agents.plan_nets import departures, followed, read_plan_nets
 from agents.prompting import LlmStage
 from agents.reason import plan_from_text, reason_input, reason_prompt
 from agents.reference.builder import ReferenceDesignError
@@ -96,6 +97,7 @@ class PipelineSettings(BaseModel):
     run_spice: bool = True
     layout_seed: int = 0
     repair_rounds: int = Field(default=MAX_ROUNDS, ge=0, le=MAX_ROUNDS)  # 0: no repair (pass@1 stands)
+    follow_plan: bool = True  # synthesis writes the plan's valid net lines first (``agents.plan_nets``)
 
 
 class PipelineRun(BaseModel):
@@ -359,7 +361,10 @@ class _Run:
         self.emit("stage_started", "synthesize")
         start = time.perf_counter()
         synth_in = SynthesizeInput(request=request, parts=reason_in.parts, plan=plan.text)
-        design_grammar = grammar_for(pinouts, s.grammar)
+        bill_parts = {line.ref: pinouts.part_of(line) for line in pinouts.bill}
+        planned = read_plan_nets(plan.text, bill_parts, grammar_for(pinouts, s.grammar))
+        kept = followed(planned, s.grammar.max_nets) if s.follow_plan else ()
+        design_grammar = grammar_for(pinouts, s.grammar, kept)
         budget = s.synthesize_tokens or design_grammar.max_bytes
         llm = self._llm("synthesize", synthesize_prompt(synth_in, design_grammar), synth_in, budget, design_grammar)
         self._require_complete("synthesize", llm.generated, "the design")
@@ -368,7 +373,10 @@ class _Run:
         except DesignError as exc:  # the grammar makes this unreachable; say so plainly if it ever is not
             raise PipelineStopped(f"the synthesized design could not be read: {exc}") from None
         report.design = design
-        self._record("synthesize", synth_in.model_dump(), {"design": design.model_dump(exclude_none=True)}, start, llm)
+        agreement = [f"follows {len(kept)} of {len(planned)} net lines of the plan"]
+        agreement += departures(planned, design, set())
+        output = {"design": design.model_dump(exclude_none=True), "followed_plan_nets": len(kept)}
+        self._record("synthesize", synth_in.model_dump(), output, start, llm, agreement if planned else [])
 
         # check
         self.emit("stage_started", "check")
@@ -381,6 +389,8 @@ class _Run:
         self._record("check", {}, summary, start, None)
         report.first_check = report.check
         resolved = self._repair(synth_in, pinouts, resolved)
+        rewired = {n for r in report.stages if r.stage == "repair" and r.output.get("kept") for n in r.output["redone"]}
+        report.plan_departures = departures(planned, report.design, rewired)
 
         # render
         self.emit("stage_started", "render")

@@ -14,7 +14,9 @@ would break:
   ``TIED_ON_PURPOSE``: address, mode, enable, reset, boot, output-enable, direction, ...);
 - ``protocol-mismatch``: bus lines that cannot share a net (``bus_lines_clash``);
 - ``bus-pin-unsupported``: a module's I2C, SPI or UART line on a board pin that cannot carry it (the
-  ERC's ``board_pin_carries``: an Uno's I2C on A4/A5 only, an ESP32 any GPIO able to drive it).
+  ERC's ``board_pin_carries``: an Uno's I2C on A4/A5 only, an ESP32 any GPIO able to drive it);
+- ``gpio-short``: two driving pins (``studio.erc.nodes.GPIO_TYPES``) of one part; facts do not know
+  the part, so ``drives`` marks the pin and the decoder's ``PinTable`` compares the parts.
 
 Every clash is pairwise, so a net is free of them when each pin is free of them with every other pin
 of the net; the decoder (``agents.design_decoding``) checks a pin against the open net's pins only.
@@ -27,7 +29,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from components_db.schema import Category, ElectricalType, Part, Pin, PinRole
-from studio.erc.nodes import SIGNAL_TYPES, VOLT_TOLERANCE, is_ground_pin, is_rail_pin
+from studio.erc.nodes import GPIO_TYPES, SIGNAL_TYPES, VOLT_TOLERANCE, is_ground_pin, is_rail_pin
 from studio.erc.rules.buses import BOARD_SIDE, CROSSED, board_pin_carries, crossed, module_bus_lines
 from studio.erc.rules.conflicts import TIED_ON_PURPOSE
 
@@ -52,6 +54,7 @@ class PinFacts(NamedTuple):
     gpio: bool = False  # also a plain GPIO: its bus lines are a choice, not what it must be
     module_lines: frozenset[PinRole] = frozenset()  # a module's lines a board pin must carry
     board_carries: frozenset[PinRole] | None = None  # a board's signal pin: the module lines it carries
+    drives: bool = False  # pushes a high and a low level (``GPIO_TYPES``): two of one part may not meet
 
 
 NEUTRAL = PinFacts()  # a pin no rule judges (a resistor's lead, a supply input)
@@ -74,6 +77,7 @@ def pin_facts(part: Part, pin: Pin) -> PinFacts:
         gpio=R.GPIO in roles,
         module_lines=frozenset() if board else frozenset(module_bus_lines(pin)),
         board_carries=carries,
+        drives=pin.type in GPIO_TYPES,
     )
     return NEUTRAL if facts == NEUTRAL else facts
 

@@ -75,6 +75,7 @@ class RunReport(BaseModel):
     bill: list[BillLine] = Field(default_factory=list)
     out_of_knowledge: list[OutOfKnowledge] = Field(default_factory=list)
     plan: str | None = None
+    plan_departures: list[str] = Field(default_factory=list)  # where the design departs from the plan's nets, and why
     design: Design | None = None
     check: CheckReport | None = None  # of the design as it stands after the repair rounds
     first_check: CheckReport | None = None  # of the first synthesis (pass@1), before any repair round

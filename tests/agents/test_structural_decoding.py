@@ -37,6 +37,7 @@ FORBIDDEN_KINDS = {
     "output-on-rail",
     "protocol-mismatch",
     "bus-pin-unsupported",
+    "gpio-short",
 }
 
 # every part the tests wire, by ref
@@ -115,6 +116,9 @@ FORBIDDEN = [
     ("M2.STATE", "U2.3V3", "an output on a 3.3 V rail"),
     ("S2.SDA", "U1.GND", "I2C SDA on ground"),
     ("M1.RX", "B1.-", "a UART input on a battery's minus"),
+    # 6. two driving pins of one part
+    ("U1.D2", "U1.D3", "two GPIOs of one board"),
+    ("U2.GPIO4", "U2.GPIO5", "two ESP32 GPIOs"),
 ]
 
 ALLOWED = [
@@ -139,6 +143,8 @@ ALLOWED = [
     ("S1.SCL", "U1.D13", "a BMP280 SCL (I2C SCL and SPI SCK) on the Uno's SCK"),
     ("R1.1", "U1.GND", "a resistor to ground"),
     ("R1.1", "U1.D2", "a resistor to a GPIO"),
+    ("U1.D2", "U2.GPIO4", "GPIOs of two boards"),
+    ("U2.GPIO34", "U2.GPIO35", "two input-only pins of one board (neither drives)"),
 ]
 
 
