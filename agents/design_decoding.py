@@ -5,13 +5,15 @@ the whole text (``agents.grammar``):
 
 - net names are unique (``Design`` refuses a repeated one);
 - a pin is in one net only (a pin is one point: the ERC's ``pin-on-two-nets``);
-- the nets array closes only once every part has a pin in some net (``unconnected-part``);
+- the nets array closes only once every part has a pin in some net (``unconnected-part``), and a new
+  net opens only while some pin is left to place (else it could only repeat one);
 - no net joins two pins no design ever joins (``agents.pin_conflicts``): supply outputs of different
   voltages, a supply output and ground, a signal pin and a rail (straps excepted), crossed or mixed bus
   lines, a module's bus line on a board pin that cannot carry it, two driving pins of one part; nor
   takes a signal pin into a net named as ground ("GND"), which the ERC reads as ground;
-- in a repair round (``agents.repair``), the pin pairs its findings separate share no net, and the
-  required pins it found unwired end up in one (as unwired parts do).
+- every part's supply, ground and required pins (``DesignGrammar.required_groups``: one of each
+  group) end up in a net, as every part does; in a repair round (``agents.repair``), the pin pairs its
+  findings separate share no net, and the required pins it found unwired end up in one.
 
 ``DesignRules.restrict`` clears, in a grammar's mask of allowed tokens, every token that would break
 one of them or lead into a dead end (an open pin reference whose every completion is used or may not
@@ -117,6 +119,7 @@ class _Scan:
     net_pins: int = 0  # pins closed in the open pins array
     names: tuple[bytes, ...] = ()  # closed net names, in order
     nets_closed: bool = False
+    opening_net: bool = False  # after a ',' in the nets array, until the new net's pins array opens
     clash: bool = False  # the last ``feed`` closed a pin its net may not hold (``PinTable``)
     table: PinTable | None = field(default=None, compare=False, repr=False)
 
@@ -165,7 +168,7 @@ class _Scan:
             self.arrays += (self.pending_key if self.pending_key in _KEYS_WITH_ARRAYS else b"",)
             self.awaiting_pin = self.in_pins
             if self.awaiting_pin:
-                self.nets, self.net_pins = self.nets + 1, 0
+                self.nets, self.net_pins, self.opening_net = self.nets + 1, 0, False
         elif char == b"]":
             closed = self.arrays[-1] if self.arrays else b""
             self.arrays = self.arrays[:-1]
@@ -173,6 +176,7 @@ class _Scan:
             self.awaiting_pin = False
         elif char == b",":
             self.awaiting_pin = self.in_pins
+            self.opening_net = bool(self.arrays) and self.arrays[-1] == b"nets"
         self.after_colon = char == b":"
 
     def _close_string(self) -> None:
@@ -199,6 +203,8 @@ class DesignRules:
     _refs: frozenset[bytes] = frozenset()
     _table: PinTable | None = None  # None: no two of the grammar's pins clash (or it carries no facts)
     _required: frozenset[bytes] = frozenset()  # pins a repair round must place in some net
+    _groups: list[frozenset[bytes]] = field(default_factory=list)  # one pin of each must be placed
+    _group_keys: dict[bytes, list[bytes]] = field(default_factory=dict)  # pin -> the keys of its groups
     _unused: list[bytes] = field(default_factory=list)  # sorted pin references not used yet
     _admissible: list[bytes] = field(default_factory=list)  # sorted unused references the open net may take
     _state: tuple[int, int, bool] = (-1, -1, False)  # (pins, nets, in pins) the two lists were made for
@@ -207,6 +213,10 @@ class DesignRules:
         self._pins = sorted(p.encode() for p in self.grammar.pin_refs)
         self._refs = frozenset(ref.encode() for ref in self.grammar.refs)
         self._required = frozenset(p.encode() for p in self.grammar.required_pins)
+        self._groups = [frozenset(p.encode() for p in group) for group in self.grammar.required_groups]
+        for i, group in enumerate(self._groups):
+            for pin in group:
+                self._group_keys.setdefault(pin, []).append(b"#%d" % i)
         if len(self.grammar.pin_facts) == len(self.grammar.pin_refs):
             table = PinTable(self.grammar.pin_refs, self.grammar.pin_facts, self.grammar.forbidden_pairs)
             self._table = table if table.judges else None
@@ -277,6 +287,8 @@ class DesignRules:
         pins = after.pins[len(before.pins) :]
         if _repeats(before.pins, pins):
             return True
+        if after.opening_net and not self._unused:
+            return True  # a new net with every pin already placed could only repeat one
         unwired = self._unwired(after)
         needed, capacity = len(unwired), self._capacity(after)
         if after.string is not None and after.string_kind == "pin":
@@ -285,7 +297,7 @@ class DesignRules:
             if first is None:
                 return True  # every pin this reference can still become is used or may not join the net
             capacity -= 1  # the open reference takes a slot, and wires a new part if it can still be one
-            needed -= any(p.split(b".", 1)[0] in unwired or p in unwired for p in (first, *fits))
+            needed -= any(self._completes(p, unwired) for p in (first, *fits))
         elif after.awaiting_pin and next(self._fits(after, pins, b""), None) is None:
             return True  # no pin is left that the open net may take
         return wiring and needed > capacity  # the unwired parts would no longer fit in the nets allowed
@@ -309,8 +321,19 @@ class DesignRules:
             yield pin
 
     def _unwired(self, scan: _Scan) -> set[bytes]:
-        """Parts (refs) with no pin in a net yet, and required pins (a repair round's) not in one yet."""
-        return (self._refs - {p.split(b".", 1)[0] for p in scan.pins}) | (self._required - set(scan.pins))
+        """Parts (refs) with no pin in a net yet, required pins (a repair round's) not in one yet, and the
+        keys of required groups with no pin in one yet."""
+        placed = set(scan.pins)
+        missing = (self._refs - {p.split(b".", 1)[0] for p in placed}) | (self._required - placed)
+        return missing | {b"#%d" % i for i, group in enumerate(self._groups) if placed.isdisjoint(group)}
+
+    def _completes(self, pin: bytes, unwired: set[bytes]) -> bool:
+        """Placing ``pin`` wires something still ``unwired`` (its part, itself or one of its groups)."""
+        return (
+            pin.split(b".", 1)[0] in unwired
+            or pin in unwired
+            or any(k in unwired for k in self._group_keys.get(pin, ()))
+        )
 
     def _capacity(self, scan: _Scan) -> int:
         """How many more pins the design can still take: the open net's free slots, then new nets."""

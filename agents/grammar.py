@@ -59,6 +59,9 @@ class DesignGrammar(BaseModel):
     # share a net, and pins that must end up in one
     forbidden_pairs: tuple[tuple[str, str], ...] = ()
     required_pins: tuple[str, ...] = ()
+    # pin groups of which one pin must end up in a net: each part's supply, ground and required pins
+    # (``studio.erc.nodes.working_groups``), so no part is left wired but unable to work
+    required_groups: tuple[tuple[str, ...], ...] = ()
 
 
 class GrammarInputError(ValueError):

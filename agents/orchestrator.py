@@ -98,6 +98,7 @@ class PipelineSettings(BaseModel):
     layout_seed: int = 0
     repair_rounds: int = Field(default=MAX_ROUNDS, ge=0, le=MAX_ROUNDS)  # 0: no repair (pass@1 stands)
     follow_plan: bool = True  # synthesis writes the plan's valid net lines first (``agents.plan_nets``)
+    working_pins: bool = True  # every part's supply, ground and required pins placed (``grammar_for``)
 
 
 class PipelineRun(BaseModel):
@@ -364,7 +365,7 @@ class _Run:
         bill_parts = {line.ref: pinouts.part_of(line) for line in pinouts.bill}
         planned = read_plan_nets(plan.text, bill_parts, grammar_for(pinouts, s.grammar))
         kept = followed(planned, s.grammar.max_nets) if s.follow_plan else ()
-        design_grammar = grammar_for(pinouts, s.grammar, kept)
+        design_grammar = grammar_for(pinouts, s.grammar, kept, working=s.working_pins)
         budget = s.synthesize_tokens or design_grammar.max_bytes
         llm = self._llm("synthesize", synthesize_prompt(synth_in, design_grammar), synth_in, budget, design_grammar)
         self._require_complete("synthesize", llm.generated, "the design")
@@ -422,7 +423,7 @@ class _Run:
                 required_pins=plan.required_pins,
                 round=number,
             )
-            grammar = grammar_for(pinouts, s.grammar, plan.kept).model_copy(
+            grammar = grammar_for(pinouts, s.grammar, plan.kept, working=s.working_pins).model_copy(
                 update={"forbidden_pairs": plan.forbidden_pairs, "required_pins": plan.required_pins}
             )
             llm = self._llm("repair", repair_prompt(given, grammar.prefix), given, grammar.max_bytes, grammar)

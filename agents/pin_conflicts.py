@@ -15,6 +15,8 @@ would break:
 - ``protocol-mismatch``: bus lines that cannot share a net (``bus_lines_clash``);
 - ``bus-pin-unsupported``: a module's I2C, SPI or UART line on a board pin that cannot carry it (the
   ERC's ``board_pin_carries``: an Uno's I2C on A4/A5 only, an ESP32 any GPIO able to drive it);
+- ``supply-out-of-range``: a part's only supply input (``studio.erc.nodes.supply_pins``) on ground,
+  where it gets 0 V (a second supply input, such as a DS1307's VBAT, may be grounded on purpose);
 - ``gpio-short``: two driving pins (``studio.erc.nodes.GPIO_TYPES``) of one part; facts do not know
   the part, so ``drives`` marks the pin and the decoder's ``PinTable`` compares the parts.
 
@@ -29,7 +31,15 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from components_db.schema import Category, ElectricalType, Part, Pin, PinRole
-from studio.erc.nodes import GPIO_TYPES, SIGNAL_TYPES, VOLT_TOLERANCE, is_ground_pin, is_rail_pin
+from studio.erc.nodes import (
+    GPIO_TYPES,
+    SIGNAL_TYPES,
+    VOLT_TOLERANCE,
+    is_ground_pin,
+    is_rail_pin,
+    is_supply_pin,
+    supply_pins,
+)
 from studio.erc.rules.buses import BOARD_SIDE, CROSSED, board_pin_carries, crossed, module_bus_lines
 from studio.erc.rules.conflicts import TIED_ON_PURPOSE
 
@@ -54,6 +64,7 @@ class PinFacts(NamedTuple):
     gpio: bool = False  # also a plain GPIO: its bus lines are a choice, not what it must be
     module_lines: frozenset[PinRole] = frozenset()  # a module's lines a board pin must carry
     board_carries: frozenset[PinRole] | None = None  # a board's signal pin: the module lines it carries
+    sole_supply: bool = False  # the part's only supply input: never on ground
     drives: bool = False  # pushes a high and a low level (``GPIO_TYPES``): two of one part may not meet
 
 
@@ -77,6 +88,7 @@ def pin_facts(part: Part, pin: Pin) -> PinFacts:
         gpio=R.GPIO in roles,
         module_lines=frozenset() if board else frozenset(module_bus_lines(pin)),
         board_carries=carries,
+        sole_supply=is_supply_pin(pin) and len(supply_pins(part)) == 1,
         drives=pin.type in GPIO_TYPES,
     )
     return NEUTRAL if facts == NEUTRAL else facts
@@ -90,6 +102,8 @@ def clash(a: PinFacts, b: PinFacts) -> str | None:
         return "short-power-ground"
     if (a.signal and (b.rail_v is not None or b.ground)) or (b.signal and (a.rail_v is not None or a.ground)):
         return "signal-on-rail"
+    if (a.sole_supply and b.ground) or (b.sole_supply and a.ground):
+        return "supply-out-of-range"
     if a.bus and b.bus and bus_lines_clash(a, b):
         return "protocol-mismatch"
     if _unsupported(a, b) or _unsupported(b, a):

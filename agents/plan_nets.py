@@ -5,10 +5,11 @@ the lines that are valid, by writing them before its answer (the grammar's ``wri
 model adds only the nets the plan left out or got wrong; a line is valid when
 
 - its name is one the design grammar admits and no earlier line took;
-- each pin is a real pin of a part on the bill (a pin alias or number is read as the pin's name), in
-  no earlier line;
-- it joins at least two pins, and none the decoder would refuse (``agents.design_decoding.PinTable``:
-  supply outputs of different voltages, a signal pin on a rail, crossed bus lines, ...).
+- it joins at least two valid pins (and no more than a net may hold). A pin is valid when it is a real
+  pin of a part on the bill (a pin alias or number is read as the pin's name), in no earlier line, and
+  one the decoder would let join the line's earlier pins (``agents.design_decoding.PinTable``: supply
+  outputs of different voltages, a signal pin on a rail, crossed bus lines, ...); the other words of
+  a line are left out of it, and the report says which and why.
 
 What the plan says and the design does are compared once the design stands (``departures``): the
 report names each planned net the design does not hold as written, and why (the line was not valid,
@@ -35,8 +36,9 @@ class PlanNet(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str
-    pins: tuple[str, ...]  # as the design names them (``REF.PIN`` with the KB's pin name)
-    problem: str | None = None  # why synthesis does not follow it; None: it does
+    pins: tuple[str, ...]  # the line's valid pins, as the design names them (``REF.PIN``, the KB's pin name)
+    dropped: tuple[str, ...] = ()  # why each other word of the line is left out ("U9.1 is not a pin ...")
+    problem: str | None = None  # why synthesis does not follow the line at all; None: it does
 
     def json(self) -> str:
         """The net as the design grammar writes it (compact JSON)."""
@@ -57,36 +59,40 @@ def plan_lines(plan: str) -> list[tuple[str, list[str]]]:
 
 
 def read_plan_nets(plan: str, parts: dict[str, Part], grammar: DesignGrammar) -> list[PlanNet]:
-    """Each net line of ``plan`` with its pins read against ``parts`` (ref -> part) and its problem, if any."""
+    """Each net line of ``plan`` read against ``parts`` (ref -> part): its valid pins, the words left out
+    and why, and why the line is not followed at all, if it is not."""
     admitted = set(grammar.pin_refs)
     table = PinTable(grammar.pin_refs, grammar.pin_facts) if len(grammar.pin_facts) == len(grammar.pin_refs) else None
     names: set[str] = set()
     used: set[str] = set()
     nets = []
     for name, words in plan_lines(plan):
-        pins, problem = [], None
+        pins: list[str] = []
+        dropped: list[str] = []
+        grounded = table is not None and table.ground_named(name.encode())
         for word in words:
             pin = _pin_name(word, parts)
             if pin is None or pin not in admitted:
-                problem = problem or f"{word} is not a pin of a part on the bill"
-                continue
-            if pin in used or pin in pins:
-                problem = problem or f"{pin} is already in an earlier net"
-            elif table is not None and table.clashes(
-                pin.encode(), [p.encode() for p in pins], table.ground_named(name.encode())
-            ):
-                problem = problem or f"{pin} may not share a net with {', '.join(pins)}"
-            pins.append(pin)
+                dropped.append(f"{word} is not a pin of a part on the bill")
+            elif pin in used or pin in pins:
+                dropped.append(f"{pin} is already in an earlier net")
+            elif table is not None and table.clashes(pin.encode(), [p.encode() for p in pins], grounded):
+                dropped.append(f"{pin} may not share a net with {', '.join(pins) or name}")
+            else:
+                pins.append(pin)
+        problem = None
         if not _NAME.match(name) or len(name) > grammar.max_net_name:
             problem = f"the net name {name!r} is not one a design may use"
         elif name in names:
             problem = f"the name {name} is used by an earlier net"
-        elif problem is None and len(pins) < 2:
-            problem = "it joins fewer than two pins"
+        elif len(pins) < 2:
+            problem = "it joins fewer than two valid pins" + (f" ({'; '.join(dropped)})" if dropped else "")
+        elif len(pins) > grammar.max_pins_per_net:
+            problem = f"it joins more than {grammar.max_pins_per_net} pins"
         names.add(name)
         if problem is None:
             used.update(pins)
-        nets.append(PlanNet(name=name, pins=tuple(pins), problem=problem))
+        nets.append(PlanNet(name=name, pins=tuple(pins), dropped=tuple(dropped), problem=problem))
     return nets
 
 
@@ -105,6 +111,8 @@ def departures(nets: list[PlanNet], design: Design, rewired: set[str]) -> list[s
     lines = []
     for net in nets:
         if held.get(net.name) == frozenset(net.pins) or frozenset(net.pins) in pin_sets:
+            if net.dropped:
+                lines.append(f"plan net {net.name}: followed without {'; '.join(net.dropped)}")
             continue
         if net.problem is not None:
             why = f"not followed: {net.problem}"

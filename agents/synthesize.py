@@ -14,6 +14,7 @@ from agents.grammar import DesignGrammar, design_grammar
 from agents.pinouts import PinoutsOutput
 from agents.prompting import render
 from studio.circuit.design import Design
+from studio.erc.nodes import working_groups
 
 
 class SynthesizeInput(BaseModel):
@@ -39,11 +40,15 @@ def synthesize_prompt(given: SynthesizeInput, grammar: DesignGrammar) -> str:
     return render("synthesize", request=given.request, parts=given.parts, plan=given.plan) + grammar.prefix
 
 
-def grammar_for(pinouts: PinoutsOutput, bounds: GrammarBounds, kept: tuple[str, ...] = ()) -> DesignGrammar:
-    """The design grammar over the bill; ``kept`` nets (a repair round's) are written before the answer."""
+def grammar_for(
+    pinouts: PinoutsOutput, bounds: GrammarBounds, kept: tuple[str, ...] = (), *, working: bool = True
+) -> DesignGrammar:
+    """The design grammar over the bill; ``kept`` nets (a followed plan's, a repair round's) are written
+    before the answer. With ``working`` every part's supply, ground and required pins must be placed
+    (``DesignGrammar.required_groups``)."""
     parts = [(line.ref, pinouts.part_of(line)) for line in pinouts.bill]
     values = {line.ref: line.value for line in pinouts.bill if line.value is not None}
-    return design_grammar(
+    grammar = design_grammar(
         parts,
         values=values,
         max_nets=bounds.max_nets,
@@ -52,6 +57,10 @@ def grammar_for(pinouts: PinoutsOutput, bounds: GrammarBounds, kept: tuple[str, 
         parts_in_prompt=True,
         written_nets=kept,
     )
+    if not working:
+        return grammar
+    groups = tuple(tuple(f"{ref}.{pin.name}" for pin in group) for ref, part in parts for group in working_groups(part))
+    return grammar.model_copy(update={"required_groups": groups})
 
 
 def design_from_text(answer: str, grammar: DesignGrammar, title: str | None) -> Design:

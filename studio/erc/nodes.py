@@ -84,6 +84,14 @@ def ground_pins(part: Part) -> list[Pin]:
     return [p for p in part.pins if is_ground_pin(p)]
 
 
+def working_groups(part: Part) -> list[list[Pin]]:
+    """The pin groups a part works only with one pin of each wired: its supply inputs and its grounds
+    (not a board's, which USB powers) and its ``usage.required_pins`` (the ERC's
+    ``supply-pin-unconnected`` and ``required-pin-unconnected``)."""
+    supply = [] if is_board(part) else [g for g in (supply_pins(part), ground_pins(part)) if g]
+    return supply + part.required_groups()
+
+
 def is_led(part: Part) -> bool:
     return part.symbol is SymbolKind.LED or part.usage.series_resistor_required
 

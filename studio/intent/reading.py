@@ -46,6 +46,7 @@ NUMBER_WORDS = {
     )
 } | {"pair": "2", "dozen": "12", "single": "1"}
 _WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*", re.IGNORECASE)
+_VERSION = re.compile(r"(v|mk)\d+(\.\d+)?", re.IGNORECASE)
 _MEASURE = re.compile(r"\d+(\.\d+)?(v|mv|a|ma|ua|mah|w|kg|g|mm|cm|m|hz|khz|mhz|k|ohms?|[munp]f|bits?|x\d+|inch)?")
 _UNIT = re.compile(r"v|mv|a|ma|ua|mah|w|kg|g|mm|cm|hz|khz|mhz|ohms?|[munp]f|bits?|inch|volts?|amps?")
 _TIMES = re.compile(r"^(?:x(\d+)|(\d+)x)$")  # "x4" after a name, "4x" before it
@@ -240,7 +241,12 @@ class RequestReader:
         typos, unknown = [], []
         for i, word in enumerate(words):
             key = compact(word)
-            if i in taken or not is_part_number(key):
+            if i in taken:
+                continue
+            if i + 1 < len(words) and i + 1 not in taken and _is_product_name(word, words[i + 1]):
+                unknown.append(f"{word} {words[i + 1]}")  # "LIDAR-Lite v3": a product's name and version
+                continue
+            if not is_part_number(key):
                 continue
             typo = self._typo_of(key)
             if typo is not None:
@@ -382,6 +388,15 @@ def _singular(word: str) -> str:
 def _normalised(word: str) -> str:
     """A word as names are compared: compact, number words as digits ("Two-channel" -> "2channel")."""
     return "".join(NUMBER_WORDS.get(piece, piece) for piece in re.split(r"[.\-]", word.lower()))
+
+
+def _is_product_name(word: str, after: str) -> bool:
+    """A name no part matched followed by a version ("LIDAR-Lite v3", "Grove-Mk2"): the way products
+    without a part number are named. The name has a capital inside it or a hyphen, so plain words
+    ("sensor v2") are left alone."""
+    versioned = _VERSION.fullmatch(after) is not None
+    styled = "-" in word or any(c.isupper() for c in word[1:])
+    return versioned and styled and word.replace("-", "").isalpha() and len(word) >= 4
 
 
 def is_part_number(key: str) -> bool:

@@ -47,19 +47,33 @@ def test_valid_lines_are_followed_with_aliases_read_as_pin_names(bill) -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "dropped"),
+    [
+        ("X: U1.GPIO4 R1.1 U9.1", "U9.1 is not a pin of a part on the bill"),
+        ("X: U1.GPIO4 R1.1 U2.SPEED", "U2.SPEED is not a pin of a part on the bill"),
+        ("X: U1.GPIO4 R1.1 U1.GND", "U1.GND is already in an earlier net"),
+        ("X: U1.GPIO4 R1.1 BT1.+", "BT1.+ may not share a net with U1.GPIO4, R1.1"),  # a signal pin on 12 V
+        ("X: U1.GPIO4 R1.1 U1.GPIO18", "U1.GPIO18 may not share a net with U1.GPIO4, R1.1"),  # two drivers
+    ],
+)
+def test_a_word_that_cannot_be_in_the_net_is_left_out_and_the_rest_followed(bill, line, dropped) -> None:
+    nets, grammar = _read("Nets:\nGND: U1.GND U2.GND\n" + line, bill)
+    assert nets[1].problem is None
+    assert nets[1].pins == ("U1.GPIO4", "R1.1")
+    assert nets[1].dropped == (dropped,)
+    assert len(followed(nets, grammar.max_nets)) == 2
+
+
+@pytest.mark.parametrize(
     ("line", "problem"),
     [
-        ("X: U1.GPIO4 U9.1", "U9.1 is not a pin of a part on the bill"),
-        ("X: U1.GPIO4 U2.SPEED", "U2.SPEED is not a pin of a part on the bill"),
-        ("X: U1.GND R1.1", "U1.GND is already in an earlier net"),
-        ("X: U1.GPIO5 BT1.+", "BT1.+ may not share a net with U1.GPIO5"),  # a signal pin on a 12 V rail
-        ("X: U1.GPIO5 U1.GPIO18", "U1.GPIO18 may not share a net with U1.GPIO5"),  # two drivers of one board
-        ("X: U1.GPIO5", "it joins fewer than two pins"),
+        ("X: U1.GPIO5 U9.1", "it joins fewer than two valid pins (U9.1 is not a pin of a part on the bill)"),
+        ("X: U1.GPIO5", "it joins fewer than two valid pins"),
         ("GND: U1.GPIO5 R1.1", "the name GND is used by an earlier net"),
         ("A_NAME_FAR_TOO_LONG_FOR_A_NET: U1.GPIO5 R1.1", "is not one a design may use"),
     ],
 )
-def test_an_invalid_line_is_not_followed_and_says_why(bill, line, problem) -> None:
+def test_a_line_that_cannot_be_a_net_is_not_followed_and_says_why(bill, line, problem) -> None:
     nets, grammar = _read("Nets:\nGND: U1.GND U2.GND\n" + line, bill)
     assert nets[0].problem is None
     assert problem in (nets[1].problem or "")
@@ -67,7 +81,7 @@ def test_an_invalid_line_is_not_followed_and_says_why(bill, line, problem) -> No
 
 
 def test_departures_name_each_planned_net_the_design_does_not_hold_and_why(bill) -> None:
-    nets, _ = _read(PLAN + "BAD: U1.GPIO5 U9.1\n", bill)
+    nets, _ = _read(PLAN.replace("BT1.-", "BT1.- U9.2") + "BAD: U1.GPIO5 U9.1\n", bill)
     design = Design.model_validate(
         {
             "parts": [{"ref": ref, "part": part.id} for ref, part in bill.items()],
@@ -80,7 +94,9 @@ def test_departures_name_each_planned_net_the_design_does_not_hold_and_why(bill)
     )
     lines = departures(nets, design, rewired={"DATA"})
     assert lines == [
+        "plan net GND: followed without U9.2 is not a pin of a part on the bill",
         "plan net DATA (U2.DATA U1.GPIO4 R1.2): rewired by a repair round (its findings are in the repair stage)",
-        "plan net BAD (U1.GPIO5): not followed: U9.1 is not a pin of a part on the bill",
+        "plan net BAD (U1.GPIO5): not followed: it joins fewer than two valid pins (U9.1 is not a pin of a part "
+        "on the bill)",
     ]
-    assert departures(nets, design, rewired=set())[0].endswith("written otherwise")
+    assert departures(nets, design, rewired=set())[1].endswith("written otherwise")

@@ -24,6 +24,7 @@ from agents.pin_conflicts import COMPATIBLE_LINES, bus_lines_clash, pin_facts
 from components_db.schema import Part
 from studio.circuit.design import Design
 from studio.circuit.resolve import resolve
+from studio.erc.nodes import working_groups
 from studio.erc.rules.buses import CROSSED
 from tests.fixtures.tiny_models import pipeline_moe
 
@@ -54,6 +55,7 @@ PARTS = {
     "D1": "a4988-module",
     "B1": "battery-9v",
     "R1": "resistor",
+    "C1": "ds1307",
 }
 
 
@@ -116,7 +118,10 @@ FORBIDDEN = [
     ("M2.STATE", "U2.3V3", "an output on a 3.3 V rail"),
     ("S2.SDA", "U1.GND", "I2C SDA on ground"),
     ("M1.RX", "B1.-", "a UART input on a battery's minus"),
-    # 6. two driving pins of one part
+    # 6. a part's only supply input on ground
+    ("S2.VIN", "U1.GND", "a sensor's supply pin on ground"),
+    ("M3.VCC", "B1.-", "a radio's supply pin on a battery's minus"),
+    # 7. two driving pins of one part
     ("U1.D2", "U1.D3", "two GPIOs of one board"),
     ("U2.GPIO4", "U2.GPIO5", "two ESP32 GPIOs"),
 ]
@@ -144,6 +149,7 @@ ALLOWED = [
     ("R1.1", "U1.GND", "a resistor to ground"),
     ("R1.1", "U1.D2", "a resistor to a GPIO"),
     ("U1.D2", "U2.GPIO4", "GPIOs of two boards"),
+    ("C1.VBAT", "U1.GND", "a DS1307's backup input grounded (no cell fitted, as its datasheet says)"),
     ("U2.GPIO34", "U2.GPIO35", "two input-only pins of one board (neither drives)"),
 ]
 
@@ -255,3 +261,28 @@ def test_a_tiny_model_pushed_towards_forbidden_connections_writes_none(kb, stage
     # the same model and adversary without the connection rules do write them: the rules made the difference
     _, unruled = _decode(kb, stage_tokenizer, model, grammar.model_copy(update={"pin_facts": ()}), seed_text)
     assert unruled & FORBIDDEN_KINDS, unruled
+
+
+def test_no_new_net_opens_once_every_pin_is_placed(catalog) -> None:
+    """With every pin in a net (here all written before the answer, as a followed plan's nets are), the
+    nets close: a new net could only repeat a pin (the ERC's pin-on-two-nets)."""
+    small = [("BT1", catalog["battery-9v"]), ("R1", catalog["resistor"]), ("LED1", catalog["led-red"])]
+    written = ('{"name":"9V","pins":["BT1.+","R1.1"]}', '{"name":"A","pins":["R1.2","LED1.A"]}')
+    grammar = design_grammar(small, max_nets=8, max_pins_per_net=4, parts_in_prompt=True, written_nets=written)
+    assert not _write(DesignRules(grammar, BYTES, STRUCTURAL), ',{"name":"GND","pins":["BT1.-","LED1.K"]},{')
+    assert _write(DesignRules(grammar, BYTES, STRUCTURAL), ',{"name":"GND","pins":["BT1.-","LED1.K"]}]}')
+
+
+def test_the_nets_close_only_once_each_part_can_work(catalog) -> None:
+    """A part wired by one pin is not enough: one pin of each of its working groups (supply, ground,
+    required pins: ``working_groups``) must be in a net before the nets array closes."""
+    small = [("U1", catalog["arduino-uno"]), ("S1", catalog["bme280"])]
+    groups = tuple(tuple(f"{ref}.{pin.name}" for pin in group) for ref, part in small for group in working_groups(part))
+    assert ("S1.VIN",) in groups and ("S1.GND",) in groups
+    grammar = design_grammar(small, max_nets=8, max_pins_per_net=4, parts_in_prompt=True)
+    grammar = grammar.model_copy(update={"required_groups": groups})
+    data = '{"name":"SDA","pins":["U1.A4","S1.SDA"]},{"name":"SCL","pins":["U1.A5","S1.SCL"]}'
+    assert _write(DesignRules(grammar.model_copy(update={"required_groups": ()}), BYTES, STRUCTURAL), data + "]}")
+    assert not _write(DesignRules(grammar, BYTES, STRUCTURAL), data + "]}")  # S1 has no supply or ground yet
+    power = ',{"name":"3V3","pins":["U1.3V3","S1.VIN"]},{"name":"GND","pins":["U1.GND","S1.GND"]}'
+    assert _write(DesignRules(grammar, BYTES, STRUCTURAL), data + power + "]}")

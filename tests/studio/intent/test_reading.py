@@ -48,6 +48,19 @@ def test_unknown_part_numbers_are_named_with_parts_that_might_stand_in(reader):
 
 
 @pytest.mark.parametrize(
+    ("text", "unknown"),
+    [
+        ("ESP32 reads a LIDAR-Lite v3 rangefinder over I2C.", ["LIDAR-Lite v3"]),
+        ("an Uno and a SuperBoard MK2 relay", ["SuperBoard MK2"]),
+        ("a capacitive soil sensor v2.0 on an Uno", []),  # a plain word before a version is not a name
+        ("an Arduino Nano v3 blinks an LED", []),  # a known part's version
+    ],
+)
+def test_a_versioned_product_name_no_part_matches_is_an_unknown_part(reader, text, unknown):
+    assert [u.name for u in reader.read(text).unknown] == unknown
+
+
+@pytest.mark.parametrize(
     ("text", "kind", "value", "context"),
     [
         ("ESP32 on a 3.3 V rail", "voltage", 3.3, "supply"),
