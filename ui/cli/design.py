@@ -263,6 +263,9 @@ def format_summary(report: RunReport, written: list[Path]) -> str:
     if report.out_of_knowledge:
         lines.append("Out of knowledge:")
         lines += [f"  - {o.message}" for o in report.out_of_knowledge]
+    if report.plan_departures:
+        lines.append("Where the design departs from the plan:")
+        lines += [f"  - {line}" for line in report.plan_departures]
     if report.check is not None:
         lines.append(format_check(report.check))
         lines.append(f"Right: {'yes' if report.right else 'no'} (ERC pass and intent met)")

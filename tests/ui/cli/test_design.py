@@ -75,6 +75,11 @@ def test_design_writes_exports_report_plan_and_suggestion(model_dir, tmp_path, c
     assert ("ERC: PASS" if report.passed else "ERC: FAIL") in summary
     assert all(v.rule in summary for v in report.check.erc.violations)
     assert "Suggestion (reference designer): ERC PASS, in suggestion/" in summary
+    assert all(line in summary for line in report.plan_departures)
+    departed = format_summary(
+        report.model_copy(update={"plan_departures": ["plan net X (U1.D2): written otherwise"]}), []
+    )
+    assert "Where the design departs from the plan:\n  - plan net X (U1.D2): written otherwise" in departed
 
 
 @pytest.mark.parametrize("empty", ["", "   \t "])
