@@ -4,6 +4,8 @@ and the core packages' functions."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 
 from ui import attribution_view, design_view, experts_view, export_view, parts_view
@@ -76,5 +78,9 @@ def _banner(context: StudioContext) -> str:
     return f'{head}<p class="banner">{line}</p>{notices}'
 
 
+SCRIPT = Path(__file__).resolve().parent / "assets" / "studio.js"
+
+
 def launch_kwargs() -> dict:
-    return {"css": CSS}
+    """The stylesheet, and the page script (keyboard, schematic viewer, net and finding highlights)."""
+    return {"css": CSS, "head": f"<script>{SCRIPT.read_text(encoding='utf-8')}</script>"}
