@@ -70,11 +70,14 @@ def _write(
     return files
 
 
-def read_upload(path: str | Path | None, what: str) -> str:
-    """An uploaded text file's content, refused readably when missing, huge or not UTF-8."""
+def read_upload(path: str | Path | None, what: str, *, suffix: str | None = None) -> str:
+    """An uploaded text file's content, refused readably when missing, of another kind (``suffix``), huge
+    or not UTF-8."""
     if not path:
         raise StudioError(f"choose a {what} file first")
     file = Path(path)
+    if suffix and file.suffix.lower() != suffix:
+        raise StudioError(f"{file.name} is not a {what} file: choose a {suffix} file")
     if file.stat().st_size > MAX_UPLOAD_BYTES:
         raise StudioError(f"the {what} file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB")
     try:

@@ -43,10 +43,14 @@ def build_studio(context: StudioContext) -> gr.Blocks:
         grid_inputs = [state, experts.section]
         routing_inputs = [state, *experts.compare_inputs[2:4]]
         page.load(refresh_grid, grid_inputs, experts.grid_outputs)
+
+        def show_last_run(current: StudioSession | None):
+            return experts_view.last_run_panels(session_of(context, current))
+
         for event in design.run_events:
             event.then(refresh_grid, grid_inputs, experts.grid_outputs).then(
                 refresh_routing, routing_inputs, experts.routing_outputs
-            )
+            ).then(show_last_run, [state], experts.baseline_outputs)
         for event in attribution.profile_events + exports.profile_events:
             event.then(refresh_grid, grid_inputs, experts.grid_outputs).then(
                 experts.compare,

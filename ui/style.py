@@ -139,5 +139,7 @@ table.heatmap .sel { outline: 2px solid var(--body-text-color); outline-offset: 
 .profile-summary ul { margin: 2px 0 2px 18px; padding: 0; font-size: 13px; }
 @media (max-width: 900px) {
   .svg-wrap { height: 360px; }
+  .cell { width: 28px; }
+  table.expert-grid select { min-width: 64px; padding-right: 12px; }
 }
 """
