@@ -19,6 +19,7 @@ STATUS_TEXT = {
     "cancelled": "stopped by you",
     "invalid": "not started",
     "not_understood": "not understood",
+    "out_of_knowledge": "stopped before wiring (parts not in the knowledge base)",
 }
 INTENT_HEADERS = ("asked for", "what", "status", "in the design")
 

@@ -107,7 +107,7 @@ def build(context: StudioContext, state: gr.State) -> DesignWidgets:
         with gr.Column(scale=2, min_width=340, elem_id="verdicts"):
             verdict_box = gr.HTML(elem_id="verdict")
             notes = gr.HTML(elem_id="run-notes")
-            with gr.Group(visible=False, elem_id="substitutes") as picker:
+            with gr.Group(visible=False, elem_id="substitute-picker") as picker:
                 menus = [
                     gr.Dropdown(choices=[], value=None, allow_custom_value=True, visible=False, elem_id=f"sub-{i}")
                     for i in range(MAX_SUBSTITUTES)

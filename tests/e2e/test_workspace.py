@@ -299,3 +299,24 @@ def test_exports_are_named_after_the_design_and_list_what_wokwi_leaves_out(ran):
     assert len(stems) == 1 and "esp32" in stems.pop(), names
     assert "Wokwi" in page.inner_text("#export-left-out")
     page.get_by_role("tab", name="Design").click()
+
+
+def test_an_out_of_knowledge_stop_offers_substitutes_and_re_runs_with_them(browser, served_app):
+    context, page = open_page(browser, served_app)
+    try:
+        page.fill("#request textarea", "An Arduino Uno reads an MLX90614 infrared thermometer and lights an LED")
+        page.click("#run")
+        page.wait_for_selector("#progress :text('stopped before wiring')", timeout=RUN_TIMEOUT_MS)
+        notes = page.inner_text("#run-notes")
+        assert "Not in the knowledge base" in notes and "MLX90614" in notes
+        menu = page.locator("#sub-0").first
+        menu.wait_for(state="visible", timeout=30_000)
+        assert "MLX90614" in menu.inner_text()
+        chosen = menu.locator("input").input_value()
+        assert chosen  # the nearest knowledge-base part, preselected
+        page.locator("#rerun-substitutes").first.click()
+        page.wait_for_selector("#progress :text('run finished')", timeout=RUN_TIMEOUT_MS)
+        assert f"added {chosen}" in page.inner_text("#run-notes")
+        assert page.locator("#schematic svg").count() == 1
+    finally:
+        context.close()
