@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.identify import Candidate, Searcher, retrieve_candidates
@@ -24,6 +26,9 @@ from agents.reference.designer import is_supporting
 from components_db.schema import Part
 from studio.intent import RequestReading
 from studio.intent.reading import NamedPart
+
+if TYPE_CHECKING:
+    from components_db import KnowledgeBase
 
 NAMED_SCORE = 1.0
 
@@ -35,6 +40,25 @@ class Substitute(BaseModel):
 
     name: str = Field(min_length=1, max_length=64)  # the missing part as the request writes it
     part: str = Field(min_length=1, max_length=64)  # the knowledge-base id used instead
+
+
+class SubstituteError(ValueError):
+    """A substitute that cannot be used; the message says why in one line."""
+
+
+def choose_substitutes(pairs: list[tuple[str, str]], kb: KnowledgeBase) -> list[Substitute]:
+    """``(missing name, knowledge-base id)`` pairs as substitutes, each id checked against ``kb`` (the CLI's
+    ``--substitute`` and the studio's substitute picker both come here)."""
+    chosen = []
+    for name, part in pairs:
+        name, part = name.strip(), part.strip()
+        if not name or not part:
+            raise SubstituteError("a substitute needs the missing name and a knowledge-base id, e.g. AS608=r307")
+        if kb.get(part) is None:
+            near = ", ".join(h.part_id for h in kb.nearest(part, 3))
+            raise SubstituteError(f"{part!r} is not a knowledge-base id (nearest: {near})")
+        chosen.append(Substitute(name=name[:64], part=part))
+    return chosen
 
 
 def with_substitutes(reading: RequestReading, substitutes: list[Substitute], lookup: dict[str, Part]) -> RequestReading:

@@ -14,6 +14,7 @@ from agents.run_report import RunReport
 from spice.exports import EXPORTS
 from studio.exports import write_exports
 from studio.moe.profile import SteeringProfile
+from ui.html import slug
 from ui.session import ShownDesign, StudioError
 
 ROOT = Path(tempfile.gettempdir()) / "moe-circuit-studio-downloads"
@@ -33,11 +34,26 @@ def export_folder(root: Path = ROOT) -> Path:
     return folder
 
 
+def download_stem(shown: ShownDesign | None, report: RunReport | None) -> str:
+    """The name every file of one download starts with: the design's title (else the request) as a slug,
+    so the files of two designs saved in one folder never overwrite each other."""
+    title = shown.design.title if shown is not None and shown.design.title else None
+    return slug(title or (report.request if report is not None else None))
+
+
 def write_downloads(
     shown: ShownDesign | None, profile: SteeringProfile | None, report: RunReport | None, folder: Path
 ) -> list[Path]:
-    """Write what exists; a design the knowledge base cannot resolve raises ``ExportError`` before any
-    design file is written (the profile and report are still written first)."""
+    """Write what exists, each file named ``<design slug>.<kind>`` (``esp32-dht22-relay.circuit.json``); a
+    design the knowledge base cannot resolve raises ``ExportError`` before any design file is written (the
+    profile and report are still written first)."""
+    stem = download_stem(shown, report)
+    return [path.rename(path.with_name(f"{stem}.{path.name}")) for path in _write(shown, profile, report, folder)]
+
+
+def _write(
+    shown: ShownDesign | None, profile: SteeringProfile | None, report: RunReport | None, folder: Path
+) -> list[Path]:
     files: list[Path] = []
     if profile is not None:
         files.append(folder / "profile.json")
@@ -54,11 +70,14 @@ def write_downloads(
     return files
 
 
-def read_upload(path: str | Path | None, what: str) -> str:
-    """An uploaded text file's content, refused readably when missing, huge or not UTF-8."""
+def read_upload(path: str | Path | None, what: str, *, suffix: str | None = None) -> str:
+    """An uploaded text file's content, refused readably when missing, of another kind (``suffix``), huge
+    or not UTF-8."""
     if not path:
         raise StudioError(f"choose a {what} file first")
     file = Path(path)
+    if suffix and file.suffix.lower() != suffix:
+        raise StudioError(f"{file.name} is not a {what} file: choose a {suffix} file")
     if file.stat().st_size > MAX_UPLOAD_BYTES:
         raise StudioError(f"the {what} file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB")
     try:

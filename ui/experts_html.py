@@ -93,8 +93,8 @@ def expert_grid(
         "last run. Click a cell to cycle on, off, forced on.</p>"
     )
     return (
-        f'<table class="expert-grid"><thead><tr><th>layer</th><th>top-k</th>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>{legend}"
+        f'<div class="expert-grid-wrap"><table class="expert-grid"><thead><tr><th>layer</th><th>top-k</th>{head}'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{legend}"
     )
 
 
@@ -162,9 +162,13 @@ def text_diff(pieces: list[TextPiece], *, unchanged: str = "the reasoning did no
         text = "".join(p.text for p in pieces)
         return f'<p class="empty">{esc(unchanged)}</p><div class="diff">{esc(text)}</div>'
     spans = []
+    previous = "equal"
     for piece in pieces:
         tag = {"equal": "span", "insert": "ins", "delete": "del"}[piece.op]
+        if {previous, piece.op} == {"insert", "delete"} and not piece.text[:1].isspace():
+            spans.append(" ")  # a removed word and the word put in its place stay two words
         spans.append(f"<{tag}>{esc(piece.text)}</{tag}>")
+        previous = piece.op
     return f'<div class="diff">{"".join(spans)}</div>'
 
 

@@ -13,9 +13,9 @@ import gradio as gr
 
 from agents.compare import RunComparison
 from agents.orchestrator import PipelineRun
-from agents.run_report import RoutingSummary, StageName
+from agents.run_report import RoutingSummary, RunReport, StageName
 from studio.moe import toggles
-from studio.moe.profile import Mode, Stage
+from studio.moe.profile import Mode, Stage, SteeringProfile
 from studio.moe.toggles import ToggleError
 from ui.charts import usage_bars
 from ui.common import error_html, session_of
@@ -58,6 +58,7 @@ class ExpertsWidgets:
     grid_outputs: list
     compare: object  # the comparison generator, for chaining after other views' profile changes
     compare_inputs: list
+    baseline_outputs: list  # the status and both sides, filled from the last run (``last_run_panels``)
 
 
 def build(context: StudioContext, state: gr.State) -> ExpertsWidgets:
@@ -89,11 +90,11 @@ def build(context: StudioContext, state: gr.State) -> ExpertsWidgets:
 
     gr.Markdown("### Baseline and steered")
     status = gr.HTML(elem_id="compare-status")
-    with gr.Row(equal_height=False):
-        with gr.Column():
+    with gr.Row(equal_height=False, elem_id="compare-row"):  # side by side when wide, stacked at 800 px
+        with gr.Column(min_width=460):
             base_svg = gr.HTML(svg_box(None, caption="Baseline (no steering)"), elem_id="baseline-schematic")
             base_verdict = gr.HTML(elem_id="baseline-verdict")
-        with gr.Column():
+        with gr.Column(min_width=460):
             steered_svg = gr.HTML(svg_box(None, caption="Steered"), elem_id="steered-schematic")
             steered_verdict = gr.HTML(elem_id="steered-verdict")
     gr.Markdown("#### Reasoning: what the steered run wrote differently (green added, red removed)")
@@ -169,7 +170,11 @@ def build(context: StudioContext, state: gr.State) -> ExpertsWidgets:
 
     def auto_compare(current: StudioSession | None, stage_section: Stage, run_name: str, stage_name: str, on: bool):
         session = session_of(context, current)
-        if not on or not session.request or context.pipeline is None:
+        if not session.request and context.pipeline is not None:
+            note = "Run a design first (Design tab): a change is compared on the last run's request."
+            yield session, message("warning", note), *_skips(PANELS - 1)
+            return
+        if not on or context.pipeline is None:
             yield session, *_skips(PANELS)
             return
         yield from compare(session, stage_section, run_name, stage_name)
@@ -220,6 +225,7 @@ def build(context: StudioContext, state: gr.State) -> ExpertsWidgets:
         grid_outputs=grid_outputs,
         compare=auto_compare,
         compare_inputs=auto_inputs,
+        baseline_outputs=[status, base_svg, base_verdict, steered_svg, steered_verdict],
     )
 
 
@@ -318,8 +324,55 @@ def summary_html(session: StudioSession) -> str:
 
 
 def _marker(session: StudioSession) -> str:
-    """Numbers each finished comparison, so a watcher (a test, the benchmark) can tell a new one."""
-    return f'<span class="compare-done" data-compare="{session.comparisons}" hidden></span>'
+    """Numbers each finished comparison, so a watcher (a test, the benchmark) can tell a new one; it also
+    names the steering the shown steered run ran under (``toggles.summary`` lines), to hold it to the grid."""
+    ran = "; ".join(toggles.summary(session.steered_profile)) if session.steered is not None else ""
+    return f'<span class="compare-done" data-compare="{session.comparisons}" data-steering="{esc(ran)}" hidden></span>'
+
+
+def last_run_panels(session: StudioSession) -> tuple:
+    """The Experts view's comparison panels before any change: the last run as the baseline (so the view
+    opens with it), the steered side waiting for a change; the values of ``ExpertsWidgets.baseline_outputs``."""
+    base = session.baseline or session.latest
+    if base is None:
+        return (
+            message("info", "Run a design first (Design tab); each change here is then compared with that run."),
+            *_skips(4),
+        )
+    return (
+        message("info", "The last run is the baseline. Click an expert in the grid to turn it off and compare."),
+        svg_box(base.svg, caption="Baseline (no steering)", empty="the baseline has no design"),
+        verdict(base.report.check),
+        svg_box(None, caption="Steered", empty="change an expert to see the steered run"),
+        "",
+    )
+
+
+def unused_hint(baseline: RunReport | None, profile: SteeringProfile | None) -> str:
+    """When steering changed nothing: the steered experts the baseline never routed a token to in that
+    stage (turning them off cannot change it), and the most used experts of those layers to try instead."""
+    if baseline is None or profile is None:
+        return ""
+    never, busiest = [], []
+    for stage in LLM_STAGES:
+        record = baseline.stage(stage)
+        if record is None or record.routing is None or not record.routing.tokens:
+            continue
+        usage, tokens = record.routing.usage, record.routing.tokens
+        for layer, steer in profile.for_stage(stage).layers.items():
+            if layer >= len(usage):
+                continue
+            for expert in (*steer.off, *steer.force):
+                if expert < len(usage[layer]) and usage[layer][expert] == 0:
+                    never.append(f"{stage} L{layer} expert {expert}")
+            top = sorted(range(len(usage[layer])), key=lambda e: -usage[layer][e])[:3]
+            busiest += [f"{stage} L{layer} expert {e} ({usage[layer][e] / tokens:.0%})" for e in top]
+    lines = []
+    if never:
+        lines.append("The baseline never routed a token to " + ", ".join(never) + ", so steering it changes nothing.")
+    if busiest:
+        lines.append("The most used experts of the same layers: " + ", ".join(dict.fromkeys(busiest)) + ".")
+    return message("info", "\n".join(lines), title="Try another expert:") if lines else ""
 
 
 def _comparison(session: StudioSession, comparison: RunComparison) -> tuple:
@@ -332,6 +385,7 @@ def _comparison(session: StudioSession, comparison: RunComparison) -> tuple:
         status = message("warning", steered.report.error or steered.report.status, title="The steered run stopped:")
     elif comparison.first_changed_stage is None:
         status = message("info", "Steered and baseline runs are identical: these experts did not change the output.")
+        status += unused_hint(base.report if base else None, session.steered_profile)
     else:
         changed = ", ".join(comparison.changed_stages)
         status = message("ok", f"Re-ran from the first affected stage. Outputs that changed: {changed}.")

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from agents.grounding import Substitute
 from agents.orchestrator import Pipeline, PipelineEvent, PipelineRun, StageCache
 from agents.run_report import StageName, StageRecord
 from studio.moe.profile import SteeringProfile
@@ -76,6 +77,7 @@ def stream(
     cache: StageCache,
     cancel: threading.Event,
     repair_rounds: int | None = None,
+    substitutes: list[Substitute] | None = None,
     interval: float = 0.2,
 ) -> Iterator[tuple[LiveRun, PipelineRun | None]]:
     """Snapshots of the run while it goes, then ``(live, run)`` once. Closing the iterator early (the
@@ -86,7 +88,13 @@ def stream(
     def work() -> None:
         try:
             outcome["run"] = pipeline.run(
-                request, profile=profile, cache=cache, on_event=events.put, cancel=cancel, repair_rounds=repair_rounds
+                request,
+                profile=profile,
+                cache=cache,
+                on_event=events.put,
+                cancel=cancel,
+                repair_rounds=repair_rounds,
+                substitutes=list(substitutes or []),
             )
         except Exception as exc:  # reported in the page by the caller, never lost in a thread
             outcome["error"] = exc

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from agents.checks import CheckReport, check_and_draw
 from agents.compare import RunComparison, compare_runs
+from agents.grounding import Substitute
 from agents.orchestrator import PipelineRun, StageCache
 from agents.run_report import RunReport
 from components_db.refusal import Refusal
@@ -59,6 +60,7 @@ class StudioSession:
     run_requested: float = 0.0  # monotonic time of the last Run click
     stop_requested: float = 0.0  # ... and of the last Stop click
     repair: bool = True  # run the repair rounds after synthesis (off: the first synthesis stands)
+    substitutes: list[Substitute] = field(default_factory=list)  # chosen for the request's unknown parts
 
     @classmethod
     def start(cls, context: StudioContext) -> StudioSession:
@@ -85,11 +87,10 @@ class StudioSession:
         steering = toggles.is_steering(self.profile)
         if (request or "").strip() != (self.request or ""):
             self.baseline = self.steered = None
+            self.substitutes = []
         self.cancel = threading.Event()
         profile = self.profile if steering else None
-        for live, finished in stream(
-            pipeline, request or "", profile=profile, cache=self.cache, cancel=self.cancel, repair_rounds=self._rounds
-        ):
+        for live, finished in self._stream(pipeline, request or "", profile):
             if finished is not None:
                 self.request = finished.report.request if finished.report.status != "invalid" else None
                 if steering:
@@ -107,33 +108,55 @@ class StudioSession:
             raise StudioError("run a design first (Design tab): the comparison re-runs its request")
         self.cancel = threading.Event()
         if self.baseline is None:
-            for live, finished in stream(
-                pipeline, self.request, profile=None, cache=self.cache, cancel=self.cancel, repair_rounds=self._rounds
-            ):
+            for live, finished in self._stream(pipeline, self.request, None):
                 yield _progress_line("baseline", live), None
                 if finished is not None:
                     self.baseline = finished
-        steering = toggles.is_steering(self.profile)
-        if not steering:
-            self.steered, self.steered_profile = None, None
-        elif self.steered is None or self.steered_profile != self.profile:
+        # the profile may change while the steered run goes (a second click on the grid): run again until
+        # the run is of the profile as it is now, so the comparison shown is always the grid's state
+        while toggles.is_steering(self.profile) and (self.steered is None or self.steered_profile != self.profile):
             profile = self.profile
-            for live, finished in stream(
-                pipeline,
-                self.request,
-                profile=profile,
-                cache=self.cache,
-                cancel=self.cancel,
-                repair_rounds=self._rounds,
-            ):
+            for live, finished in self._stream(pipeline, self.request, profile):
                 yield _progress_line("steered", live), None
                 if finished is not None:
                     self.steered, self.steered_profile = finished, profile
+        if not toggles.is_steering(self.profile):
+            self.steered, self.steered_profile = None, None
         assert self.baseline is not None
         other = self.steered if self.steered is not None else self.baseline
         self.show_run_design(other, "steered" if self.steered is not None else "baseline")
         self.comparisons += 1
         yield "", compare_runs(self.baseline.report, other.report)
+
+    def _stream(self, pipeline, request: str, profile: SteeringProfile | None):
+        return stream(
+            pipeline,
+            request,
+            profile=profile,
+            cache=self.cache,
+            cancel=self.cancel,
+            repair_rounds=self._rounds,
+            substitutes=self.substitutes,
+        )
+
+    def choose_substitutes(self, context: StudioContext, chosen: list[str | None]) -> list[Substitute]:
+        """The substitutes picked for the last run's out-of-knowledge parts (``chosen[i]`` for the i-th, None
+        or empty: none), checked against the knowledge base; they stay with the request for later runs."""
+        from agents.grounding import SubstituteError, choose_substitutes
+
+        run = self.latest
+        names = [o.name for o in run.report.out_of_knowledge] if run is not None else []
+        pairs = [(name, part) for name, part in zip(names, chosen, strict=False) if part]
+        if not pairs:
+            raise StudioError("pick a substitute for at least one missing part first")
+        try:
+            picked = choose_substitutes(pairs, context.kb)
+        except SubstituteError as exc:
+            raise StudioError(str(exc)) from None
+        kept = [s for s in self.substitutes if all(s.name != p.name for p in picked)]
+        self.substitutes = kept + picked
+        self.steered = self.baseline = None  # the runs of the request without them are not its runs now
+        return self.substitutes
 
     def request_run(self) -> None:
         """Run was clicked (the run itself may wait in the queue)."""
@@ -227,5 +250,6 @@ def _pipeline(context: StudioContext):
 
 
 def _progress_line(which: str, live: LiveRun) -> str:
-    stage = live.current or "starting"
-    return f"running the {which} ({stage}, {live.progress:.0%})"
+    """E.g. "running the steered run: reason (45%)"; "finishing" once every stage is done."""
+    step = live.current or ("finishing" if live.stages else "starting")
+    return f"running the {which} run: {step} ({live.progress:.0%})"

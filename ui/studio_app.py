@@ -4,6 +4,8 @@ and the core packages' functions."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 
 from ui import attribution_view, design_view, experts_view, export_view, parts_view
@@ -41,10 +43,14 @@ def build_studio(context: StudioContext) -> gr.Blocks:
         grid_inputs = [state, experts.section]
         routing_inputs = [state, *experts.compare_inputs[2:4]]
         page.load(refresh_grid, grid_inputs, experts.grid_outputs)
+
+        def show_last_run(current: StudioSession | None):
+            return experts_view.last_run_panels(session_of(context, current))
+
         for event in design.run_events:
             event.then(refresh_grid, grid_inputs, experts.grid_outputs).then(
                 refresh_routing, routing_inputs, experts.routing_outputs
-            )
+            ).then(show_last_run, [state], experts.baseline_outputs)
         for event in attribution.profile_events + exports.profile_events:
             event.then(refresh_grid, grid_inputs, experts.grid_outputs).then(
                 experts.compare,
@@ -76,5 +82,9 @@ def _banner(context: StudioContext) -> str:
     return f'{head}<p class="banner">{line}</p>{notices}'
 
 
+SCRIPT = Path(__file__).resolve().parent / "assets" / "studio.js"
+
+
 def launch_kwargs() -> dict:
-    return {"css": CSS}
+    """The stylesheet, and the page script (keyboard, schematic viewer, net and finding highlights)."""
+    return {"css": CSS, "head": f"<script>{SCRIPT.read_text(encoding='utf-8')}</script>"}

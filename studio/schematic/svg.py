@@ -1,7 +1,9 @@
 """Draw a placed design as a standalone SVG schematic.
 
 Each part is a ``<g class="part" id="part-REF" data-ref="REF">`` the UI can highlight; wires and
-net labels carry their net name in ``data-net`` and a ``<title>`` shown on hover. Every piece of
+net labels carry their net name in ``data-net`` and a ``<title>`` shown on hover, and each pin's dot
+carries ``data-pin="REF.PIN"`` and the ``data-net`` it is on (none when unconnected), so the page can
+light up a whole net from any of its pins and point an ERC finding at its pins. Every piece of
 text that comes from a design, a part or a caller is made drawable (control characters, which XML 1.0
 cannot hold even escaped, are dropped: ``components_db.text.drawable``) and escaped, so a hostile name
 stays text and the file stays valid XML.
@@ -14,7 +16,7 @@ from xml.sax import saxutils
 from components_db.schema import Part, SymbolKind
 from components_db.text import drawable
 from studio.circuit.resolve import ResolvedDesign
-from studio.schematic.geometry import Layout, NetLabel, PlacedPart, Side
+from studio.schematic.geometry import Layout, NetLabel, PlacedPart, PlacedPin, Side
 from studio.schematic.placement import (
     ATTACH_GAP,
     DIRECTION,
@@ -41,6 +43,7 @@ text {{ font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 
 .part.highlight rect.chip, .part.highlight circle {{ stroke: #d32f2f; }}
 .part.highlight line, .part.highlight path {{ stroke: #d32f2f; }}
 .wire polyline {{ stroke: #00796b; stroke-width: 1.8; fill: none; stroke-linejoin: round; }}
+.wire polyline.hit {{ stroke: transparent; stroke-width: 9; }}
 .junction {{ fill: #00796b; }}
 .net-label rect {{ fill: #e3f2fd; stroke: #1565c0; }}
 .net-label line {{ stroke: #1565c0; stroke-width: 1.6; }}
@@ -70,14 +73,21 @@ def render_svg(resolved: ResolvedDesign, layout: Layout, title: str | None = Non
     out += [_wire(wire.net, [(p.x, p.y) for p in wire.points]) for wire in layout.wires]
     out += [_junction(x, y) for x, y in _junctions(layout)]
     out += [_net_label(label) for label in layout.labels]
-    out += [_part(placed, resolved.parts[placed.ref]) for placed in layout.parts if placed.ref in resolved.parts]
+    out += [
+        _part(placed, resolved.parts[placed.ref], {pin: net.name for pin, net in resolved.nets_of(placed.ref).items()})
+        for placed in layout.parts
+        if placed.ref in resolved.parts
+    ]
     out.append("</g></svg>")
     return "\n".join(out)
 
 
 def _wire(net: str, points: list[tuple[float, float]]) -> str:
     coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-    return f'<g class="wire" data-net={_quoteattr(net)}><title>{_escape(net)}</title><polyline points="{coords}"/></g>'
+    return (
+        f'<g class="wire" data-net={_quoteattr(net)}><title>{_escape(net)}</title><polyline points="{coords}"/>'
+        f'<polyline class="hit" points="{coords}"/></g>'
+    )
 
 
 def _junctions(layout: Layout) -> list[tuple[float, float]]:
@@ -176,20 +186,27 @@ def _rail_text(label: NetLabel, side: Side, ex: float, ey: float) -> str:
     return _text(ex, ey + reach + 12, "middle", label.text)
 
 
-def _part(placed: PlacedPart, part: Part) -> str:
+def _part(placed: PlacedPart, part: Part, nets: dict[str, str]) -> str:
+    """The symbol, its label and a dot per pin; ``nets`` maps a pin name to the net it is on."""
     symbol = _symbol_of(placed, part)
     box, lb = placed.box, placed.label_box
     tooltip = _escape(f"{placed.ref}: {part.name} ({part.id})")
-    pin_titles = "".join(
-        f'<circle class="pin" cx="{p.position.x - box.x:.1f}" cy="{p.position.y - box.y:.1f}" r="2">'
-        f"<title>{_escape(f'{placed.ref}.{p.name} (pin {p.number})')}</title></circle>"
-        for p in placed.pins
-    )
+    pin_titles = "".join(_pin_dot(placed.ref, p, box.x, box.y, nets.get(p.name)) for p in placed.pins)
     return (
         f'<g class="part" id={_quoteattr("part-" + placed.ref)} data-ref={_quoteattr(placed.ref)} '
         f"data-part={_quoteattr(part.id)}><title>{tooltip}</title>"
         f'<g transform="translate({box.x:.1f},{box.y:.1f})">{draw_symbol(symbol)}{pin_titles}</g>'
         f'<text class="part-label" x="{lb.x:.1f}" y="{lb.y + lb.height - 4:.1f}">{_escape(placed.label)}</text></g>'
+    )
+
+
+def _pin_dot(ref: str, pin: PlacedPin, x0: float, y0: float, net: str | None) -> str:
+    label = f"{ref}.{pin.name}"
+    on = f" data-net={_quoteattr(net)}" if net else ""
+    title = f"{label} (pin {pin.number})" + (f" on {net}" if net else ", not connected")
+    return (
+        f'<circle class="pin" cx="{pin.position.x - x0:.1f}" cy="{pin.position.y - y0:.1f}" r="2" '
+        f"data-pin={_quoteattr(label)}{on}><title>{_escape(title)}</title></circle>"
     )
 
 

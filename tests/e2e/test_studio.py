@@ -118,12 +118,12 @@ def test_a_run_shows_the_stages_the_schematic_and_the_erc_table(designed):
     page = designed
     assert "run finished" in page.inner_text("#progress"), page.inner_text("#design-message")
     for stage in ("identify", "pinouts", "reason", "synthesize", "check", "render"):
-        assert page.locator(f"#stages section[data-stage='{stage}'].stage-done").count() == 1
+        assert page.locator(f"#stages details[data-stage='{stage}'].stage-done").count() == 1
     assert page.locator("#schematic svg").count() == 1
     erc = page.locator("#erc")
     assert erc.locator("table.erc tbody tr").count() > 0 or "no ERC findings" in erc.inner_text()
     verdict = page.locator("#verdict")
-    assert verdict.locator(".msg").count() == 2  # the ERC's verdict and the intent check's
+    assert verdict.locator(".msg").count() == 3  # the ERC's verdict, the intent check's and SPICE's
     assert "ERC " in verdict.inner_text() and "Intent:" in verdict.inner_text()
     assert verdict.locator("table.intent tbody tr").count() >= 1  # the request names parts to hold it to
     assert page.locator("#suggestion figure").count() == 1
@@ -148,7 +148,7 @@ LONG_REQUEST = (
 def test_a_run_can_be_stopped(page):
     page.fill("#request textarea", LONG_REQUEST)
     page.click("#run")
-    page.wait_for_selector("#stages section", timeout=RUN_TIMEOUT_MS)
+    page.wait_for_selector("#stages details", timeout=RUN_TIMEOUT_MS)
     page.click("#stop")
     page.wait_for_selector("#design-message :text('stopped')", timeout=30_000)
     assert "stopped" in page.inner_text("#progress")
@@ -299,9 +299,12 @@ def download_all(page, folder: Path) -> dict[str, Path]:
         with page.expect_download() as info:
             links.nth(i).click()
         download = info.value
-        files[download.suggested_filename] = folder / download.suggested_filename
-        download.save_as(files[download.suggested_filename])
-    return files
+        name = download.suggested_filename
+        download.save_as(folder / name)
+        files[name] = folder / name
+    stems = {name.split(".", 1)[0] for name in files}
+    assert len(stems) == 1 and stems != {"design"}, sorted(files)  # every file named after the design
+    return {name.split(".", 1)[1]: path for name, path in files.items()}
 
 
 def validate_circuit_json(path: Path) -> None:

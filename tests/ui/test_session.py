@@ -13,6 +13,7 @@ from studio.circuit.examples import load_example
 from studio.exports import ExportError
 from studio.moe.profile import ModelIdentity, SteeringProfile
 from ui.downloads import read_upload, write_downloads
+from ui.html import slug
 from ui.session import StudioError, StudioSession
 
 REQUEST = "Blink a red LED from an Arduino Uno."
@@ -88,11 +89,19 @@ def test_a_design_is_shown_and_every_download_written(context, tmp_path):
     shown = session.show_design(context, load_example("esp32-dht22-fan"))
     assert shown.svg.startswith("<svg") and shown.check.erc.passed
     files = write_downloads(shown, session.profile, None, tmp_path)
-    names = {f.name for f in files}
+    stem = slug(shown.design.title)
+    assert stem != "design" and all(f.name.startswith(stem + ".") for f in files), [f.name for f in files]
+    names = {f.name.removeprefix(stem + ".") for f in files}
     assert {"circuit.json", "diagram.json", "circuit.cir", "netlist.net", "bom.csv", "schematic.svg"} <= names
     assert {"profile.json", "design.json"} <= names and "report.json" not in names
-    assert Design.from_json((tmp_path / "design.json").read_text()) == shown.design
-    SteeringProfile.load(tmp_path / "profile.json")
+    assert Design.from_json((tmp_path / f"{stem}.design.json").read_text()) == shown.design
+    SteeringProfile.load(tmp_path / f"{stem}.profile.json")
+
+
+def test_file_names_are_slugs_of_the_title():
+    assert slug("ESP32 + DHT22 -> relay") == "esp32-dht22-relay"
+    assert slug("  <script>  ") == "script" and slug("") == "design" and slug("äöü") == "design"
+    assert len(slug("x" * 300)) <= 48
 
 
 def test_a_design_with_an_unknown_part_is_not_exported(context, tmp_path):

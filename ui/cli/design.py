@@ -158,17 +158,17 @@ def _rounds(args: argparse.Namespace) -> int | None:
 
 def read_substitutes(given: list[str], kb: KnowledgeBase) -> list:
     """The ``--substitute NAME=ID`` pairs, each ID a knowledge-base part (refused in one line otherwise)."""
-    from agents.grounding import Substitute
+    from agents.grounding import SubstituteError, choose_substitutes
 
     substitutes = []
     for text in given:
         name, sep, part = (piece.strip() for piece in text.partition("="))
         if not sep or not name or not part:
             raise InputError(f"--substitute {text!r}: write NAME=ID, e.g. AS608=r307")
-        if kb.get(part) is None:
-            near = ", ".join(h.part_id for h in kb.nearest(part, 3))
-            raise InputError(f"--substitute {text!r}: {part!r} is not a knowledge-base id (nearest: {near})")
-        substitutes.append(Substitute(name=name[:64], part=part))
+        try:
+            substitutes += choose_substitutes([(name, part)], kb)
+        except SubstituteError as exc:
+            raise InputError(f"--substitute {text!r}: {exc}") from None
     return substitutes
 
 
