@@ -22,6 +22,7 @@ from ui.desktop import ICON, desktop_reason, open_window
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 QUEUE_SIZE = 64  # runs waiting at once; more are refused with a "busy" message
+WARM_UP_JOIN_S = 60.0  # on shutdown, how long the warm-up run may take to finish
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +68,8 @@ def serve(args: argparse.Namespace) -> int:
         favicon_path=str(ICON),
         **launch_kwargs(),
     )
-    threading.Thread(target=_warm_up, args=(context,), name="studio-warm-up", daemon=True).start()
+    warm_up = threading.Thread(target=_warm_up, args=(context,), name="studio-warm-up", daemon=True)
+    warm_up.start()
     url = f"http://{args.host}:{args.port}/"
     print(f"MoE Circuit Studio on {url} (ready in {time.perf_counter() - started:.1f} s)", flush=True)
     try:
@@ -82,6 +84,10 @@ def serve(args: argparse.Namespace) -> int:
         pass
     finally:
         page.close()
+        # a daemon thread still inside torch when the interpreter exits aborts the process ("terminate
+        # called without an active exception"): a window closed within seconds of opening ends the warm-up
+        # run first
+        warm_up.join(timeout=WARM_UP_JOIN_S)
     return 0
 
 
