@@ -18,6 +18,7 @@ from pydantic import BaseModel, PositiveInt, ValidationError
 from agents.orchestrator import PipelineSettings
 from components_db.documents import DocumentError, read_json
 from components_db.refusal import Refusal
+from studio.moe.distributed import Plan
 from studio.moe.engine import MoEEngine
 
 BUNDLED_DIR = Path(__file__).parent / "bundled_model" / "weights"
@@ -69,14 +70,32 @@ def folder_settings(source: str) -> FolderSettings:
 
 def open_engine(model: str | None = None) -> tuple[MoEEngine, PipelineSettings]:
     """The engine and its pipeline settings; never downloads when the hub is offline (the default)."""
+    engine, settings = _open(model, None)
+    assert engine is not None
+    return engine, settings
+
+
+def open_distributed_engine(model: str | None, plan: Plan) -> tuple[MoEEngine, PipelineSettings] | None:
+    """Under ``torchrun``: the model split across the ranks by ``plan``. Rank 0 gets the engine that serves;
+    every other rank follows rank 0's calls until it closes its engine, then gets None
+    (``studio.moe.replicated``)."""
+    engine, settings = _open(model, plan)
+    return (engine, settings) if engine is not None else None
+
+
+def _open(model: str | None, plan: Plan | None) -> tuple[MoEEngine | None, PipelineSettings]:
     source = resolve_model(model)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = folder_settings(source)
-    try:
-        engine = MoEEngine.load(source, name=BUNDLED_NAME if source == str(BUNDLED_DIR) else source)
-    except OSError as exc:
-        raise ModelNotAvailable(f"cannot open model {source!r}: {exc}") from None
     threads = settings.runtime.torch_threads
     if threads is not None and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(threads)
-    return engine, settings.pipeline
+    name = BUNDLED_NAME if source == str(BUNDLED_DIR) else source
+    try:
+        if plan is None:
+            return MoEEngine.load(source, name=name), settings.pipeline
+        from studio.moe.replicated import open_replicated
+
+        return open_replicated(source, plan, name=name), settings.pipeline
+    except OSError as exc:
+        raise ModelNotAvailable(f"cannot open model {source!r}: {exc}") from None

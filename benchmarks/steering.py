@@ -15,6 +15,15 @@ Target: >= 0.90 of vanilla with capture and mask (aim 0.95).
 
 On a machine shared with other jobs, ``--threads 1`` keeps torch's threads from fighting them for
 cores and gives much steadier ratios.
+
+``--families`` measures instead, for every architecture the engine has a routing spec for, its tiny
+random model (``tests/fixtures/tiny_models.py``: hidden 32, 2-4 layers, 4-8 experts), the engine
+capturing, and capturing with a quarter of each layer's experts off, as ratios to the same engine
+unsteered (no ``steer`` block). At hidden 32 a step is almost all per-layer Python, so these ratios
+are the hooks' and the routing recomputation's cost at its most visible, an upper bound for any real
+model, where the matmuls dominate. Results and the command are in docs/SCALING.md.
+
+    .venv/bin/python benchmarks/steering.py --families [--tokens 32] [--rounds 3] --threads 1
 """
 
 from __future__ import annotations
@@ -24,12 +33,15 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.fixtures: the tiny models
 
 import torch
 from transformers import Qwen3MoeConfig, Qwen3MoeForCausalLM
 
 from studio.moe.engine import MoEEngine
-from studio.moe.profile import LayerSteering, StageSteering
+from studio.moe.profile import LayerSteering, ProfileError, StageSteering
 
 TARGET = 0.90
 SEED = 0
@@ -110,14 +122,69 @@ def measure(tokens: int, rounds: int) -> dict[str, list[float]]:
     return samples
 
 
+def measure_family(arch: str, tokens: int, rounds: int) -> tuple[float, float, float | None, str]:
+    """(unsteered tokens/s, capture ratio, capture + mask ratio or None, note) for one tiny model."""
+    from tests.fixtures.tiny_models import tiny_model
+
+    prompt = list(range(2, 2 + PROMPT_TOKENS))
+    with MoEEngine.from_model(tiny_model(arch), name=arch) as engine:
+        mask, note = quarter_off(engine), ""
+        try:
+            with engine.steer(mask):
+                pass
+        except ProfileError as exc:
+            mask, note = None, f"mask refused: {exc}"
+
+        def run(steering: StageSteering | None, capture: bool) -> Callable[[], int]:
+            def generate() -> int:
+                if not capture:
+                    return len(engine.generate(prompt, max_new_tokens=tokens).token_ids)
+                with engine.steer(steering, capture=True):
+                    return len(engine.generate(prompt, max_new_tokens=tokens).token_ids)
+
+            return generate
+
+        conditions = {"idle": run(None, False), "capture": run(None, True)}
+        if mask is not None:
+            conditions["capture + mask"] = run(mask, True)
+        best = dict.fromkeys(conditions, 0.0)
+        for condition in conditions.values():
+            condition()  # warm-up
+        for _ in range(rounds):
+            for name, condition in conditions.items():
+                best[name] = max(best[name], tokens_per_second(condition))
+    masked = best["capture + mask"] / best["idle"] if mask is not None else None
+    return best["idle"], best["capture"] / best["idle"], masked, note
+
+
+def families(tokens: int, rounds: int) -> int:
+    from tests.fixtures.tiny_models import ARCHITECTURES  # one per routing spec (test_families checks)
+
+    print(f"tiny models, {tokens} greedy tokens, {torch.get_num_threads()} torch thread(s), best of {rounds} rounds")
+    print(f"{'family':<22}{'unsteered tok/s':>16}{'capture':>9}{'capture + mask':>16}")
+    ratios: list[float] = []
+    for arch in sorted(ARCHITECTURES):
+        idle, capture, masked, note = measure_family(arch, tokens, rounds)
+        shown = f"{masked:>16.3f}" if masked is not None else f"{'-':>16}"
+        print(f"{arch:<22}{idle:>16.1f}{capture:>9.3f}{shown}  {note}".rstrip())
+        if masked is not None:
+            ratios.append(masked)
+    print(f"capture + mask / unsteered: median {statistics.median(ratios):.3f}, worst {min(ratios):.3f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tokens", type=int, default=200, help="greedy tokens per generation")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per condition")
+    parser.add_argument("--tokens", type=int, help="greedy tokens per generation (default 200; 32 with --families)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds per condition (default 5; 3 with --families)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
+    parser.add_argument("--families", action="store_true", help="every family's tiny model, ratios to unsteered")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.families:
+        return families(args.tokens or 32, args.rounds or 3)
+    args.tokens, args.rounds = args.tokens or 200, args.rounds or 5
 
     params = sum(p.numel() for p in build_model().parameters())
     print(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from agents.orchestrator import Pipeline
 from components_db import KnowledgeBase
+from studio.moe.distributed import Plan
 from studio.moe.profile import ModelIdentity, ProfileError, SteeringProfile
 from studio.moe.specs import MoEInfo, UnsupportedModel
 
@@ -46,13 +47,17 @@ class StudioContext:
         *,
         profile: Path | None = None,
         profiles_dir: Path | None = None,
+        distributed: Plan | None = None,
     ) -> StudioContext:
-        """Load the model (the bundled one when ``model`` is None); never raises for a missing model."""
-        from agents.model_opening import ModelNotAvailable, open_engine
+        """Load the model (the bundled one when ``model`` is None); never raises for a missing model. With
+        ``distributed``, on rank 0 of a ``torchrun`` launch (the other ranks follow it: ``ui.launch``)."""
+        from agents.model_opening import ModelNotAvailable, open_distributed_engine, open_engine
 
         context = cls(kb=kb, pipeline=None, profiles_dir=profiles_dir or PROFILES_DIR)
         try:
-            engine, settings = open_engine(model)
+            opened = open_engine(model) if distributed is None else open_distributed_engine(model, distributed)
+            assert opened is not None, "only rank 0 builds the studio"
+            engine, settings = opened
         except (ModelNotAvailable, UnsupportedModel) as exc:
             context.model_error = str(exc)
             return context

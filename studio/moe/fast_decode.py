@@ -5,7 +5,8 @@ ops (q/k/v in one matmul, heads normed and rotated together, key/value buffers t
 with logits bit-identical to the model's forward (tested). Everything MoE goes through the model's own
 modules (``mlp.gate``, then its experts forward), so the engine's router hooks steer and capture as in
 any forward. Any other architecture or setting (sliding window, attention biases, scaled rotary
-embeddings, a dtype other than float32, attention other than sdpa) decodes with ``ForwardStep``.
+embeddings, a dtype other than float32, attention other than sdpa, weights sharded by a parallel plan)
+decodes with ``ForwardStep``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from transformers.models.qwen3_moe.modeling_qwen3_moe import (
     Qwen3MoeSparseMoeBlock,
 )
 
+from studio.moe.distributed import is_sharded
 from studio.moe.greedy import DecodeStep, ForwardStep
 
 # q/k/v weights (elements, all layers) up to which they are stacked into one matmul at each generation:
@@ -90,6 +92,7 @@ class Qwen3MoeDecodeStep:
             and not (config.use_sliding_window and config.sliding_window)
             and config.rope_parameters.get("rope_type", "default") == "default"  # cos/sin fixed per position
             and all(isinstance(layer.mlp, Qwen3MoeSparseMoeBlock | Qwen3MoeMLP) for layer in model.model.layers)
+            and not is_sharded(model)  # it reads whole weights; a parallel plan's forward does the collectives
         )
 
     def __init__(self, model: PreTrainedModel) -> None:

@@ -18,6 +18,7 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+from transformers.distributed import DistributedConfig
 from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
 from components_db.documents import DocumentError, read_json
@@ -27,8 +28,11 @@ from studio.moe.specs import SPECS, UnsupportedModel, refusal
 MAX_CONFIG_BYTES = 1_000_000
 
 
-def load_model(source: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase | None]:
-    """(model in eval mode, its tokenizer or None if the checkpoint ships none)."""
+def load_model(
+    source: str | Path, distributed: DistributedConfig | None = None
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase | None]:
+    """(model in eval mode, its tokenizer or None if the checkpoint ships none). With ``distributed``
+    (under ``torchrun``), each rank reads only its shard of the weights (``studio.moe.distributed``)."""
     if Path(source).is_dir():  # a local folder: its architecture is checked before transformers reads anything
         _check_architecture(source, _local_model_type(Path(source)))
     config = AutoConfig.from_pretrained(source)
@@ -36,7 +40,11 @@ def load_model(source: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizer
     config.output_router_logits = False  # else every decode step records logits and computes the aux loss
     try:
         model = _auto_class(config.model_type).from_pretrained(
-            source, config=config, dtype=torch.float32, experts_implementation=DECODE
+            source,
+            config=config,
+            dtype=torch.float32,
+            experts_implementation=DECODE,
+            **({"distributed_config": distributed} if distributed is not None else {}),
         )
     except SafetensorError as exc:
         raise UnsupportedModel(f"{source}: the weights cannot be read ({exc})") from None

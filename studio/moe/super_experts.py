@@ -28,6 +28,7 @@ from torch import nn
 from transformers.integrations.moe import ExpertsInterface
 
 from components_db.refusal import Refusal
+from studio.moe.distributed import is_sharded
 from studio.moe.experts_forward import eager_experts_forward
 from studio.moe.prompt_limits import over_context, too_long
 
@@ -164,6 +165,11 @@ def profile_super_experts(engine: MoEEngine, prompts: Sequence[Prompt]) -> Super
     Steered as the enclosing ``engine.steer`` block says. Other threads using the model meanwhile run
     the probe too: it computes exactly what eager does and records only for this call's context."""
     check_prompts(engine, prompts)
+    if is_sharded(engine.model):
+        raise SuperExpertError(
+            "the model is split across ranks: each rank sees only its part of the experts' outputs (a slice of "
+            "every expert, or its own experts), so their peaks cannot be read here; profile on one machine"
+        )
     modules = experts_modules(engine)
     if not all(through_experts_interface(m) for m in modules):
         raise SuperExpertError(

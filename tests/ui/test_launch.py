@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ui.cli.main import build_parser
 from ui.launch import desktop_reason, serve
 
@@ -10,6 +12,22 @@ def test_the_studio_command_and_its_flags():
     args = build_parser().parse_args(["studio", "--port", "7999", "--model", "m", "--desktop"])
     assert (args.port, args.model, args.desktop, args.host) == (7999, "m", True, "127.0.0.1")
     assert args.handler is serve  # the function that serves the studio, not only something callable
+    assert args.distributed is None
+
+
+def test_the_distributed_plans_are_the_runtime_s():
+    from studio.moe.distributed import PLANS as RUNTIME_PLANS
+    from ui.launch import PLANS
+
+    assert PLANS == RUNTIME_PLANS
+    assert build_parser().parse_args(["studio", "--distributed", "expert"]).distributed == "expert"
+
+
+def test_distributed_serving_outside_torchrun_says_how(monkeypatch):
+    monkeypatch.delenv("RANK", raising=False)
+    args = build_parser().parse_args(["studio", "--model", "m", "--distributed", "tensor"])
+    with pytest.raises(RuntimeError, match="runs under torchrun"):
+        serve(args)
 
 
 def test_desktop_mode_says_why_it_cannot_open(monkeypatch):
