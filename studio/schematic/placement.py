@@ -29,6 +29,7 @@ from components_db.schema import Part, Pin, SymbolKind
 from studio.circuit.bound import BoundNet
 from studio.circuit.rails import NetKind, NetRole
 from studio.circuit.resolve import ResolvedDesign
+from studio.erc.nodes import GPIO_TYPES
 from studio.schematic.geometry import Box, Layout, NetLabel, PlacedPart, PlacedPin, Point, Side, Wire
 from studio.schematic.symbols import PIN_PITCH, TEXT_HEIGHT, Symbol, shown_pins, symbol_for, text_width
 
@@ -90,7 +91,7 @@ class _Item:
 
 def layout_design(resolved: ResolvedDesign, seed: int = 0) -> Layout:
     """The placed schematic of the known parts of ``resolved``; the same seed gives the same layout."""
-    roles = resolved.net_roles
+    roles = drawn_roles(resolved)
     items = _items(resolved, roles, {})
     if not items:
         return Layout(parts=[], wires=[], labels=[], width=2 * PAGE_MARGIN, height=2 * PAGE_MARGIN, seed=seed)
@@ -146,6 +147,20 @@ def _rail_room(pins: list[Pin], pin_nets: dict[str, BoundNet], roles: dict[str, 
         for pin in pins
         if pin.name in pin_nets
     }
+
+
+def drawn_roles(resolved: ResolvedDesign) -> dict[str, NetRole]:
+    """Net name -> how the drawing shows it: the design's roles (``ResolvedDesign.net_roles``), except that a
+    "rail" only because a supply input sits on it, with no supply output and no voltage in its name but a
+    driving pin (a sensor powered from a GPIO), is drawn as the signal net it is: a wire or its name, not a
+    supply flag."""
+    roles = dict(resolved.net_roles)  # a copy: the design's own roles are cached and shared
+    for net in resolved.nets:
+        role = roles[net.name]
+        fed_by_a_pin = any(bp.pin.type in GPIO_TYPES for bp in net.pins)
+        if role.is_power and role.source is None and role.voltage is None and fed_by_a_pin:
+            roles[net.name] = NetRole(NetKind.SIGNAL, None, None)
+    return roles
 
 
 def _part_label(ref: str, part: Part, resolved: ResolvedDesign) -> str:

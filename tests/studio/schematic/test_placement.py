@@ -8,7 +8,7 @@ from components_db.schema import SymbolKind
 from studio.circuit.design import Design
 from studio.circuit.resolve import ResolvedDesign, resolve
 from studio.schematic.geometry import Box, Layout, Point
-from studio.schematic.placement import layout_design, rail_text
+from studio.schematic.placement import drawn_roles, layout_design, rail_text
 from studio.schematic.svg import render_svg
 from studio.schematic.symbols import FONT_SIZE, shown_pins, symbol_for
 
@@ -182,6 +182,28 @@ def test_small_design_wires_led_to_resistor(catalog):
     assert "LED_A" in {w.net for w in layout.wires}
     uno = layout.part("U1")
     assert [p.name for p in uno.pins] == [p.name for p in catalog["arduino-uno"].pins if p.name in {"D13", "GND"}]
+
+
+def test_a_sensor_powered_from_a_gpio_is_drawn_as_a_wire_not_a_supply_flag(catalog):
+    design = Design.model_validate(
+        {
+            "parts": [{"ref": "U1", "part": "esp32-devkit-v1"}, {"ref": "U2", "part": "dht22"}],
+            "nets": [
+                {"name": "U1_GPIO4", "pins": ["U1.GPIO4", "U2.VCC"]},  # powered from a pin
+                {"name": "3V3", "pins": ["U1.3V3", "U2.DATA"]},
+                {"name": "GND", "pins": ["U1.GND", "U2.GND"]},
+            ],
+        }
+    )
+    resolved = resolve(design, catalog)
+    assert resolved.net_roles["U1_GPIO4"].is_power  # what the ERC reads: a supply pin's net
+    roles = drawn_roles(resolved)
+    assert not roles["U1_GPIO4"].is_power and roles["3V3"].is_power
+    assert resolved.net_roles["U1_GPIO4"].is_power  # the design's own roles are left as they were
+    layout = layout_design(resolved)
+    shown = {label.kind for label in layout.labels if label.net == "U1_GPIO4"}
+    assert "U1_GPIO4" in {w.net for w in layout.wires} or shown == {"label"}  # a wire or its name, never a flag
+    assert "power" not in shown
 
 
 def test_every_catalog_symbol_places_cleanly(catalog):
