@@ -64,6 +64,11 @@ class DesignGrammar(BaseModel):
     required_groups: tuple[tuple[str, ...], ...] = ()
 
 
+def net_text(name: str, pins: list[str] | tuple[str, ...]) -> str:
+    """A net as the design grammar writes it (compact JSON): a ``written_nets`` entry."""
+    return json.dumps({"name": name, "pins": list(pins)}, separators=(",", ":"), ensure_ascii=True)
+
+
 class GrammarInputError(ValueError):
     """Parts the grammar cannot be built from (no parts, a duplicate or unsafe ref, an unsafe pin name)."""
 

@@ -363,7 +363,7 @@ class _Run:
         start = time.perf_counter()
         synth_in = SynthesizeInput(request=request, parts=reason_in.parts, plan=plan.text)
         bill_parts = {line.ref: pinouts.part_of(line) for line in pinouts.bill}
-        planned = read_plan_nets(plan.text, bill_parts, grammar_for(pinouts, s.grammar))
+        planned = read_plan_nets(plan.text, bill_parts, grammar_for(pinouts, s.grammar, working=False))
         kept = followed(planned, s.grammar.max_nets) if s.follow_plan else ()
         design_grammar = grammar_for(pinouts, s.grammar, kept, working=s.working_pins)
         budget = s.synthesize_tokens or design_grammar.max_bytes

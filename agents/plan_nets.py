@@ -23,7 +23,7 @@ import re
 from pydantic import BaseModel, ConfigDict
 
 from agents.design_decoding import PinTable
-from agents.grammar import NET_NAME_CHARS, DesignGrammar
+from agents.grammar import NET_NAME_CHARS, DesignGrammar, net_text
 from components_db.schema import Part
 from studio.circuit.design import Design
 
@@ -39,11 +39,6 @@ class PlanNet(BaseModel):
     pins: tuple[str, ...]  # the line's valid pins, as the design names them (``REF.PIN``, the KB's pin name)
     dropped: tuple[str, ...] = ()  # why each other word of the line is left out ("U9.1 is not a pin ...")
     problem: str | None = None  # why synthesis does not follow the line at all; None: it does
-
-    def json(self) -> str:
-        """The net as the design grammar writes it (compact JSON)."""
-        pins = ",".join(f'"{p}"' for p in self.pins)
-        return f'{{"name":"{self.name}","pins":[{pins}]}}'
 
 
 def plan_lines(plan: str) -> list[tuple[str, list[str]]]:
@@ -99,7 +94,7 @@ def read_plan_nets(plan: str, parts: dict[str, Part], grammar: DesignGrammar) ->
 def followed(nets: list[PlanNet], max_nets: int) -> tuple[str, ...]:
     """The valid lines as compact JSON, for the grammar's ``written_nets`` (at most ``max_nets - 1``, so
     the model can still add a net)."""
-    return tuple(net.json() for net in nets if net.problem is None)[: max(0, max_nets - 1)]
+    return tuple(net_text(net.name, net.pins) for net in nets if net.problem is None)[: max(0, max_nets - 1)]
 
 
 def departures(nets: list[PlanNet], design: Design, rewired: set[str]) -> list[str]:

@@ -14,11 +14,11 @@ re-decodes those, with the findings in the prompt and the offending choices excl
 from __future__ import annotations
 
 import itertools
-import json
 
 from pydantic import BaseModel, ConfigDict
 
 from agents.checks import CheckReport
+from agents.grammar import net_text
 from agents.prompting import render
 from studio.circuit.design import Design
 from studio.erc.findings import Violation
@@ -113,7 +113,7 @@ def repair_plan(design: Design, check: CheckReport) -> RepairPlan | None:
             forbidden |= {tuple(sorted(pair)) for pair in itertools.combinations(v.pins, 2)}
     lines = [f"[{v.severity}] {v.rule}: {v.message}" for v in findings]
     lines += [f"[intent] {r.kind} {r.text}: {r.detail}" for r in unmet]
-    kept = tuple(_net_text(n.name, n.pins) for n in design.nets if n.name not in redone)
+    kept = tuple(net_text(n.name, n.pins) for n in design.nets if n.name not in redone)
     return RepairPlan(
         kept=kept,
         redone=tuple(redone),
@@ -127,8 +127,3 @@ def repair_prompt(given: RepairInput, prefix: str) -> str:
     """The round's prompt, ending with the design's fixed parts and kept nets (``prefix``)."""
     findings = "\n".join(f"- {line}" for line in given.findings.splitlines())
     return render("repair", request=given.request, parts=given.parts, plan=given.plan, findings=findings) + prefix
-
-
-def _net_text(name: str, pins: list[str]) -> str:
-    """A net as the design grammar writes it (compact JSON)."""
-    return json.dumps({"name": name, "pins": pins}, separators=(",", ":"), ensure_ascii=True)
