@@ -24,6 +24,15 @@ import torch
 from transformers import BatchEncoding, PreTrainedTokenizerFast, Qwen3MoeConfig, Qwen3MoeForCausalLM
 
 from agents.bundled_model.corpus import BUNDLED_BOUNDS, read_jsonl
+from agents.bundled_model.job_training import (
+    JobSettings,
+    JobTargets,
+    Plan,
+    RouterMasks,
+    job_targets,
+    plan_example,
+    routing_loss,
+)
 from agents.bundled_model.tokenizer import train_tokenizer
 
 # what the pipeline runs the bundled model with (read by ``agents.model_opening.folder_settings``)
@@ -33,6 +42,7 @@ PIPELINE_SETTINGS = {
 }
 SETTINGS_FILE = "circuit_studio.json"
 LOG_FILE = "training_log.json"
+STATE_FILE = "trainer_state.pt"  # in a checkpoint: optimizer, step, epoch and batch order, for --resume
 
 
 @dataclass(frozen=True)
@@ -93,11 +103,12 @@ class TrainConfig:
     tokenizer_texts: int = 30000
     threads: int = 2
     experts_implementation: str = "grouped_mm"
-    checkpoint_every: int = 1000
+    checkpoint_every: int = 400
     minutes: float | None = None  # a time budget: the schedule follows elapsed time, steps is then a cap
     # examples of a stage per epoch, per example in the corpus: identify twice (short, and where wording
     # varies), synthesize half (a long prompt for a short answer copied from the plan)
     repeat: tuple[tuple[str, float], ...] = (("identify", 2.0), ("synthesize", 0.5))
+    jobs: JobSettings | None = field(default_factory=JobSettings)  # expert jobs (``jobs.py``); None: off
 
 
 CONFIGS: dict[str, TrainConfig] = {
@@ -122,6 +133,7 @@ CONFIGS: dict[str, TrainConfig] = {
         tokenizer_texts=2000,
         experts_implementation="eager",
         checkpoint_every=0,
+        jobs=JobSettings(layers=(1,)),
     ),
 }
 
@@ -135,6 +147,7 @@ class Example:
     ids: list[int]
     prompt_len: int
     row: dict
+    jobs: JobTargets = field(default_factory=JobTargets)
 
 
 def encode_rows(
@@ -156,6 +169,10 @@ def tokenize(rows: Sequence[dict], tokenizer: PreTrainedTokenizerFast, max_len: 
         ids = [*p, *a, eos]
         if len(ids) <= max_len:
             out.append(Example(row["stage"], ids, len(p), row))
+    for example, targets in zip(
+        out, job_targets([e.row for e in out], [e.prompt_len for e in out], tokenizer), strict=True
+    ):
+        example.jobs = targets
     return out
 
 
@@ -289,6 +306,25 @@ def save_folder(model, tokenizer: PreTrainedTokenizerFast, out: Path, log: dict 
         (out / LOG_FILE).write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
 
 
+def save_checkpoint(model, tokenizer, optimizer, folder: Path, log: dict, **progress) -> None:
+    """A model folder plus what ``--resume`` needs to go on: fp32 weights, the optimizer, the progress."""
+    save_folder(model, tokenizer, folder, log)
+    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "log": log, **progress}
+    torch.save(state, folder / STATE_FILE)  # fp32 weights: the folder's are bf16
+
+
+def plan_batch(batch: Sequence[Example], cfg: TrainConfig, rng: random.Random) -> list[Plan]:
+    """Each example's ids, experts off and routed positions this step (identify examples train the jobs)."""
+    if cfg.jobs is None:
+        return [Plan(e.ids, {}, {}) for e in batch]
+    return [
+        plan_example(e.ids, e.prompt_len, e.jobs, cfg.jobs, rng, cfg.model.num_experts)
+        if e.stage == "identify"
+        else Plan(e.ids, {}, {})
+        for e in batch
+    ]
+
+
 def save_untrained(like: Path, out: Path, seed: int = 0) -> None:
     """A model of ``like``'s shape with fresh (seeded) weights and ``like``'s tokenizer: the baseline
     that shows what training bought."""
@@ -338,6 +374,7 @@ def train(
     experts: str | None = None,
     lr: float | None = None,
     init: Path | None = None,
+    resume: Path | None = None,
     seed: int = 0,
     evaluate: bool = True,
     say: Callable[[str], None] = print,
@@ -345,7 +382,13 @@ def train(
     """Train on ``corpus`` (rows of split "train"; split "heldout" for evaluation) and write ``out``.
 
     With ``init`` (a folder this function wrote, e.g. a checkpoint), training continues from its weights
-    and tokenizer with a fresh optimizer and schedule (peak ``lr``) instead of starting from scratch."""
+    and tokenizer with a fresh optimizer and schedule (peak ``lr``) instead of starting from scratch.
+    With ``resume`` (a checkpoint folder of an interrupted run, same corpus and settings), the run goes on
+    where it stopped: weights, optimizer, step, batch order, log and time budget spent."""
+    state = None
+    if resume is not None:
+        state = torch.load(resume / STATE_FILE, weights_only=False)
+        init = resume
     cfg = CONFIGS[config] if isinstance(config, str) else config
     overrides = {"steps": steps, "minutes": minutes, "experts_implementation": experts, "lr": lr}
     cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
@@ -386,6 +429,7 @@ def train(
 
     model = build_model(cfg.model, eos, seed, cfg.experts_implementation, init)
     model.train()
+    masks = RouterMasks(model)
     params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "norm" not in n]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or "norm" in n]
@@ -419,8 +463,16 @@ def train(
     train_start = time.perf_counter()
     warmup_seconds = 0.0
     budget = cfg.minutes * 60 if cfg.minutes else None
-    done = 0
-    for step in range(cfg.steps):
+    done = first = 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        first = done = state["step"]
+        epoch, batches, seen_tokens, log = state["epoch"], state["batches"], state["seen_tokens"], state["log"]
+        train_start -= state["elapsed"]
+        warmup_seconds = state["warmup_seconds"]
+        say(f"resumed at step {first} ({state['elapsed'] / 60:.1f} min spent)")
+    for step in range(first, cfg.steps):
         progress = None
         if budget is not None:
             elapsed = time.perf_counter() - train_start
@@ -431,14 +483,20 @@ def train(
             batches = length_batches(train_set, cfg.tokens_per_step, random.Random(seed * 1000 + epoch))
             epoch += 1
         batch = [train_set[i] for i in batches.pop()]
-        inputs = collate(batch, eos)
+        plans = plan_batch(batch, cfg, random.Random(seed * 1_000_003 + step))
+        inputs = collate([replace(e, ids=plan.ids) for e, plan in zip(batch, plans, strict=True)], eos)
+        width = inputs["input_ids"].shape[1]
+        masks.set(plans, width, cfg.model.num_hidden_layers, cfg.model.num_experts)
         lr = learning_rate(step, cfg, progress)
         for group in optimizer.param_groups:
             group["lr"] = lr
         output = model(**inputs)
-        output.loss.backward()
-        if not math.isfinite(float(output.loss.detach())):
-            raise FloatingPointError(f"loss is {float(output.loss)} at step {step}")
+        masks.clear()
+        route = routing_loss(output.router_logits, plans, width, cfg.jobs) if cfg.jobs else None
+        loss = output.loss if route is None else output.loss + cfg.jobs.routing_coef * route
+        loss.backward()
+        if not math.isfinite(float(loss.detach())):
+            raise FloatingPointError(f"loss is {float(loss)} at step {step}")
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -449,9 +507,11 @@ def train(
         lm = float(output.loss.detach()) - cfg.model.router_aux_loss_coef * aux
         if step % 10 == 0 or step == cfg.steps - 1:
             rate = window_tokens / max(1e-9, time.perf_counter() - window_start)
-            log["train"].append({"step": step, "loss": lm, "aux": aux, "lr": lr, "tok_s": rate})
+            routed = float(route.detach()) if route is not None else None
+            log["train"].append({"step": step, "loss": lm, "aux": aux, "routing": routed, "lr": lr, "tok_s": rate})
             if step % 50 == 0 or step == cfg.steps - 1:
-                say(f"step {step:5d}  loss {lm:.4f}  aux {aux:.3f}  lr {lr:.2e}  {rate:,.0f} tok/s")
+                jobs = f"  routing {routed:.3f}" if routed is not None else ""
+                say(f"step {step:5d}  loss {lm:.4f}  aux {aux:.3f}{jobs}  lr {lr:.2e}  {rate:,.0f} tok/s")
             window_tokens, window_start = 0, time.perf_counter()
         if step == cfg.warmup:
             warmup_seconds = time.perf_counter() - train_start
@@ -461,8 +521,21 @@ def train(
             log["heldout"].append({"step": step + 1, "loss": losses})
             say(f"held-out step {step + 1}: " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()))
         if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and not last:
-            save_folder(model, tokenizer, out / "checkpoint", log)
+            save_checkpoint(
+                model,
+                tokenizer,
+                optimizer,
+                out / "checkpoint",
+                log,
+                step=step + 1,
+                epoch=epoch,
+                batches=batches,
+                seen_tokens=seen_tokens,
+                elapsed=time.perf_counter() - train_start,
+                warmup_seconds=warmup_seconds,
+            )
         done = step + 1
+    masks.remove()
     wall = time.perf_counter() - train_start
     log.update({"steps": done, "epochs": epoch, "seen_tokens": seen_tokens, "train_seconds": round(wall, 1)})
     log["tokens_per_second"] = round(seen_tokens / max(wall, 1e-9), 1)

@@ -41,6 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the config's)")
     train.add_argument("--init", type=Path, default=None, help="continue from a model folder written by train")
     train.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        help="go on with an interrupted run from its checkpoint folder (OUT/checkpoint), same corpus and options",
+    )
+    train.add_argument(
         "--untrained",
         action="store_true",
         help="with --init: write its shape and tokenizer with fresh weights, no training",
@@ -95,6 +101,9 @@ def run_train(args: argparse.Namespace) -> int:
     if args.init is not None and not (args.init / "config.json").is_file():
         print(f"circuit-studio train: no model folder at {args.init}", file=sys.stderr)
         return EXIT_ERROR
+    if args.resume is not None and not (args.resume / "trainer_state.pt").is_file():
+        print(f"circuit-studio train: no checkpoint to resume at {args.resume} (no trainer_state.pt)", file=sys.stderr)
+        return EXIT_ERROR
     if args.untrained:
         if args.init is None:
             print("circuit-studio train: --untrained needs --init with a model folder", file=sys.stderr)
@@ -119,6 +128,7 @@ def run_train(args: argparse.Namespace) -> int:
         experts=args.experts,
         lr=args.lr,
         init=args.init,
+        resume=args.resume,
         seed=args.seed,
         evaluate=not args.no_eval,
     )

@@ -126,7 +126,8 @@ def build_examples(kb, drafts: Sequence[Draft], split: str, retriever: BatchRetr
                 for name in ("reason", "synthesize"):
                     yield {**row, "stage": name, "prompt": stages[name].prompt, "answer": stages[name].answer}
         answer = answer_text(bill.model_copy(update={"unknown": list(draft.core.unknown)}))
-        yield {**row, "stage": "identify", "prompt": prompt, "answer": answer}
+        implied = sorted({pid for unit in draft.project.units for pid in unit.implied})
+        yield {**row, "stage": "identify", "prompt": prompt, "answer": answer, "implied": implied}
 
 
 def generate(kb, n_projects: int, seed: int, split: str, *, batch: int = 2000, **kwargs) -> Iterator[dict]:

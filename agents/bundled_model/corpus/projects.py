@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from agents.bundled_model.corpus import phrasings as P
 from agents.parts_list import PartRequest, PartsList, role_of
 from agents.reference.designer import design_from_parts
-from components_db.schema import Category
+from components_db.schema import Category, PinRole
+from studio.erc.nodes import supply_pins
 from studio.intent import RequestReader
 
 
@@ -22,6 +23,7 @@ class Unit:
 
     kind: str  # "part", "driven", "pair", "power", "leds", "shift"
     parts: list[tuple[str, int]]  # (id, quantity), in the order the request names them
+    implied: frozenset[str] = frozenset()  # ids the design needs but the request does not name
 
 
 @dataclass
@@ -119,6 +121,14 @@ ANALOG = [
     (["SUPPLY", "buzzer-active", "push-button"], 2),
     (["ldr-gl5528", "SUPPLY"], 1),
 ]
+# regulators a designer puts between a supply and a board whose supply pins it would overdrive
+REGULATORS_FOR = {
+    "dc-supply-12v": ["lm2596-buck", "lm7805"],
+    "battery-9v": ["lm7805"],
+    "battery-pack-4xaa": ["ams1117-3v3"],
+    "solar-panel-6v": ["ams1117-3v3"],
+}
+IMPLIED_REGULATOR = 0.5  # a named chain's regulator left for the designer to add, when the board needs it
 SUPPLIES = ["battery-9v", "usb-power-5v", "battery-pack-4xaa", "dc-supply-12v", "battery-9v"]
 SWITCHES = ["toggle-switch", "slide-switch", "push-button"]
 
@@ -207,12 +217,26 @@ class ProjectSampler:
             seen.update(ids)
             units.append(u)
         if r.random() < 0.22:
-            chain = r.choice(POWER_CHAINS)
-            units.append(Unit("power", [(pid, 1) for pid in chain]))
+            units.append(self._power_chain(board))
         if r.random() < 0.5:
             r.shuffle(units)
         named = board if r.random() > 0.07 else None
         return Project(id="", board=named, units=units)
+
+    def _power_chain(self, board: str) -> Unit:
+        """A power chain for ``board``. A bare supply above the board's supply range gets a regulator the
+        request does not name (what an expert adds), as does, half the time, a named chain's regulator."""
+        r = self.rng
+        chain = r.choice(POWER_CHAINS)
+        supply = chain[0]
+        if not over_range(self.kb, board, supply):
+            return Unit("power", [(pid, 1) for pid in chain])
+        if len(chain) == 1:
+            return Unit(
+                "power", [(supply, 1), (regulator := r.choice(REGULATORS_FOR[supply]), 1)], frozenset({regulator})
+            )
+        implied = frozenset(chain[1:2]) if r.random() < IMPLIED_REGULATOR else frozenset()
+        return Unit("power", [(pid, 1) for pid in chain], implied)
 
     def _peer_project(self) -> Project:
         r = self.rng
@@ -289,6 +313,15 @@ class ProjectSampler:
         self.counter += 1
         names = [self.unknown_name() for _ in range(1 if self.rng.random() < 0.8 else 2)]
         return Project(id=f"p{self.counter:06d}", board=None, units=[], unknown=names)
+
+
+def over_range(kb, board: str, supply: str) -> bool:
+    """Whether ``supply``'s output is above every supply input of ``board`` (it needs a regulator)."""
+    volts = [p.voltage for p in kb.get(supply).pins if PinRole.POWER_OUT in p.roles and p.voltage is not None]
+    part = kb.get(board)
+    limits = [p.max_v if p.max_v is not None else part.supply.max_v if part.supply else None for p in supply_pins(part)]
+    known = [v for v in limits if v is not None]
+    return bool(volts and known) and max(volts) > max(known) and supply in REGULATORS_FOR
 
 
 _CONSONANTS = "BCDFGHJKLMNPQRSTVWXZ"

@@ -121,7 +121,7 @@ class Writer:
                 return f"{self.noun(a, 1, True)} {self.noun(b, 1, True)}"
             return f"{self.noun(a, 1)} {r.choice(['with', 'and', 'plus'])} {self.noun(b, 1)}"
         if unit.kind == "power":
-            names = [self.noun(pid, 1, terse) for pid, _ in unit.parts]
+            names = [self.noun(pid, 1, terse) for pid, _ in unit.parts if pid not in unit.implied]
             if terse:
                 return " ".join(names)
             if len(names) == 1:
