@@ -42,6 +42,7 @@ PIPELINE_SETTINGS = {
 }
 SETTINGS_FILE = "circuit_studio.json"
 LOG_FILE = "training_log.json"
+STAGES = ("identify", "reason", "synthesize", "repair")  # the corpus's stages (a corpus may lack repair rows)
 STATE_FILE = "trainer_state.pt"  # in a checkpoint: optimizer, step, epoch and batch order, for --resume
 
 
@@ -349,7 +350,7 @@ def plot_losses(log: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
     steps = [e["step"] for e in log["train"]]
     ax.plot(steps, [e["loss"] for e in log["train"]], lw=0.8, alpha=0.7, label="train (answer tokens)")
-    for stage in ("identify", "reason", "synthesize"):
+    for stage in STAGES:
         points = [(e["step"], e["loss"][stage]) for e in log["heldout"] if stage in e["loss"]]
         if points:
             ax.plot(*zip(*points, strict=True), marker="o", ms=3, label=f"held-out {stage}")
@@ -415,11 +416,12 @@ def train(
             "tokens": sum(len(e.ids) for e in train_set if e.stage == stage),
             "answer_tokens": sum(len(e.ids) - e.prompt_len for e in train_set if e.stage == stage),
         }
-        for stage in ("identify", "reason", "synthesize")
+        for stage in STAGES
+        if any(e.stage == stage for e in train_set)
     }
     train_set = repeated(train_set, dict(cfg.repeat), random.Random(seed))
     held_set = tokenize(held_rows, tokenizer, cfg.model.max_position_embeddings)
-    per_stage = {s: [e for e in held_set if e.stage == s] for s in ("identify", "reason", "synthesize")}
+    per_stage = {s: [e for e in held_set if e.stage == s] for s in STAGES}
     held_eval = [e for s in per_stage.values() for e in random.Random(seed).sample(s, min(len(s), cfg.eval_examples))]
     say(
         f"tokenizer {len(tokenizer)} tokens; {len(train_set)} training examples "
