@@ -125,6 +125,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     sup.add_argument("--json", action="store_true", help="print every expert's peak as JSON")
     sup.set_defaults(handler=run_super)
 
+    cards = commands.add_parser(
+        "cards",
+        help="write expert cards (usage per stage, top tokens, job, measured effect) for the studio",
+        description="Count each expert's usage per stage and the tokens it takes on held-out corpus rows, add "
+        "its designated job and the harness result of that job's profile, and write expert_cards.json (the "
+        "studio shows a card when you hover an expert). Exit 0, or 2 when the model or files cannot be used.",
+    )
+    cards.add_argument("--model", help="model folder (default: the bundled model)")
+    cards.add_argument("--corpus", type=Path, required=True, help="corpus JSONL (its held-out rows are used)")
+    cards.add_argument("--effect", type=Path, action="append", default=[], help="effect.json of a job profile")
+    cards.add_argument("--rows", type=int, default=200, help="held-out rows per stage (default 200)")
+    cards.add_argument("--out", type=Path, required=True, help="the JSON file to write (MODEL/expert_cards.json)")
+    cards.set_defaults(handler=run_cards)
+
+
+@reports_refusals
+def run_cards(args: argparse.Namespace) -> int:
+    from agents.bundled_model.cards import write_cards
+
+    if args.rows < 1:
+        raise InputError("--rows must be at least 1")
+    for path in [args.corpus, *args.effect]:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+    command = " ".join(
+        ["circuit-studio experts cards", f"--corpus {args.corpus}", *(f"--effect {p}" for p in args.effect)]
+        + ([f"--model {args.model}"] if args.model else [])
+        + [f"--rows {args.rows}", f"--out {args.out}"]
+    )
+    try:
+        write_cards(args.model, args.corpus, args.out, args.effect, per_stage=args.rows, command=command)
+    except (ValueError, OSError) as exc:
+        raise InputError(str(exc)) from None
+    return EXIT_OK
+
 
 @reports_refusals
 def run_inspect(args: argparse.Namespace) -> int:
