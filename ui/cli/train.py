@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     corpus.add_argument("--projects", type=int, default=20000, help="training projects (default 20000)")
     corpus.add_argument("--heldout", type=int, default=400, help="held-out projects, another seed (default 400)")
     corpus.add_argument("--extra-designs", type=int, default=0, help="extra projects with reason/synthesize only")
+    corpus.add_argument(
+        "--repairs", type=float, default=None, help="share of teachable projects that also get a repair row (0.33)"
+    )
     corpus.add_argument("--seed", type=int, default=0)
     corpus.set_defaults(handler=run_corpus)
 
@@ -58,17 +61,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.set_defaults(handler=run_train)
 
 
-def write_corpus(path: Path, projects: int, heldout: int, seed: int, extra_designs: int = 0, say=print) -> dict:
+def write_corpus(
+    path: Path,
+    projects: int,
+    heldout: int,
+    seed: int,
+    extra_designs: int = 0,
+    say=print,
+    repairs: float | None = None,
+    kb=None,
+) -> dict:
     from agents.bundled_model.corpus import generate, generate_designs, write_jsonl
+    from agents.bundled_model.corpus.examples import REPAIR_RATE
     from components_db.kb import KnowledgeBase
 
-    kb = KnowledgeBase.open()
+    kb = kb if kb is not None else KnowledgeBase.open()
+    rate = REPAIR_RATE if repairs is None else repairs
 
     def rows():
-        yield from generate(kb, projects, seed, "train")
+        yield from generate(kb, projects, seed, "train", repairs=rate)
         if extra_designs:
-            yield from generate_designs(kb, extra_designs, seed + 7919, "train")
-        yield from generate(kb, heldout, seed + HELDOUT_SEED_OFFSET, "heldout")
+            yield from generate_designs(kb, extra_designs, seed + 7919, "train", repairs=rate)
+        yield from generate(kb, heldout, seed + HELDOUT_SEED_OFFSET, "heldout", repairs=rate)
 
     counts: dict[str, int] = {}
     trained: set[str] = set()
@@ -91,7 +105,7 @@ def write_corpus(path: Path, projects: int, heldout: int, seed: int, extra_desig
 
 
 def run_corpus(args: argparse.Namespace) -> int:
-    write_corpus(args.out, args.projects, args.heldout, args.seed, args.extra_designs)
+    write_corpus(args.out, args.projects, args.heldout, args.seed, args.extra_designs, repairs=args.repairs)
     return EXIT_OK
 
 

@@ -22,6 +22,7 @@ from studio.circuit.resolve import resolve
 from studio.erc import run_erc
 
 IDENTIFY_PER_PROJECT = 3
+REPAIR_RATE = 0.33  # the share of teachable projects that also yield a repair row (``corpus.repairs``)
 # the synthesis grammar's bounds the bundled model runs with (its circuit_studio.json): the reference
 # designer's larger designs (eight LEDs, a GND of 12 pins) exceed the pipeline's defaults
 BUNDLED_BOUNDS = GrammarBounds(max_nets=32, max_pins_per_net=20, max_net_name=16)
@@ -101,9 +102,17 @@ def teachable(design, kb) -> bool:
     return fits(design) and erc_passes(design, kb)
 
 
-def build_examples(kb, drafts: Sequence[Draft], split: str, retriever: BatchRetriever | None = None) -> Iterator[dict]:
+def build_examples(
+    kb,
+    drafts: Sequence[Draft],
+    split: str,
+    retriever: BatchRetriever | None = None,
+    *,
+    repairs: float = REPAIR_RATE,
+) -> Iterator[dict]:
     """The stage rows of ``drafts``: every request's identify example; the full teacher example (with
-    reason and synthesize) where its draft asks for one and the reference design passes the ERC."""
+    reason and synthesize) where its draft asks for one and the reference design passes the ERC, and
+    for a ``repairs`` share of those a repair row (``repair_rows``)."""
     retriever = retriever or BatchRetriever(kb)
     candidates = retriever.candidates([d.request for d in drafts])
     bills: dict[str, PartsList] = {}  # project id -> the teacher's part list (the same for every request)
@@ -125,25 +134,42 @@ def build_examples(kb, drafts: Sequence[Draft], split: str, retriever: BatchRetr
                 stages = {s.stage: s for s in example.stages}
                 for name in ("reason", "synthesize"):
                     yield {**row, "stage": name, "prompt": stages[name].prompt, "answer": stages[name].answer}
+                yield from repair_rows(example, kb, row, repairs)
         answer = answer_text(bill.model_copy(update={"unknown": list(draft.core.unknown)}))
         implied = sorted({pid for unit in draft.project.units for pid in unit.implied})
         yield {**row, "stage": "identify", "prompt": prompt, "answer": answer, "implied": implied}
 
 
-def generate(kb, n_projects: int, seed: int, split: str, *, batch: int = 2000, **kwargs) -> Iterator[dict]:
+def repair_rows(example, kb, row: dict, rate: float) -> Iterator[dict]:
+    """A repair row for ``example`` with probability ``rate``, decided (and broken) by a generator seeded
+    with its request: the same corpus seed gives the same rows."""
+    from agents.bundled_model.corpus.repairs import repair_example  # it imports this module's bounds
+
+    rng = random.Random(f"repair:{row['request']}")
+    if rate <= 0 or rng.random() >= rate:
+        return
+    found = repair_example(example, kb, rng)
+    if found is not None:
+        kind, stage = found
+        yield {**row, "stage": "repair", "prompt": stage.prompt, "answer": stage.answer, "break": kind}
+
+
+def generate(
+    kb, n_projects: int, seed: int, split: str, *, batch: int = 2000, repairs: float = REPAIR_RATE, **kwargs
+) -> Iterator[dict]:
     """``draft_requests`` then ``build_examples``, in batches (memory stays flat for a large corpus)."""
     retriever = BatchRetriever(kb)
     pending: list[Draft] = []
     for draft in draft_requests(kb, n_projects, seed, **kwargs):
         pending.append(draft)
         if len(pending) >= batch:
-            yield from build_examples(kb, pending, split, retriever)
+            yield from build_examples(kb, pending, split, retriever, repairs=repairs)
             pending, retriever.vectors = [], {}
     if pending:
-        yield from build_examples(kb, pending, split, retriever)
+        yield from build_examples(kb, pending, split, retriever, repairs=repairs)
 
 
-def generate_designs(kb, n_projects: int, seed: int, split: str) -> Iterator[dict]:
+def generate_designs(kb, n_projects: int, seed: int, split: str, *, repairs: float = REPAIR_RATE) -> Iterator[dict]:
     """Reason and synthesize rows only, for more wiring variety at no retrieval cost (those prompts
     carry no candidates): one request per project, ERC-passing reference designs only."""
     rng = random.Random(seed)
@@ -169,3 +195,4 @@ def generate_designs(kb, n_projects: int, seed: int, split: str) -> Iterator[dic
         row = {"split": split, "project": f"d{project.id}", "request": text}
         for stage in example.stages[1:]:
             yield {**row, "stage": stage.stage, "prompt": stage.prompt, "answer": stage.answer}
+        yield from repair_rows(example, kb, row, repairs)
