@@ -350,7 +350,11 @@ class Writer:
             sentences.append(r.choice(P.CONTEXT_QUESTIONS).format(goals=goals))
         else:
             sentences.append(r.choice(P.CONTEXT_QUESTIONS_PLAIN))
-        return " ".join(sentences)
+        text = " ".join(sentences)
+        if len(have) + bool(board) == 1:  # one thing: "it", not "them"
+            text = re.sub(r"\bthem all\b|\bthem\b", "it", re.sub(r"\bthey\b", "it", text)).replace(" together?", "?")
+            text = text.replace("Can it work together, and how do I wire it?", "How do I wire it?")
+        return text
 
     def _multi(self, project: Project, units: list[Unit], board: str, unknown: list[str]) -> str:
         """Two or three sub-requests joined, or bullet-like lines."""
