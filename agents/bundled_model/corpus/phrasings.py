@@ -781,7 +781,7 @@ COLLOQUIAL_NO_BOARD = [
     "is possible to {goals}? what i need connect",
     "how to wire {parts}? thx",
     "gonna {goals}, u know what wiring i need?",
-    "wanna {goals} with {parts}, how connect",
+    "wanna {goals}, how connect",
     "can u make schematic with {parts} pls",
 ]
 # word swaps of chat writing: (word, replacements), whole words, lower case

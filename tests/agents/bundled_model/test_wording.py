@@ -197,3 +197,8 @@ def test_misspelling_every_word_keeps_part_numbers(monkeypatch):
     for number in ("DHT22", "28BYJ-48", "L298N", "Uno"):
         assert number in out
     assert "arduino" not in out.lower() and "sensor" not in out.lower() and "motor" not in out.lower(), out
+
+
+def test_no_chat_template_names_the_parts_twice():
+    """``{goals}`` and ``{parts}`` both name every part: a template with both would double the counts."""
+    assert not [t for t in P.COLLOQUIAL + P.COLLOQUIAL_NO_BOARD if "{goals}" in t and "{parts}" in t]
