@@ -845,9 +845,10 @@ MISSPELLINGS: dict[str, list[str]] = {
     "water": ["watter", "woter"],
 }
 
-# parts -> a sentence with numbers and units ({v:12} volts, {a:500} milliamps, {r:10000} ohms, {t:30} deg C)
+# parts -> a sentence with numbers and units about that part (definite: "the fan", never a second one):
+# {v:12} volts, {a:500} milliamps, {r:10000} ohms, {t:30} deg C
 UNIT_DETAILS: dict[str, list[str]] = {
-    "fan-12v": ["The fan is rated {v:12} and pulls about {a:200}.", "It's a {v:12} fan."],
+    "fan-12v": ["The fan is rated {v:12} and pulls about {a:200}.", "The fan is a {v:12} one."],
     "dc-supply-12v": ["The adapter is {v:12}, {a:2000}.", "The wall adapter says {v:12} {a:1000} on the label."],
     "water-pump-5v": ["The pump is rated {v:5}, around {a:500}.", "The pump takes about {a:500} at {v:5}."],
     "dc-motor-6v": ["The motor is rated {v:6} and can pull up to {a:1000}."],
@@ -859,11 +860,11 @@ UNIT_DETAILS: dict[str, list[str]] = {
     "ds18b20": ["The water should stay near {t:25}.", "The probe goes into liquid at up to {t:80}."],
     "lm35": ["It only needs to read up to {t:100}."],
     "tmp36": ["The room is around {t:20}."],
-    "thermistor-ntc-10k": ["It's a {r:10000} NTC.", "The thermistor is {r:10000} at {t:25}."],
-    "potentiometer": ["The pot is {r:10000}.", "I have a {r:10000} pot."],
-    "battery-lipo-1s": ["The LiPo is {v:3.7}.", "It's a single {v:3.7} cell."],
+    "thermistor-ntc-10k": ["The NTC is {r:10000}.", "The thermistor is {r:10000} at {t:25}."],
+    "potentiometer": ["The pot is {r:10000}.", "The pot I have is {r:10000}."],
+    "battery-lipo-1s": ["The LiPo is {v:3.7}.", "The LiPo is a single {v:3.7} cell."],
     "battery-18650": ["The cell is {v:3.7} nominal."],
-    "battery-9v": ["A fresh {v:9} battery is all I have."],
+    "battery-9v": ["The battery is a fresh {v:9} one."],
     "ams1117-3v3": ["The output has to be {v:3.3}."],
     "lm7805": ["The output has to be {v:5}."],
     "lm2596-buck": ["The output should be {v:5} at up to {a:2000}."],
