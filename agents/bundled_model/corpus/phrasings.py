@@ -325,7 +325,7 @@ ANALOG_GOALS: list[tuple[str, list[str]]] = [
 
 COUNT_WORDS = {
     1: ["a", "one", "1", "a single"],
-    2: ["two", "2", "a pair of", "2x", "two"],
+    2: ["two", "2", "a pair of", "2x", "two", "a couple of"],
     3: ["three", "3", "3x"],
     4: ["four", "4", "4x"],
     5: ["five", "5"],
@@ -623,3 +623,274 @@ UNKNOWN_SUFFIXES = [
     "transceiver",
     "meter",
 ]
+
+# --- wording people use beyond the templates above ----------------------------------------------------
+
+# goal-only stories: part -> a situation that makes someone want it (mentions nothing but that part's job)
+SITUATIONS: dict[str, list[str]] = {
+    "soil-moisture-capacitive": [
+        "my bonsai keeps dying when I travel",
+        "I always forget to water my plants",
+        "my basil is either drowning or bone dry",
+    ],
+    "water-pump-5v": [
+        "nobody waters the balcony plants when I'm on holiday",
+        "my tomatoes dry out every time I go away for the weekend",
+    ],
+    "pir-hc-sr501": [
+        "the cat keeps getting into the pantry and I never catch her",
+        "I never know when someone is at the back door",
+        "somebody keeps going into my room while I'm at school",
+    ],
+    "dht22": [
+        "the spare room gets really muggy in summer",
+        "my guitar cracked last winter because the air was so dry",
+    ],
+    "bme280": ["I'm curious how the weather on my balcony compares to the forecast"],
+    "ds18b20": [
+        "the aquarium heater failed once and I only noticed days later",
+        "I brew beer and the fermenter temperature drifts",
+    ],
+    "hc-sr04": [
+        "I keep bumping the garage wall when I park",
+        "I never know how full the rain barrel is",
+    ],
+    "mq2": ["the old gas stove in our cabin worries me"],
+    "mq135": ["the office gets stuffy after lunch and nobody opens a window"],
+    "ldr-gl5528": ["I want things to react when the sun goes down"],
+    "hall-a3144": ["the shed door gets left open half the time"],
+    "rc522-rfid": ["my kids keep losing the key to the shed"],
+    "neo6m-gps": ["my bike got stolen last year", "my dog wanders off on walks"],
+    "sim800l-gsm": ["there is no wifi at the allotment"],
+    "hc05-bluetooth": ["I'd rather use my phone than press tiny buttons"],
+    "ds3231-rtc": ["the clock I built loses time every time the power flickers"],
+    "fan-12v": ["the 3D printer enclosure gets way too hot", "the cupboard with the router heats up"],
+    "relay-module-1ch": ["I always leave the lamp on when I go out"],
+    "buzzer-active": ["I sleep through everything"],
+    "servo-sg90": ["my little brother wants a toy that moves by itself"],
+    "max30102": ["I'm training for a run and want to watch my pulse"],
+    "vs1838b-ir-receiver": ["I have a drawer full of old TV remotes"],
+    "microsd-module": ["I'd like a record of the readings over several weeks"],
+    "oled-ssd1306-i2c": ["I hate opening the serial monitor just to see a number"],
+    "ina219": ["I have no idea how much current my gadget actually draws"],
+    "sound-sensor-ky038": ["I saw a clap switch in a film and want one"],
+    "mpu6050": ["I want to know how my skateboard tilts when I ride"],
+}
+GENERIC_SITUATIONS = [
+    "I'm not an electronics person at all",
+    "I've been meaning to do this for months",
+    "long story short, I need help with a small build",
+    "my last attempt ended with a burnt board",
+    "this is my first real project",
+    "I saw something like this online and want my own",
+    "it's a birthday present and I'm running out of time",
+]
+WANTS = [
+    "I'd like something that can {goals}.",
+    "what I want is a gadget to {goals}.",
+    "ideally it would {goals}.",
+    "so I want to {goals}.",
+    "is there a way to {goals}?",
+    "I'm hoping to {goals}.",
+    "all I need is a box that can {goals}.",
+    "could I build something to {goals}?",
+]
+STORY_BOARDS = [
+    "I've got {board} lying around for it.",
+    "I'd use {board} since I already have one.",
+    "It can run on {board}.",
+    "The only board I have is {board}.",
+    "Planning to use {board}.",
+]
+# questions with context: what the person has, then the question
+HAVE_CONTEXT = [
+    "I have {items} left over from a kit.",
+    "There's {items} on my bench.",
+    "A friend gave me {items}.",
+    "I bought {items} a while ago and never used them.",
+    "I got {items} in a starter kit.",
+    "So far I have {items}.",
+    "My drawer has {items} in it.",
+]
+CONTEXT_QUESTIONS = [
+    "Is there a way to {goals} with them?",
+    "Can I use them to {goals}?",
+    "How would I wire it all so it can {goals}?",
+    "Could they {goals} together?",
+    "What's the easiest way to {goals} with that?",
+    "Would that be enough to {goals}, and how do I connect it?",
+]
+CONTEXT_QUESTIONS_PLAIN = [
+    "How would I hook them all up?",
+    "Can they work together, and how do I wire them?",
+    "Which pins go where?",
+    "What's the right way to connect everything?",
+    "Where do I even start with the wiring?",
+]
+# several requests in one: joins of two or three sub-requests (infinitive phrases)
+MULTI_TWO = [
+    "First {a}, then also {b}.",
+    "{A}. And separately, {b}.",
+    "I need two things: {a}, and {b}.",
+    "Two parts to this. One: {a}. Two: {b}.",
+    "{A}; after that I'd also like to {b}.",
+    "Step one is to {a}. Step two, {b}.",
+    "{A}, and on top of that {b}.",
+]
+MULTI_THREE = [
+    "First {a}, then {b}, and finally {c}.",
+    "{A}. Also {b}. And separately, {c}.",
+    "Three things: {a}; {b}; {c}.",
+    "I'd like to {a}, then also {b}, and later {c}.",
+]
+MULTI_BOARD = ["On {board}: ", "With {board}, ", "Using {board}. ", "Board is {board}. ", "{Board} project. "]
+BULLET_INTROS = [
+    "What I need:",
+    "Requirements:",
+    "Things it should do:",
+    "It should have",
+    "My list:",
+    "Needs for {board}:",
+    "On {board} I want:",
+    "Plan for {board}:",
+]
+BULLET_MARKS = ["- ", "* ", "- ", "• "]
+# colloquial and non-native phrasing: {parts} (no articles), {board}, {goals} (infinitive)
+COLLOQUIAL = [
+    "pls how to connect {parts} with {board}",
+    "hi, i want make {board} {goals}, how to do?",
+    "is possible to {goals} with {board}?",
+    "how i can connect {parts} to {board} pls",
+    "gonna make {board} {goals}, u can help with wiring?",
+    "wanna {goals} using {board}, what is the connection",
+    "need help, connect {parts} at {board}",
+    "i have {board}, want use it for {parts}, pls tell the wiring",
+    "how to wire {parts} on {board}? thx",
+    "can u give schematic of {board} with {parts}",
+    "sir pls help me connecting {parts} in {board}",
+    "what pin of {board} i must use for {parts}?",
+    "i am doing project with {board} and {parts}, how to connect them",
+    "{board} + {parts} wiring how??",
+    "my {board} not working with {parts}, what is correct connection?",
+    "i want to {goals} with {board} but dont know how to connect",
+    "hello friends, i need connect {parts} for {board}. which pins?",
+]
+COLLOQUIAL_NO_BOARD = [
+    "pls how to connect {parts} together",
+    "i want make circuit for {goals}, pls help",
+    "is possible to {goals}? what i need connect",
+    "how to wire {parts}? thx",
+    "gonna {goals}, u know what wiring i need?",
+    "wanna {goals}, how connect",
+    "can u make schematic with {parts} pls",
+]
+# word swaps of chat writing: (word, replacements), whole words, lower case
+COLLOQUIAL_SWAPS: list[tuple[str, list[str]]] = [
+    ("you", ["u", "u", "ya"]),
+    ("please", ["pls", "plz", "pls"]),
+    ("thanks", ["thx", "tnx", "ty"]),
+    ("going to", ["gonna"]),
+    ("want to", ["wanna", "want"]),
+    ("because", ["cuz", "bc"]),
+    ("are", ["r"]),
+    ("with", ["wit", "w/"]),
+]
+
+# phonetic and keyboard misspellings of common words and part words (lower case; never part numbers)
+MISSPELLINGS: dict[str, list[str]] = {
+    "arduino": ["ardiuno", "arduno", "adruino", "arudino"],
+    "sensor": ["senser", "sensore", "sesnor"],
+    "sensors": ["sensers", "sesnors"],
+    "resistor": ["resister", "resitor"],
+    "temperature": ["temprature", "temperture", "tempreature"],
+    "humidity": ["humidty", "humitidy", "humdity"],
+    "motor": ["moter", "motr"],
+    "motors": ["moters"],
+    "relay": ["realy", "relais"],
+    "servo": ["sevro", "servoe"],
+    "display": ["dispaly", "disply"],
+    "battery": ["battary", "batery", "battey"],
+    "button": ["buton", "botton"],
+    "buttons": ["butons", "bottons"],
+    "ultrasonic": ["ultrasonik", "ultrasonc"],
+    "potentiometer": ["potentiomter", "potentiometre", "potensiometer"],
+    "moisture": ["moister", "moistur", "mositure"],
+    "receiver": ["reciever", "reciver"],
+    "module": ["modul", "moduel", "modle"],
+    "controller": ["controler", "contoller"],
+    "stepper": ["steper", "stpper"],
+    "distance": ["distence", "distanse"],
+    "circuit": ["circut", "curcuit", "cirucit"],
+    "schematic": ["schematik", "shematic", "schemtic"],
+    "connect": ["conect", "connet"],
+    "please": ["plese", "pleace"],
+    "voltage": ["voltge", "votlage"],
+    "switch": ["swich", "swtich"],
+    "light": ["ligth", "lite"],
+    "screen": ["scren", "sreen"],
+    "buzzer": ["buzer", "buzzr"],
+    "regulator": ["regulater", "regualtor"],
+    "pressure": ["presure", "pressur"],
+    "thermistor": ["thermister", "termistor"],
+    "accelerometer": ["accelerometre", "accelorometer"],
+    "breadboard": ["bredboard", "breadbord"],
+    "wiring": ["wireing", "wirring"],
+    "raspberry": ["rasberry", "raspbery"],
+    "shift": ["shfit"],
+    "register": ["registor", "regsiter"],
+    "transistor": ["transister", "transitor"],
+    "microcontroller": ["microcontroler", "micro controller"],
+    "bluetooth": ["bluetoth", "blutooth"],
+    "measure": ["mesure", "measur"],
+    "water": ["watter", "woter"],
+}
+
+# parts -> a sentence with numbers and units about that part (definite: "the fan", never a second one):
+# {v:12} volts, {a:500} milliamps, {r:10000} ohms, {t:30} deg C
+UNIT_DETAILS: dict[str, list[str]] = {
+    "fan-12v": ["The fan is rated {v:12} and pulls about {a:200}.", "The fan is a {v:12} one."],
+    "dc-supply-12v": ["The adapter is {v:12}, {a:2000}.", "The wall adapter says {v:12} {a:1000} on the label."],
+    "water-pump-5v": ["The pump is rated {v:5}, around {a:500}.", "The pump takes about {a:500} at {v:5}."],
+    "dc-motor-6v": ["The motor is rated {v:6} and can pull up to {a:1000}."],
+    "solenoid-12v": ["The solenoid wants {v:12} and roughly {a:500}."],
+    "dht22": ["What matters is when it goes over {t:30}.", "The room sits around {t:22} most days."],
+    "sht31": ["I mostly care about anything above {t:30}."],
+    "aht20": ["Readings are usually around {t:25}."],
+    "bme280": ["It will see anything from {t:5} to {t:35}."],
+    "ds18b20": ["The water should stay near {t:25}.", "The probe goes into liquid at up to {t:80}."],
+    "lm35": ["It only needs to read up to {t:100}."],
+    "tmp36": ["The room is around {t:20}."],
+    "thermistor-ntc-10k": ["The NTC is {r:10000}.", "The thermistor is {r:10000} at {t:25}."],
+    "potentiometer": ["The pot is {r:10000}.", "The pot I have is {r:10000}."],
+    "battery-lipo-1s": ["The LiPo is {v:3.7}.", "The LiPo is a single {v:3.7} cell."],
+    "battery-18650": ["The cell is {v:3.7} nominal."],
+    "battery-9v": ["The battery is a fresh {v:9} one."],
+    "ams1117-3v3": ["The output has to be {v:3.3}."],
+    "lm7805": ["The output has to be {v:5}."],
+    "lm2596-buck": ["The output should be {v:5} at up to {a:2000}."],
+    "usb-power-5v": ["The USB side gives {v:5}, {a:1000} max.", "The charger is {v:5} {a:2000}."],
+    "esp32-devkit-v1": ["The board uses {v:3.3} logic."],
+    "raspberry-pi-pico": ["Its pins are {v:3.3} only."],
+    "esp32-s3-devkitc-1": ["Its GPIOs are {v:3.3}."],
+    "arduino-uno": ["It's a {v:5} board."],
+    "arduino-nano": ["The Nano runs at {v:5}."],
+    "servo-sg90": ["The servo runs on {v:5}."],
+    "relay-module-1ch": ["The relay coil is {v:5}."],
+    "ws2812b-strip": ["The strip is {v:5} and can pull {a:2000} at full white."],
+    "led-red": ["The LED wants about {a:20}."],
+}
+# numbers as words (for "twelve volt", "thirty degrees")
+NUMBER_WORDS = {
+    3: "three",
+    5: "five",
+    6: "six",
+    9: "nine",
+    12: "twelve",
+    20: "twenty",
+    22: "twenty-two",
+    24: "twenty-four",
+    25: "twenty-five",
+    30: "thirty",
+    35: "thirty-five",
+    40: "forty",
+}

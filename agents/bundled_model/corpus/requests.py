@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
 from agents.bundled_model.corpus import phrasings as P
+from agents.bundled_model.corpus.noise import render_units
 from agents.bundled_model.corpus.projects import Project, Unit
+
+NEW_STYLES = ("goal_story", "context_question", "multi", "colloquial")
 
 
 def _article(phrase: str) -> str:
@@ -203,6 +207,14 @@ class Writer:
             text = r.choice(P.LIST_TEMPLATES).format(items=", ".join(items))
         elif style == "goal":
             text = self._goal(project, units, board, unknown)
+        elif style == "goal_story":
+            text = self._goal_story(project, units, board, unknown)
+        elif style == "context_question":
+            text = self._context_question(project, units, board, unknown)
+        elif style == "multi":
+            text = self._multi(project, units, board, unknown)
+        elif style == "colloquial":
+            return self._colloquial(project, units)
         elif style == "subject_verb" and project.board:
             actions = [self.action(u, True) for u in units] + [f"uses {u}" for u in unknown]
             template = r.choice(P.SUBJECT_VERB)
@@ -289,6 +301,120 @@ class Writer:
         if r.random() < 0.3:
             sentences.insert(r.randint(1, len(sentences)), r.choice(P.FILLER))
         return " ".join(sentences)
+
+    # wording beyond the templates: stories, questions with context, several requests, chat writing ---
+
+    def _doing(self, unit: Unit, goal_share: float = 0.85) -> str:
+        """What a unit is for: its goal (the part named only by its function) or an action naming it."""
+        goal = self.goal_of(unit)
+        return goal if goal and self.rng.random() < goal_share else self.action(unit, False)
+
+    def _details(self, project: Project, chance: float) -> list[str]:
+        """At most one sentence with numbers and units about a part of the project (``UNIT_DETAILS``)."""
+        ids = ([project.board] if project.board else []) + [pid for u in project.units for pid, _ in u.parts]
+        options = [t for pid in ids for t in P.UNIT_DETAILS.get(pid, [])]
+        if not options or self.rng.random() >= chance:
+            return []
+        return [render_units(self.rng.choice(options), self.rng)]
+
+    def _goal_story(self, project: Project, units: list[Unit], board: str, unknown: list[str]) -> str:
+        """A situation and what the person wants; parts named by function where a goal names them."""
+        r = self.rng
+        ids = [u.parts[0][0] for u in units if u.kind == "part" and u.parts[0][1] == 1]
+        situations = [s for pid in ids for s in P.SITUATIONS.get(pid, [])]
+        situation = r.choice(situations) if situations and r.random() < 0.85 else r.choice(P.GENERIC_SITUATIONS)
+        wants = [self._doing(u, 0.95) for u in units] + [f"use {u}" for u in unknown]
+        want = r.choice(P.WANTS).format(goals=self._join(wants))
+        if r.random() < 0.4:
+            text = f"{situation[:1].upper()}{situation[1:]}, {want}"
+        else:
+            text = f"{situation[:1].upper()}{situation[1:]}. {want[:1].upper()}{want[1:]}"
+        sentences = [text]
+        if board:
+            sentences.append(r.choice(P.STORY_BOARDS).format(board=board))
+        sentences += self._details(project, 0.35)
+        return " ".join(sentences)
+
+    def _context_question(self, project: Project, units: list[Unit], board: str, unknown: list[str]) -> str:
+        """Background first (what the person has), then the question."""
+        r = self.rng
+        asked = [u for u in units if self.goal_of(u) is not None and r.random() < 0.5]
+        have = [self.unit_noun(u) for u in units if u not in asked] + unknown
+        if not have and not board and asked:
+            have, asked = [self.unit_noun(asked[0])], asked[1:]
+        items = self._join(([board] if board else []) + have)
+        sentences = [r.choice(P.HAVE_CONTEXT).format(items=items)] if items else []
+        sentences += self._details(project, 0.3)
+        if asked:
+            goals = self._join([self.goal_of(u) or "" for u in asked])
+            sentences.append(r.choice(P.CONTEXT_QUESTIONS).format(goals=goals))
+        else:
+            sentences.append(r.choice(P.CONTEXT_QUESTIONS_PLAIN))
+        text = " ".join(sentences)
+        if len(have) + bool(board) == 1:  # one thing: "it", not "them"
+            text = re.sub(r"\bthem all\b|\bthem\b", "it", re.sub(r"\bthey\b", "it", text)).replace(" together?", "?")
+            text = text.replace("Can it work together, and how do I wire it?", "How do I wire it?")
+        return text
+
+    def _multi(self, project: Project, units: list[Unit], board: str, unknown: list[str]) -> str:
+        """Two or three sub-requests joined, or bullet-like lines."""
+        r = self.rng
+        doings = [self._doing(u, 0.6) for u in units] + [f"use {u}" for u in unknown]
+        if r.random() < 0.35 and len(doings) >= 2:
+            intros = P.BULLET_INTROS if board else [i for i in P.BULLET_INTROS if "{board}" not in i]
+            intro = r.choice(intros)
+            mark = r.choice(P.BULLET_MARKS)
+            lines = [intro.format(board=board)] + [f"{mark}{d}" for d in doings]
+            if board and "{board}" not in intro:
+                lines.append(f"{mark}{r.choice(['run it all on', 'board:', 'use'])} {board}")
+            return "\n".join(lines + self._details(project, 0.3))
+        if len(doings) == 1:
+            doings = [f"get {board} running" if board else "build a small circuit", *doings]
+        groups = 3 if len(doings) >= 3 and r.random() < 0.4 else 2
+        cut = sorted(r.sample(range(1, len(doings)), groups - 1))
+        bounds = [0, *cut, len(doings)]
+        subs = [self._join(doings[a:b]) for a, b in itertools.pairwise(bounds)]
+        template = r.choice(P.MULTI_THREE if groups == 3 else P.MULTI_TWO)
+        fields = dict(zip("abc", subs, strict=False))
+        fields.update({k.upper(): v[:1].upper() + v[1:] for k, v in list(fields.items())})
+        text = template.format(**fields)
+        if board and board not in text:
+            lead = r.choice(P.MULTI_BOARD).format(board=board, Board=board[:1].upper() + board[1:])
+            text = lead + (text if lead.endswith(". ") else text[:1].lower() + text[1:])
+        return " ".join([text, *self._details(project, 0.25)])
+
+    def _colloquial(self, project: Project, units: list[Unit]) -> str:
+        """Chat and non-native writing: pls, u, gonna, wanna, dropped articles, wrong prepositions."""
+        r = self.rng
+        names = [n for n, _ in project.unknown]
+        board = self.board_noun(project.board, terse=True)
+        parts = self._join([self.unit_noun(u, terse=r.random() < 0.6) for u in units] + names)
+        goals = self._join([self._doing(u, 0.7) for u in units] + [f"use {n}" for n in names])
+        templates = P.COLLOQUIAL if board else P.COLLOQUIAL_NO_BOARD
+        if not parts:
+            templates = [t for t in templates if "{parts}" not in t]
+        text = r.choice(templates).format(board=board, parts=parts, goals=goals)
+        text = self._chat_words(text, names)
+        if r.random() < 0.25:
+            text = self._drop_articles(text)
+        return text.lower() if r.random() < 0.5 else text
+
+    def _chat_words(self, text: str, keep: list[str]) -> str:
+        r = self.rng
+        kept = {w.lower() for n in keep for w in n.split()}
+        for word, swaps in P.COLLOQUIAL_SWAPS:
+            if word in kept:
+                continue
+            text = re.sub(
+                rf"\b{word}\b",
+                lambda m, swaps=swaps: r.choice(swaps) if r.random() < 0.6 else m[0],
+                text,
+                flags=re.IGNORECASE,
+            )
+        return text
+
+    def _drop_articles(self, text: str) -> str:
+        return re.sub(r"\b(?:a|an|the) (?!couple|pair|single)", lambda m: "" if self.rng.random() < 0.7 else m[0], text)
 
     def _terse(self, project: Project, units: list[Unit]) -> str:
         r = self.rng
