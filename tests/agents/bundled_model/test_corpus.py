@@ -70,12 +70,16 @@ def test_every_teacher_answer_is_accepted_by_its_stage_grammar(catalog_lookup, t
 def test_generated_rows_pass_the_grammars(kb, corpus_tokenizer):
     drafts = list(draft_requests(kb, 6, seed=5))
     rows = list(build_examples(kb, drafts, "train"))
-    assert {"identify", "reason", "synthesize"} <= {r["stage"] for r in rows} <= {
-        "identify",
-        "reason",
-        "synthesize",
-        "repair",  # checked against its round's grammar in test_repairs.py
-    }
+    assert (
+        {"identify", "reason", "synthesize"}
+        <= {r["stage"] for r in rows}
+        <= {
+            "identify",
+            "reason",
+            "synthesize",
+            "repair",  # checked against its round's grammar in test_repairs.py
+        }
+    )
     identify = parts_grammar(kb.parts())
     answers = {r["project"]: r["answer"] for r in rows if r["stage"] == "identify"}
     for row in rows:
