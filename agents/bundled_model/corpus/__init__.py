@@ -8,7 +8,8 @@ batched as the pipeline's); a request too near a benchmark prompt is never writt
     write_jsonl(rows, path)
 """
 
-from agents.bundled_model.corpus.examples import BUNDLED_BOUNDS, generate, generate_designs
+from agents.bundled_model.corpus.bounds import BUNDLED_BOUNDS
+from agents.bundled_model.corpus.examples import generate, generate_designs
 from agents.bundled_model.corpus.jsonl import read_jsonl, write_jsonl
 
 __all__ = ["BUNDLED_BOUNDS", "generate", "generate_designs", "read_jsonl", "write_jsonl"]

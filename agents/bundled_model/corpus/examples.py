@@ -9,9 +9,11 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from agents.bundled_model.corpus.bounds import BUNDLED_BOUNDS
 from agents.bundled_model.corpus.holdout import GENERATION_MARGIN, NEAR_COPY, Benchmark
 from agents.bundled_model.corpus.noise import noisy, surface_unknown
 from agents.bundled_model.corpus.projects import Project, ProjectSampler
+from agents.bundled_model.corpus.repairs import repair_example
 from agents.bundled_model.corpus.requests import Writer
 from agents.bundled_model.corpus.retrieval import BatchRetriever
 from agents.identify import IdentifyInput, answer_text, identify_prompt
@@ -23,9 +25,6 @@ from studio.erc import run_erc
 
 IDENTIFY_PER_PROJECT = 3
 REPAIR_RATE = 0.33  # the share of teachable projects that also yield a repair row (``corpus.repairs``)
-# the synthesis grammar's bounds the bundled model runs with (its circuit_studio.json): the reference
-# designer's larger designs (eight LEDs, a GND of 12 pins) exceed the pipeline's defaults
-BUNDLED_BOUNDS = GrammarBounds(max_nets=32, max_pins_per_net=20, max_net_name=16)
 STYLES = {
     "imperative": 16,
     "question": 12,
@@ -148,8 +147,6 @@ def build_examples(
 def repair_rows(example, kb, row: dict, rate: float) -> Iterator[dict]:
     """A repair row for ``example`` with probability ``rate``, decided (and broken) by a generator seeded
     with its request: the same corpus seed gives the same rows."""
-    from agents.bundled_model.corpus.repairs import repair_example  # it imports this module's bounds
-
     rng = random.Random(f"repair:{row['request']}")
     if rate <= 0 or rng.random() >= rate:
         return

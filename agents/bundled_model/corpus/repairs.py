@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
 
-from agents.bundled_model.corpus.examples import BUNDLED_BOUNDS
+from agents.bundled_model.corpus.bounds import BUNDLED_BOUNDS
 from agents.checks import CheckReport, check_design
 from agents.grammar import DesignGrammar, net_text
 from agents.pinouts import PinoutsOutput, PromptStyle, lookup_pinouts

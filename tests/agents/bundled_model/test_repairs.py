@@ -8,7 +8,8 @@ import random
 
 import pytest
 
-from agents.bundled_model.corpus.examples import BUNDLED_BOUNDS, build_examples, draft_requests
+from agents.bundled_model.corpus.bounds import BUNDLED_BOUNDS
+from agents.bundled_model.corpus.examples import build_examples, draft_requests
 from agents.bundled_model.corpus.repairs import BREAKS, break_design, check_broken, repair_case, repair_example
 from agents.pinouts import lookup_pinouts
 from agents.reason import reason_input

@@ -5,6 +5,7 @@ against this transformers version."""
 from __future__ import annotations
 
 import re
+import tomllib
 from functools import cache
 from pathlib import Path
 
@@ -56,6 +57,13 @@ def test_the_specs_were_verified_against_the_installed_transformers():
         f"transformers {transformers.__version__} is installed; the routing specs were verified against "
         f"{VERIFIED_TRANSFORMERS}: re-read the new version's routers, run this suite, then update VERIFIED_TRANSFORMERS"
     )
+
+
+def test_the_install_pins_the_verified_transformers():
+    """A fresh install must get the version the specs were read from, not whatever is newest."""
+    pyproject = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())
+    pins = [dep for dep in pyproject["project"]["dependencies"] if dep.startswith("transformers")]
+    assert pins == [f"transformers=={VERIFIED_TRANSFORMERS}"]
 
 
 def test_every_installed_moe_family_is_supported_or_listed_with_its_reason():
