@@ -374,6 +374,7 @@ def train(
     minutes: float | None = None,
     experts: str | None = None,
     lr: float | None = None,
+    repeat: dict[str, float] | None = None,
     init: Path | None = None,
     resume: Path | None = None,
     seed: int = 0,
@@ -393,6 +394,8 @@ def train(
     cfg = CONFIGS[config] if isinstance(config, str) else config
     overrides = {"steps": steps, "minutes": minutes, "experts_implementation": experts, "lr": lr}
     cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    if repeat:
+        cfg = replace(cfg, repeat=tuple(sorted({**dict(cfg.repeat), **repeat}.items())))
     torch.set_num_threads(cfg.threads)
     rng = random.Random(seed)
     rows = list(read_jsonl(corpus))

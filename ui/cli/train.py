@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -42,6 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--experts", choices=("grouped_mm", "eager"), default=None, help="experts implementation")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the config's)")
+    train.add_argument(
+        "--repeat",
+        action="append",
+        default=None,
+        metavar="STAGE=R",
+        help="examples of STAGE per epoch per corpus example (default identify=2 synthesize=0.5; others 1)",
+    )
     train.add_argument("--init", type=Path, default=None, help="continue from a model folder written by train")
     train.add_argument(
         "--resume",
@@ -109,6 +117,24 @@ def run_corpus(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def parse_repeat(items: list[str]) -> dict[str, float]:
+    """``["synthesize=1", ...]`` as ``{"synthesize": 1.0}``; a ValueError names the bad item."""
+    from agents.bundled_model.train import STAGES
+
+    repeat: dict[str, float] = {}
+    for item in items:
+        stage, _, value = item.partition("=")
+        try:
+            r = float(value)
+        except ValueError:
+            r = float("nan")
+        if stage not in STAGES or not math.isfinite(r) or r < 0 or r > 100:
+            stages = ", ".join(STAGES)
+            raise ValueError(f"--repeat {item!r}: expected STAGE=R, STAGE one of {stages}, 0 <= R <= 100")
+        repeat[stage] = r
+    return repeat
+
+
 def run_train(args: argparse.Namespace) -> int:
     from agents.bundled_model.train import save_untrained, train
 
@@ -126,6 +152,11 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"wrote an untrained model shaped like {args.init} to {args.out}")
         return EXIT_OK
 
+    try:
+        repeat = parse_repeat(args.repeat or [])
+    except ValueError as error:
+        print(f"circuit-studio train: {error}", file=sys.stderr)
+        return EXIT_ERROR
     corpus = args.corpus
     if corpus is None:
         corpus = args.out / "corpus.jsonl"
@@ -141,6 +172,7 @@ def run_train(args: argparse.Namespace) -> int:
         minutes=args.minutes,
         experts=args.experts,
         lr=args.lr,
+        repeat=repeat,
         init=args.init,
         resume=args.resume,
         seed=args.seed,

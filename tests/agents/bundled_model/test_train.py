@@ -89,3 +89,26 @@ def test_a_bad_thread_setting_in_a_model_folder_is_refused(tmp_path):
     with pytest.raises(ModelNotAvailable, match="torch_threads"):
         folder_settings(str(tmp_path))
     assert folder_settings(str(tmp_path / "elsewhere")).runtime.torch_threads is None
+
+
+def test_a_stage_repeat_override_changes_the_epoch_and_is_logged(tmp_path, teacher_rows):
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(teacher_rows, corpus)
+    quiet = {"config": "tiny", "steps": 1, "seed": 1, "evaluate": False, "say": lambda _: None}
+    default = train(corpus, tmp_path / "default", **quiet)
+    no_synthesis = train(corpus, tmp_path / "none", repeat={"synthesize": 0.0}, **quiet)
+
+    assert dict(map(tuple, no_synthesis["config"]["repeat"]))["synthesize"] == 0.0
+    stages = {stage: counts["examples"] for stage, counts in no_synthesis["stages"].items()}
+    assert stages["synthesize"] > 0  # in the corpus, but not in the epoch
+    assert no_synthesis["train_examples"] == sum(stages.values()) - stages["synthesize"] + stages["identify"]
+    assert default["train_examples"] > no_synthesis["train_examples"]
+
+
+def test_the_repeat_option_refuses_an_unknown_stage_or_a_bad_number():
+    from ui.cli.train import parse_repeat
+
+    assert parse_repeat(["synthesize=1", "identify=2.5"]) == {"synthesize": 1.0, "identify": 2.5}
+    for bad in ("layout=1", "synthesize=many", "synthesize=nan", "synthesize=-1", "synthesize"):
+        with pytest.raises(ValueError, match="STAGE=R"):
+            parse_repeat([bad])
