@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -48,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=None,
         metavar="STAGE=R",
-        help="examples of STAGE per epoch per corpus example (default identify=2 synthesize=0.5; others 1)",
+        help="examples of STAGE per epoch per corpus example, repeatable (default: the config's)",
     )
     train.add_argument("--init", type=Path, default=None, help="continue from a model folder written by train")
     train.add_argument(
@@ -125,10 +124,10 @@ def parse_repeat(items: list[str]) -> dict[str, float]:
     for item in items:
         stage, _, value = item.partition("=")
         try:
-            r = float(value)
+            r: float | None = float(value)
         except ValueError:
-            r = float("nan")
-        if stage not in STAGES or not math.isfinite(r) or r < 0 or r > 100:
+            r = None
+        if stage not in STAGES or r is None or not 0 <= r <= 100:  # the comparison also refuses nan and inf
             stages = ", ".join(STAGES)
             raise ValueError(f"--repeat {item!r}: expected STAGE=R, STAGE one of {stages}, 0 <= R <= 100")
         repeat[stage] = r
